@@ -1,0 +1,259 @@
+#include "cli/inspect_command.h"
+
+#include <cmath>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "episode/dataset_reader.h"
+#include "episode/qa.h"
+#include "episode/statistics.h"
+
+namespace r2s::cli {
+namespace {
+
+using episode::DatasetReader;
+using episode::FeatureStatistics;
+using Json = nlohmann::ordered_json;
+
+// NaN and Inf have no JSON form; they print as null.
+Json Number(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
+
+Json Numbers(const std::vector<double>& xs) {
+  Json a = Json::array();
+  for (double x : xs) a.push_back(Number(x));
+  return a;
+}
+
+std::string ChannelName(const episode::FeatureSpec& spec, std::size_t channel) {
+  if (spec.IsImage()) {
+    static constexpr const char* kRgba[] = {"r", "g", "b", "a"};
+    return spec.shape[2] == 1 ? "gray" : kRgba[channel % 4];
+  }
+  if (!spec.names.empty() && channel < spec.names.back().size() && spec.shape.size() == 1) {
+    return spec.names.back()[channel];
+  }
+  return "[" + std::to_string(channel) + "]";
+}
+
+// The whole report as JSON; the text form is rendered from it, so both always say the same.
+Json BuildReport(const DatasetReader& reader) {
+  const episode::DatasetInfo& info = reader.info();
+  Json report;
+  report["dataset"] = reader.path().string();
+  report["format"] = "hdf5";
+  report["layout"] = std::string(episode::StorageLayoutName(info.layout));
+  report["robot_type"] = info.robot_type;
+  report["tasks"] = info.tasks;
+  report["schema_version"] = info.schema_version;
+
+  episode::QaAccumulator qa(info.features, info.fps);
+  std::map<std::string, std::vector<FeatureStatistics>> per_episode;
+  Json episodes = Json::array();
+  std::int64_t frames = 0;
+  for (std::int64_t i = 0; i < reader.num_episodes(); ++i) {
+    const episode::Episode episode = reader.ReadEpisode(i);
+    frames += episode.metadata.length;
+    Json e = {{"index", episode.metadata.index}, {"length", episode.metadata.length}};
+    if (!episode.metadata.task.empty()) e["task"] = episode.metadata.task;
+    if (episode.metadata.success) e["success"] = *episode.metadata.success;
+    episodes.push_back(e);
+    for (auto& [name, stats] : episode::ComputeEpisodeStatistics(episode, info.features)) {
+      per_episode[name].push_back(std::move(stats));
+    }
+    qa.Add(episode);
+  }
+  const episode::QaReport findings = qa.Finish();
+
+  report["num_episodes"] = reader.num_episodes();
+  report["num_frames"] = frames;
+  Json fps;
+  fps["declared"] = info.fps ? Json(*info.fps) : Json(nullptr);
+  fps["measured"] = findings.timestamps && findings.timestamps->median_period_s > 0
+                        ? Json(findings.timestamps->measured_fps())
+                        : Json(nullptr);
+  report["fps"] = fps;
+  report["episodes"] = episodes;
+
+  Json features = Json::object();
+  for (const auto& [name, spec] : info.features) {
+    Json f = {{"dtype", std::string(episode::DTypeName(spec.dtype))}, {"shape", spec.shape}};
+    if (spec.IsImage()) f["kind"] = "image";
+    Json names = Json::array();
+    for (const auto& axis : spec.names) names.push_back(axis);
+    f["names"] = names;
+    f["unit"] = spec.unit;
+    f["storage_path"] = info.storage_paths.count(name) ? info.storage_paths.at(name) : name;
+    features[name] = f;
+  }
+  report["features"] = features;
+
+  Json stats = Json::object();
+  for (const auto& [name, list] : per_episode) {
+    const FeatureStatistics s = episode::AggregateStatistics(list);
+    const auto& spec = info.features.at(name);
+    Json channels = Json::array();
+    for (std::size_t c = 0; c < s.min.size(); ++c) channels.push_back(ChannelName(spec, c));
+    stats[name] = {{"count", s.count}, {"channels", channels}, {"min", Numbers(s.min)},  {"max", Numbers(s.max)},
+                   {"mean", Numbers(s.mean)}, {"std", Numbers(s.std)}, {"q01", Numbers(s.q01)},
+                   {"q50", Numbers(s.q50)}, {"q99", Numbers(s.q99)}};
+  }
+  report["statistics"] = stats;
+
+  Json qa_json;
+  if (findings.timestamps) {
+    const auto& t = *findings.timestamps;
+    qa_json["timestamps"] = {
+        {"samples", t.frames},
+        {"median_period_ms", t.median_period_s * 1e3},
+        {"non_monotonic", t.non_monotonic},
+        {"first_non_monotonic", t.non_monotonic ? Json({{"episode", t.first_non_monotonic_episode},
+                                                         {"frame", t.first_non_monotonic_frame}})
+                                                : Json(nullptr)},
+        {"gaps_over_1_5x_median", t.gaps},
+        {"worst_gap_ms", t.worst_gap_s * 1e3},
+        {"worst_gap", {{"episode", t.worst_gap_episode}, {"frame", t.worst_gap_frame}}},
+    };
+  } else {
+    qa_json["timestamps"] = nullptr;
+  }
+  Json non_finite = Json::array();
+  for (const auto& n : findings.non_finite) {
+    non_finite.push_back({{"feature", n.feature}, {"episode", n.episode}, {"frame", n.frame}, {"count", n.count}});
+  }
+  qa_json["non_finite"] = non_finite;
+  Json constant = Json::array();
+  for (const auto& c : findings.constant_channels) {
+    constant.push_back({{"feature", c.feature}, {"channel", c.channel}, {"name", c.name}, {"value", Number(c.value)}});
+  }
+  qa_json["constant_channels"] = constant;
+  if (findings.latency) {
+    const auto& l = *findings.latency;
+    qa_json["action_to_state_latency"] = {{"action", l.action_feature}, {"state", l.state_feature},
+                                          {"lag_frames", l.lag_frames}, {"lag_ms", l.lag_ms},
+                                          {"peak_correlation", l.peak_correlation}};
+  } else {
+    qa_json["action_to_state_latency"] = nullptr;
+  }
+  report["findings"] = qa_json;
+  return report;
+}
+
+std::string Fixed(double x, int digits) {
+  if (!std::isfinite(x)) return "nan";
+  std::ostringstream s;
+  s << std::setprecision(digits) << std::fixed << x;
+  return s.str();
+}
+
+std::string General(const Json& x) {
+  if (x.is_null()) return "nan";
+  std::ostringstream s;
+  s << std::setprecision(5) << std::defaultfloat << x.get<double>();
+  return s.str();
+}
+
+std::string ShapeText(const Json& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i].get<std::int64_t>());
+  return s + "]";
+}
+
+void PrintText(const Json& r, std::ostream& out) {
+  auto text_or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+  std::string tasks;
+  for (const auto& t : r["tasks"]) tasks += (tasks.empty() ? "" : ", ") + t.get<std::string>();
+  out << "dataset    " << r["dataset"].get<std::string>() << "\n";
+  out << "layout     " << r["layout"].get<std::string>() << " (" << r["format"].get<std::string>() << ")\n";
+  out << "robot      " << text_or_dash(r["robot_type"].get<std::string>()) << "\n";
+  out << "tasks      " << text_or_dash(tasks) << "\n";
+  out << "episodes   " << r["num_episodes"] << "\n";
+  out << "frames     " << r["num_frames"] << "\n";
+  const Json& fps = r["fps"];
+  out << "fps        declared " << (fps["declared"].is_null() ? "none" : General(fps["declared"])) << ", measured "
+      << (fps["measured"].is_null() ? "n/a (no timestamps)" : General(fps["measured"])) << "\n";
+
+  out << "\nfeatures\n";
+  std::size_t width = 8;
+  for (const auto& [name, f] : r["features"].items()) width = std::max(width, name.size());
+  for (const auto& [name, f] : r["features"].items()) {
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << name << "  " << std::setw(8)
+        << f["dtype"].get<std::string>() << std::setw(16) << ShapeText(f["shape"])
+        << text_or_dash(f["unit"].get<std::string>()) << (f.contains("kind") ? "  (image)" : "") << "\n";
+  }
+
+  out << "\nstatistics (per channel)\n";
+  for (const auto& [name, s] : r["statistics"].items()) {
+    out << "  " << name << "  (" << s["count"] << " values per channel)\n";
+    out << "    " << std::left << std::setw(10) << "channel";
+    for (const char* k : {"min", "max", "mean", "std", "q01", "q50", "q99"}) out << std::right << std::setw(12) << k;
+    out << "\n";
+    for (std::size_t c = 0; c < s["channels"].size(); ++c) {
+      out << "    " << std::left << std::setw(10) << s["channels"][c].get<std::string>();
+      for (const char* k : {"min", "max", "mean", "std", "q01", "q50", "q99"}) {
+        out << std::right << std::setw(12) << General(s[k][c]);
+      }
+      out << "\n";
+    }
+  }
+
+  out << "\nfindings\n";
+  const Json& q = r["findings"];
+  if (q["timestamps"].is_null()) {
+    out << "  timestamps: none in the dataset\n";
+  } else {
+    const Json& t = q["timestamps"];
+    out << "  timestamps: " << t["samples"] << " samples, median period " << Fixed(t["median_period_ms"], 3)
+        << " ms\n";
+    out << "    non-monotonic: " << t["non_monotonic"];
+    if (!t["first_non_monotonic"].is_null()) {
+      out << " (first: episode " << t["first_non_monotonic"]["episode"] << ", frame "
+          << t["first_non_monotonic"]["frame"] << ")";
+    }
+    out << "\n    gaps > 1.5x median period: " << t["gaps_over_1_5x_median"] << "; worst gap "
+        << Fixed(t["worst_gap_ms"], 3) << " ms (episode " << t["worst_gap"]["episode"] << ", frame "
+        << t["worst_gap"]["frame"] << ")\n";
+  }
+  if (q["non_finite"].empty()) {
+    out << "  NaN/Inf: none\n";
+  } else {
+    for (const auto& n : q["non_finite"]) {
+      out << "  NaN/Inf: " << n["feature"].get<std::string>() << ", episode " << n["episode"] << ", first at frame "
+          << n["frame"] << " (" << n["count"] << " values)\n";
+    }
+  }
+  if (q["constant_channels"].empty()) {
+    out << "  constant channels: none\n";
+  } else {
+    for (const auto& c : q["constant_channels"]) {
+      out << "  constant channel: " << c["feature"].get<std::string>() << " "
+          << (c["name"].get<std::string>().empty() ? "[" + std::to_string(c["channel"].get<int>()) + "]"
+                                                   : c["name"].get<std::string>())
+          << " = " << General(c["value"]) << "\n";
+    }
+  }
+  if (q["action_to_state_latency"].is_null()) {
+    out << "  action->state latency: not estimated (needs 'action' and 'observation.state' of the same shape)\n";
+  } else {
+    const Json& l = q["action_to_state_latency"];
+    out << "  action->state latency: " << Fixed(l["lag_ms"], 1) << " ms (" << Fixed(l["lag_frames"], 2)
+        << " frames, " << l["action"].get<std::string>() << " -> " << l["state"].get<std::string>()
+        << ", peak correlation " << Fixed(l["peak_correlation"], 3) << ")\n";
+  }
+}
+
+}  // namespace
+
+void RunInspect(const InspectOptions& options, std::ostream& out) {
+  const DatasetReader reader = DatasetReader::Open(options.dataset);
+  const Json report = BuildReport(reader);
+  if (options.json) {
+    out << report.dump(2) << "\n";
+  } else {
+    PrintText(report, out);
+  }
+}
+
+}  // namespace r2s::cli

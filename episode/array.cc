@@ -1,0 +1,37 @@
+#include "episode/array.h"
+
+namespace r2s::episode {
+
+std::int64_t Array::size() const {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  return n;
+}
+
+Array Array::Zeros(DType dtype, std::vector<std::int64_t> shape) {
+  if (dtype == DType::kString) throw std::invalid_argument("Array::Zeros: string arrays are not supported");
+  Array array;
+  array.dtype = dtype;
+  array.shape = std::move(shape);
+  array.bytes.resize(static_cast<std::size_t>(array.size()) * DTypeSize(dtype));
+  return array;
+}
+
+void Array::CheckElementType(DType requested) const {
+  const bool bool_as_bytes = dtype == DType::kBool && requested == DType::kUInt8;
+  if (requested != dtype && !bool_as_bytes) {
+    throw std::logic_error("Array: viewed as " + std::string(DTypeName(requested)) + " but holds " +
+                           std::string(DTypeName(dtype)));
+  }
+}
+
+std::string ShapeToString(std::span<const std::int64_t> shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+}  // namespace r2s::episode

@@ -1,0 +1,45 @@
+#pragma once
+// Writes episodes in an HDF5 layout; a dataset read by DatasetReader is written back in the layout it was read
+// from, and read -> write -> read gives identical names, dtypes, shapes, values and attributes.
+//
+// Nothing half-written: every file is written under a temporary name in its destination folder and renamed
+// when complete (ALOHA: each episode file as it is appended; robomimic: the one file on Commit). A writer
+// destroyed without Commit removes its temporary file.
+
+#include <filesystem>
+#include <memory>
+
+#include "episode/dataset_info.h"
+#include "episode/episode.h"
+
+namespace r2s::episode {
+
+struct WriteOptions {
+  // Images (uint8 [H, W, C] features) are chunked one frame per chunk and deflate-compressed at this level
+  // (1 fastest .. 9 smallest).
+  int image_deflate_level = 4;
+  bool overwrite = false;  // replace existing output files instead of refusing
+};
+
+class DatasetWriter {
+ public:
+  // robomimic: `path` is the output file. ALOHA: `path` is a folder; episode i goes to episode_<index>.hdf5.
+  static DatasetWriter Create(const std::filesystem::path& path, const DatasetInfo& info, WriteOptions options = {});
+
+  DatasetWriter(DatasetWriter&&) noexcept;
+  DatasetWriter& operator=(DatasetWriter&&) noexcept;
+  ~DatasetWriter();
+
+  // Validates the episode against info.features (throws InputError listing every mismatch) and writes it.
+  void Append(const Episode& episode);
+  // Finishes the dataset (robomimic: data.total, then the rename). Further Appends throw.
+  void Commit();
+
+  class Impl;
+
+ private:
+  explicit DatasetWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace r2s::episode

@@ -1,0 +1,41 @@
+#pragma once
+// One episode, columnar: one contiguous array per feature over its T frames, plus per-episode metadata.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "episode/array.h"
+#include "episode/attribute.h"
+#include "episode/provenance.h"
+#include "episode/storage_extras.h"
+
+namespace r2s::episode {
+
+struct Column {
+  Array data;             // shape {T, frame shape...}
+  Attributes attributes;  // as stored on the dataset (unit, names, anything else), kept for writing back
+
+  std::int64_t num_frames() const { return data.shape.empty() ? 0 : data.shape[0]; }
+};
+
+struct EpisodeMetadata {
+  std::int64_t index = 0;
+  std::string task;
+  std::int64_t length = 0;  // frames
+  std::optional<bool> success;
+  bool operator==(const EpisodeMetadata&) const = default;
+};
+
+struct Episode {
+  EpisodeMetadata metadata;
+  std::map<std::string, Column> columns;  // feature name -> column
+  std::optional<Provenance> provenance;   // synthetic episodes only
+  StorageExtras storage;                  // what the source layout stored that the schema does not model
+
+  const Column* Find(const std::string& feature) const;
+  const Column& At(const std::string& feature) const;  // throws std::out_of_range naming the feature
+};
+
+}  // namespace r2s::episode

@@ -1,0 +1,47 @@
+#include "episode/hdf5/array_io.h"
+
+#include "episode/hdf5/error.h"
+#include "episode/hdf5/handle.h"
+#include "episode/hdf5/types.h"
+
+namespace r2s::episode::hdf5 {
+
+Array ReadArray(hid_t dataset, DType dtype, const std::vector<std::int64_t>& dims, const std::string& file,
+                const std::string& where) {
+  Array array = Array::Zeros(dtype, dims);
+  Handle memory_type = NativeTypeFor(dtype);
+  if (!array.bytes.empty()) {
+    Check(H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, array.bytes.data()), file, where,
+          "cannot read data");
+  }
+  return array;
+}
+
+void WriteArray(hid_t location, const std::string& path, const Array& array, ArrayStorage storage,
+                const std::string& file, const std::string& where) {
+  std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
+  std::vector<hsize_t> max_dims = dims;
+  Handle create(H5Pcreate(H5P_DATASET_CREATE));
+  if (storage.image && dims.size() == 4) {
+    // One frame per chunk: a reader pulling frame t decompresses exactly one frame.
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = 1;
+    max_dims[0] = H5S_UNLIMITED;  // lets an empty (0-frame) image column have a 1-frame chunk
+    H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_deflate(create.get(), static_cast<unsigned>(storage.deflate_level));
+  }
+  Handle space(dims.empty() ? H5Screate(H5S_SCALAR)
+                            : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()));
+  Handle link(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(link.get(), 1);
+  Handle type = NativeTypeFor(array.dtype);
+  Handle dataset(Check(H5Dcreate2(location, path.c_str(), type.get(), space.get(), link.get(), create.get(),
+                                  H5P_DEFAULT),
+                       file, where, "cannot create dataset"));
+  if (!array.bytes.empty()) {
+    Check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, array.bytes.data()), file, where,
+          "cannot write data");
+  }
+}
+
+}  // namespace r2s::episode::hdf5

@@ -1,0 +1,260 @@
+#include "episode/dataset_writer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+
+#include "episode/hdf5/array_io.h"
+#include "episode/hdf5/attribute_io.h"
+#include "episode/hdf5/error.h"
+#include "episode/hdf5/layout.h"
+#include "episode/hdf5/source_file.h"
+#include "episode/input_error.h"
+#include "episode/validate.h"
+
+namespace r2s::episode {
+namespace fs = std::filesystem;
+using hdf5::Check;
+using hdf5::Handle;
+
+namespace {
+
+// A sibling of `final_path` that no reader mistakes for an episode: hidden, and unique per process and call.
+fs::path TemporaryPathFor(const fs::path& final_path) {
+  static std::atomic<unsigned> counter{0};  // uniqueness only; carries no state between writers
+  return final_path.parent_path() / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) +
+                                     "-" + std::to_string(counter++));
+}
+
+Handle CreateFile(const fs::path& path) {
+  const std::string name = path.string();
+  return Handle(Check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), name, "",
+                      "cannot create file"));
+}
+
+Handle IntermediateGroupLinks() {
+  Handle link(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(link.get(), 1);
+  return link;
+}
+
+// Opens the group at `path` below `location`, creating it (and its parents) when missing.
+Handle OpenOrCreateGroup(hid_t location, const std::string& path, const std::string& file) {
+  if (path.empty()) return Handle(H5Iinc_ref(location) >= 0 ? location : H5I_INVALID_HID);
+  const std::string where = "/" + path;
+  if (H5Lexists(location, path.c_str(), H5P_DEFAULT) > 0) {
+    return Handle(Check(H5Gopen2(location, path.c_str(), H5P_DEFAULT), file, where, "cannot open group"));
+  }
+  Handle link = IntermediateGroupLinks();
+  return Handle(Check(H5Gcreate2(location, path.c_str(), link.get(), H5P_DEFAULT, H5P_DEFAULT), file, where,
+                      "cannot create group"));
+}
+
+void CopyNodes(const std::vector<PreservedNode>& nodes, hid_t destination, const std::string& file,
+               const std::string& group_path) {
+  Handle link = IntermediateGroupLinks();
+  for (const auto& node : nodes) {
+    const std::string where = "/" + (group_path.empty() ? node.path : group_path + "/" + node.path);
+    if (!node.source) throw std::logic_error("preserved node " + where + " has no source file");
+    Check(H5Ocopy(node.source->file.get(), node.source_path.c_str(), destination, node.path.c_str(), H5P_DEFAULT,
+                  link.get()),
+          file, where, "cannot copy from " + node.source->path.string());
+  }
+}
+
+std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+
+}  // namespace
+
+class DatasetWriter::Impl {
+ public:
+  fs::path path;
+  DatasetInfo info;
+  WriteOptions options;
+  std::set<std::int64_t> written;  // episode indices
+  bool committed = false;
+  // robomimic: the one file, under its temporary name until Commit.
+  fs::path temp_path;
+  Handle file;
+  std::int64_t total_frames = 0;
+
+  ~Impl() {
+    if (!temp_path.empty()) {
+      file.Close();
+      std::error_code ignored;
+      fs::remove(temp_path, ignored);
+    }
+  }
+
+  void WriteEpisode(hid_t group, const std::string& file_label, const std::string& group_path,
+                    const Episode& episode) const;
+  void AppendAloha(const Episode& episode);
+};
+
+void DatasetWriter::Impl::WriteEpisode(hid_t group, const std::string& file_label, const std::string& group_path,
+                                       const Episode& episode) const {
+  // Groups first, parents before children, each with its attributes.
+  std::vector<GroupAttributes> groups = episode.storage.group_attributes;
+  if (!episode.storage.FindGroup("")) groups.push_back({"", {}});
+  std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  for (auto& g : groups) {
+    if (g.path.empty()) {
+      if (info.layout == StorageLayout::kRobomimic) {
+        SetAttribute(g.attributes, "num_samples", AttributeValue::Int64(episode.metadata.length));
+      }
+      if (episode.metadata.success) SetAttribute(g.attributes, "success", AttributeValue::Bool(*episode.metadata.success));
+      const std::string dataset_task = info.tasks.size() == 1 ? info.tasks[0] : "";
+      if (FindAttribute(g.attributes, "task") || (!episode.metadata.task.empty() && episode.metadata.task != dataset_task)) {
+        SetAttribute(g.attributes, "task", AttributeValue::String(episode.metadata.task));
+      }
+      if (episode.provenance) {
+        SetAttribute(g.attributes, hdf5::kProvenanceAttribute,
+                     AttributeValue::String(ProvenanceToJson(*episode.provenance)));
+      }
+    }
+    Handle handle = OpenOrCreateGroup(group, g.path, file_label);
+    hdf5::WriteAttributes(handle.get(), g.attributes, file_label, "/" + Join(group_path, g.path));
+  }
+
+  for (const auto& [name, column] : episode.columns) {
+    const FeatureSpec& spec = info.features.at(name);
+    auto stored = info.storage_paths.find(name);
+    const std::string path =
+        stored != info.storage_paths.end() ? stored->second : hdf5::DefaultStoragePath(info.layout, name);
+    const std::string where = "/" + Join(group_path, path);
+    hdf5::WriteArray(group, path, column.data, {spec.IsImage(), options.image_deflate_level}, file_label, where);
+    Attributes attributes = column.attributes;
+    if (!spec.unit.empty() && !FindAttribute(attributes, "unit") && !FindAttribute(attributes, "units")) {
+      attributes.push_back({"unit", AttributeValue::String(spec.unit)});
+    }
+    if (!spec.names.empty() && !spec.names.back().empty() && !FindAttribute(attributes, "names")) {
+      AttributeValue names;
+      names.kind = AttributeValue::Kind::kString;
+      names.strings = spec.names.back();
+      names.string_shape = {static_cast<std::int64_t>(names.strings.size())};
+      attributes.push_back({"names", std::move(names)});
+    }
+    Handle dataset(Check(H5Dopen2(group, path.c_str(), H5P_DEFAULT), file_label, where, "cannot open dataset"));
+    hdf5::WriteAttributes(dataset.get(), attributes, file_label, where);
+  }
+  CopyNodes(episode.storage.nodes, group, file_label, group_path);
+}
+
+void DatasetWriter::Impl::AppendAloha(const Episode& episode) {
+  const fs::path final_path = path / hdf5::AlohaEpisodeFileName(episode.metadata.index);
+  if (fs::exists(final_path) && !options.overwrite) {
+    throw InputError(final_path.string(), "", "exists; refusing to overwrite it");
+  }
+  const fs::path temp = TemporaryPathFor(final_path);
+  struct RemoveUnlessRenamed {
+    fs::path path;
+    ~RemoveUnlessRenamed() {
+      std::error_code ignored;
+      if (!path.empty()) fs::remove(path, ignored);
+    }
+  } guard{temp};
+  {
+    Handle out = CreateFile(temp);
+    WriteEpisode(out.get(), final_path.string(), "", episode);
+    Check(out.Close(), final_path.string(), "", "cannot finish writing");
+  }
+  fs::rename(temp, final_path);
+  guard.path.clear();
+}
+
+DatasetWriter DatasetWriter::Create(const fs::path& path, const DatasetInfo& info, WriteOptions options) {
+  hdf5::Quiet quiet;
+  if (options.image_deflate_level < 0 || options.image_deflate_level > 9) {
+    throw std::invalid_argument("WriteOptions::image_deflate_level = " + std::to_string(options.image_deflate_level) +
+                                ", expected 0..9");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->info = info;
+  impl->options = options;
+  if (info.layout == StorageLayout::kAloha) {
+    if (fs::exists(path) && !fs::is_directory(path)) {
+      throw InputError(path.string(), "", "exists and is not a folder; an ALOHA dataset is a folder of episodes");
+    }
+    fs::create_directories(path);
+    return DatasetWriter(std::move(impl));
+  }
+
+  if (fs::exists(path) && !options.overwrite) throw InputError(path.string(), "", "exists; refusing to overwrite it");
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  impl->temp_path = TemporaryPathFor(path);
+  impl->file = CreateFile(impl->temp_path);
+  const std::string label = path.string();
+  const hid_t root = impl->file.get();
+  if (const Attributes* root_attributes = info.storage.FindGroup("")) {
+    hdf5::WriteAttributes(root, *root_attributes, label, "/");
+  }
+  Attributes data_attributes = info.storage.FindGroup("data") ? *info.storage.FindGroup("data") : Attributes{};
+  if (!FindAttribute(data_attributes, "env_args")) {
+    // robomimic's loaders require env_args; a dataset made in code gets the smallest valid one.
+    const std::string env_name = info.tasks.empty() ? "" : info.tasks[0];
+    data_attributes.push_back({"env_args", AttributeValue::String(R"({"env_name": ")" + env_name +
+                                                                  R"(", "type": 1, "env_kwargs": {}})")});
+  }
+  SetAttribute(data_attributes, "total", AttributeValue::Int64(0));
+  impl->info.storage.Group("data") = data_attributes;
+  Handle data = OpenOrCreateGroup(root, "data", label);
+  hdf5::WriteAttributes(data.get(), data_attributes, label, "/data");
+  CopyNodes(info.storage.nodes, root, label, "");
+  return DatasetWriter(std::move(impl));
+}
+
+void DatasetWriter::Append(const Episode& episode) {
+  hdf5::Quiet quiet;
+  if (impl_->committed) throw std::logic_error("DatasetWriter::Append after Commit");
+  const std::string label = impl_->path.string();
+  const std::string episode_name = "episode " + std::to_string(episode.metadata.index);
+  const ValidationReport report = ValidateEpisode(episode, impl_->info.features);
+  if (!report.ok()) {
+    std::string problems;
+    for (const auto& m : report.mismatches) problems += (problems.empty() ? "" : "; ") + m.ToString();
+    throw InputError(label, episode_name, "does not match the dataset's features: " + problems);
+  }
+  if (!impl_->written.insert(episode.metadata.index).second) {
+    throw InputError(label, episode_name, "index already written");
+  }
+  if (impl_->info.layout == StorageLayout::kAloha) {
+    impl_->AppendAloha(episode);
+    return;
+  }
+  const std::string group_path = hdf5::RobomimicEpisodeGroup(episode.metadata.index);
+  Handle group = OpenOrCreateGroup(impl_->file.get(), group_path, label);
+  impl_->WriteEpisode(group.get(), label, group_path, episode);
+  impl_->total_frames += episode.metadata.length;
+}
+
+void DatasetWriter::Commit() {
+  hdf5::Quiet quiet;
+  if (impl_->committed) return;
+  impl_->committed = true;
+  if (impl_->info.layout == StorageLayout::kAloha) return;
+  const std::string label = impl_->path.string();
+  Attributes& data_attributes = impl_->info.storage.Group("data");
+  SetAttribute(data_attributes, "total", AttributeValue::Int64(impl_->total_frames));
+  {
+    Handle data(Check(H5Gopen2(impl_->file.get(), "data", H5P_DEFAULT), label, "/data", "cannot open group"));
+    Attributes total = {*std::find_if(data_attributes.begin(), data_attributes.end(),
+                                      [](const NamedAttribute& a) { return a.name == "total"; })};
+    hdf5::WriteAttributes(data.get(), total, label, "/data");
+  }
+  Check(impl_->file.Close(), label, "", "cannot finish writing");
+  if (fs::exists(impl_->path) && !impl_->options.overwrite) {
+    throw InputError(label, "", "appeared while writing; refusing to overwrite it");
+  }
+  fs::rename(impl_->temp_path, impl_->path);
+  impl_->temp_path.clear();
+}
+
+DatasetWriter::DatasetWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DatasetWriter::DatasetWriter(DatasetWriter&&) noexcept = default;
+DatasetWriter& DatasetWriter::operator=(DatasetWriter&&) noexcept = default;
+DatasetWriter::~DatasetWriter() = default;
+
+}  // namespace r2s::episode

@@ -1,0 +1,74 @@
+#include "episode/hdf5/structure.h"
+
+#include "episode/hdf5/error.h"
+#include "episode/hdf5/handle.h"
+#include "episode/hdf5/types.h"
+#include "episode/input_error.h"
+
+namespace r2s::episode::hdf5 {
+namespace {
+
+std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+
+herr_t CollectName(hid_t, const char* name, const H5L_info_t*, void* out) {
+  static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  return 0;
+}
+
+void Walk(hid_t group, const std::string& prefix, const std::string& file, const std::string& group_path,
+          GroupStructure& out) {
+  for (const std::string& name : ChildNames(group, file, Join(group_path, prefix))) {
+    const std::string relative = Join(prefix, name);
+    const std::string where = "/" + Join(group_path, relative);
+    H5L_info_t link;
+    Check(H5Lget_info(group, name.c_str(), &link, H5P_DEFAULT), file, where, "cannot read link");
+    if (link.type != H5L_TYPE_HARD) {
+      throw InputError(file, where, link.type == H5L_TYPE_SOFT ? "soft links are not supported"
+                                                               : "external links are not supported");
+    }
+    H5O_info_t info;
+    Check(H5Oget_info_by_name2(group, name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT), file, where,
+          "cannot read object");
+    if (info.type == H5O_TYPE_GROUP) {
+      out.groups.push_back(relative);
+      Handle child(Check(H5Gopen2(group, name.c_str(), H5P_DEFAULT), file, where, "cannot open group"));
+      Walk(child.get(), relative, file, group_path, out);
+    } else if (info.type == H5O_TYPE_DATASET) {
+      Handle dataset(Check(H5Dopen2(group, name.c_str(), H5P_DEFAULT), file, where, "cannot open dataset"));
+      Handle type(Check(H5Dget_type(dataset.get()), file, where, "cannot read dataset type"));
+      Handle space(Check(H5Dget_space(dataset.get()), file, where, "cannot read dataset dataspace"));
+      DatasetEntry entry;
+      entry.path = relative;
+      entry.dtype = NumericDTypeOf(type.get());
+      entry.type_description = DescribeType(type.get());
+      const int rank = H5Sget_simple_extent_ndims(space.get());
+      std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+      if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+      entry.dims.assign(dims.begin(), dims.end());
+      out.datasets.push_back(std::move(entry));
+    }
+    // Committed datatypes are copied with the nodes that use them.
+  }
+}
+
+}  // namespace
+
+bool DatasetEntry::IsImage() const {
+  return dtype == DType::kUInt8 && dims.size() == 4 && (dims[3] == 1 || dims[3] == 3 || dims[3] == 4);
+}
+
+std::vector<std::string> ChildNames(hid_t group, const std::string& file, const std::string& group_path) {
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  Check(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, CollectName, &names), file, "/" + group_path,
+        "cannot list group");
+  return names;
+}
+
+GroupStructure ScanGroup(hid_t group, const std::string& file, const std::string& group_path) {
+  GroupStructure out;
+  Walk(group, "", file, group_path, out);
+  return out;
+}
+
+}  // namespace r2s::episode::hdf5

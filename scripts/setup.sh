@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, from Debian packages, everything real2sim needs to build, test and benchmark.
+# Idempotent: when every package is already present it changes nothing and returns in well under a second.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # episode/: HDF5 storage, Eigen, JSON, command line
+  libhdf5-dev hdf5-tools libeigen3-dev nlohmann-json3-dev libcli11-dev
+  # tests and benchmarks
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer
+  python3 python3-h5py python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg-query is cheap; apt-get is slow even when it has nothing to do.
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

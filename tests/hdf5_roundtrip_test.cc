@@ -1,0 +1,284 @@
+// Read -> write -> read of both HDF5 layouts must be lossless: identical names, HDF5 types, shapes, values and
+// attributes, including what real2sim does not interpret. The judge is an h5py script (fixtures/h5_equal.py),
+// independent of real2sim's reader; fixtures are written by h5py.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "episode/dataset_reader.h"
+#include "episode/dataset_writer.h"
+#include "episode/hdf5/layout.h"
+#include "tests/test_support.h"
+
+namespace r2s::episode {
+namespace {
+
+using testing::RunCommand;
+using testing::RunPython;
+using testing::SourceDir;
+using testing::TempDir;
+
+std::string Fixture(const std::string& name) { return (SourceDir() / "tests" / "fixtures" / name).string(); }
+
+void MakeFixture(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {R2S_PYTHON};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto result = RunCommand(argv);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+void ExpectH5Identical(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto result = RunCommand({R2S_PYTHON, Fixture("h5_equal.py"), a.string(), b.string()});
+  EXPECT_EQ(result.exit_code, 0) << a << " vs " << b << ":\n" << result.out << result.err;
+}
+
+// Writes every episode of `reader` to `out` in the layout it was read from.
+void WriteBack(const DatasetReader& reader, const std::filesystem::path& out) {
+  DatasetWriter writer = DatasetWriter::Create(out, reader.info());
+  for (std::int64_t i = 0; i < reader.num_episodes(); ++i) writer.Append(reader.ReadEpisode(i));
+  writer.Commit();
+}
+
+void ExpectEpisodesEqual(const DatasetReader& a, const DatasetReader& b) {
+  ASSERT_EQ(a.num_episodes(), b.num_episodes());
+  EXPECT_EQ(a.info().features, b.info().features);
+  EXPECT_EQ(a.info().storage_paths, b.info().storage_paths);
+  EXPECT_EQ(a.info().fps, b.info().fps);
+  EXPECT_EQ(a.info().robot_type, b.info().robot_type);
+  EXPECT_EQ(a.info().tasks, b.info().tasks);
+  EXPECT_EQ(a.info().storage.group_attributes, b.info().storage.group_attributes);
+  for (std::int64_t i = 0; i < a.num_episodes(); ++i) {
+    const Episode x = a.ReadEpisode(i);
+    const Episode y = b.ReadEpisode(i);
+    EXPECT_EQ(x.metadata, y.metadata);
+    EXPECT_EQ(x.provenance, y.provenance);
+    EXPECT_EQ(x.storage.group_attributes, y.storage.group_attributes);
+    ASSERT_EQ(x.columns.size(), y.columns.size());
+    for (const auto& [name, column] : x.columns) {
+      const Column& other = y.At(name);
+      EXPECT_TRUE(column.data == other.data) << name;
+      EXPECT_EQ(column.attributes, other.attributes) << name;
+    }
+    ASSERT_EQ(x.storage.nodes.size(), y.storage.nodes.size());
+    for (std::size_t n = 0; n < x.storage.nodes.size(); ++n) {
+      EXPECT_EQ(x.storage.nodes[n].path, y.storage.nodes[n].path);
+    }
+  }
+}
+
+class RobomimicRoundTrip : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RobomimicRoundTrip, IsLossless) {
+  TempDir dir;
+  const auto source = dir / "source.hdf5";
+  MakeFixture({Fixture("make_robomimic.py"), source.string(), GetParam()});
+
+  const DatasetReader reader = DatasetReader::Open(source);
+  ASSERT_EQ(reader.info().layout, StorageLayout::kRobomimic);
+  ASSERT_EQ(reader.num_episodes(), 2);
+  EXPECT_EQ(reader.episode_length(0), 40);
+  EXPECT_EQ(reader.episode_length(1), 25);
+  EXPECT_EQ(reader.info().fps, 20.0);
+  EXPECT_EQ(reader.info().tasks, std::vector<std::string>{"Lift"});
+  EXPECT_EQ(reader.info().storage_paths.at("action"), "actions");
+  EXPECT_EQ(reader.info().storage_paths.at("observation.images.agentview_image"), "obs/agentview_image");
+  EXPECT_TRUE(reader.info().features.at("observation.images.agentview_image").IsImage());
+  EXPECT_EQ(reader.info().features.at("observation.robot0_eef_pos").unit, "m");
+  EXPECT_EQ(reader.info().features.at("observation.robot0_eef_pos").names.back(),
+            (std::vector<std::string>{"x", "y", "z"}));
+  EXPECT_EQ(reader.info().features.at("observation.contact").dtype, DType::kBool);
+  const Episode first = reader.ReadEpisode(0);
+  EXPECT_EQ(first.metadata.success, true);
+  EXPECT_EQ(reader.ReadEpisode(1).metadata.success, false);
+
+  const auto out = dir / "out" / "copy.hdf5";
+  WriteBack(reader, out);
+  ExpectH5Identical(source, out);
+  ExpectEpisodesEqual(reader, DatasetReader::Open(out));
+}
+
+INSTANTIATE_TEST_SUITE_P(Flavours, RobomimicRoundTrip, ::testing::Values("robomimic", "isaaclab"));
+
+TEST(AlohaRoundTrip, FolderOfEpisodesIsLossless) {
+  TempDir dir;
+  MakeFixture({Fixture("make_aloha.py"), (dir / "source").string(), "0", "3"});
+
+  const DatasetReader reader = DatasetReader::Open(dir / "source");
+  ASSERT_EQ(reader.info().layout, StorageLayout::kAloha);
+  ASSERT_EQ(reader.num_episodes(), 2);
+  EXPECT_EQ(reader.ReadEpisode(1).metadata.index, 3);
+  EXPECT_EQ(reader.info().storage_paths.at("observation.state"), "observations/qpos");
+  EXPECT_EQ(reader.info().storage_paths.at("observation.images.cam_high"), "observations/images/cam_high");
+  EXPECT_EQ(reader.info().storage_paths.at("timestamp"), "timestamp");
+  // compress_len is (cameras, T): not per frame, so kept verbatim rather than made a feature.
+  EXPECT_FALSE(reader.info().features.contains("compress_len"));
+
+  WriteBack(reader, dir / "out");
+  EXPECT_EQ(testing::ListFiles(dir / "out"), (std::vector<std::string>{"episode_0.hdf5", "episode_3.hdf5"}));
+  ExpectH5Identical(dir / "source" / "episode_0.hdf5", dir / "out" / "episode_0.hdf5");
+  ExpectH5Identical(dir / "source" / "episode_3.hdf5", dir / "out" / "episode_3.hdf5");
+  ExpectEpisodesEqual(reader, DatasetReader::Open(dir / "out"));
+}
+
+TEST(AlohaRoundTrip, BundledRealPandaLogIsLossless) {
+  TempDir dir;
+  const DatasetReader reader = DatasetReader::Open(testing::BundledPandaEpisode());
+  ASSERT_EQ(reader.num_episodes(), 1);
+  EXPECT_EQ(reader.episode_length(0), 20544);
+  EXPECT_EQ(reader.info().robot_type, "franka_panda");
+  EXPECT_EQ(reader.info().features.at("observation.state").unit, "rad");
+  WriteBack(reader, dir / "out");
+  ExpectH5Identical(testing::BundledPandaEpisode(), dir / "out" / "episode_0.hdf5");
+}
+
+TEST(HdfWriter, ImagesAreChunkedOneFramePerChunkAndCompressed) {
+  TempDir dir;
+  MakeFixture({Fixture("make_aloha.py"), (dir / "source").string(), "0"});
+  WriteBack(DatasetReader::Open(dir / "source"), dir / "out");
+  const auto result = RunPython(R"(
+import sys, h5py
+with h5py.File(sys.argv[1]) as f:
+    for cam in ("cam_high", "cam_left_wrist"):
+        d = f["observations/images/" + cam]
+        assert d.chunks == (1, 48, 64, 3), d.chunks
+        assert d.compression == "gzip", d.compression
+        assert d.dtype == "uint8"
+    assert f["observations/qpos"].chunks is None
+print("ok")
+)",
+                                {(dir / "out" / "episode_0.hdf5").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+// A dataset made in code (no source file), as synthetic generation will make them.
+DatasetInfo CodeMadeInfo(StorageLayout layout) {
+  DatasetInfo info;
+  info.layout = layout;
+  info.tasks = {"stack"};
+  info.features["action"] = {DType::kFloat64, {3}, {{"x", "y", "z"}}, "m"};
+  info.features["observation.state"] = {DType::kFloat32, {3}, {{}}, "rad"};
+  info.features["observation.images.front"] = {DType::kUInt8, {6, 8, 3}, {{}, {}, {}}, ""};
+  info.features["next.done"] = {DType::kBool, {}, {}, ""};
+  return info;
+}
+
+Episode CodeMadeEpisode(std::int64_t index, std::int64_t frames) {
+  Episode e;
+  e.metadata.index = index;
+  e.metadata.length = frames;
+  e.metadata.success = true;
+  std::vector<double> action;
+  std::vector<float> state;
+  std::vector<std::uint8_t> image;
+  std::vector<std::uint8_t> done;
+  for (std::int64_t t = 0; t < frames; ++t) {
+    for (int j = 0; j < 3; ++j) {
+      action.push_back(static_cast<double>(t) + 0.25 * j);
+      state.push_back(static_cast<float>(-t) - 0.5f * static_cast<float>(j));
+    }
+    for (int p = 0; p < 6 * 8 * 3; ++p) image.push_back(static_cast<std::uint8_t>((t * 7 + p) % 256));
+    done.push_back(t == frames - 1 ? 1 : 0);
+  }
+  e.columns["action"].data = Array::Of<double>({frames, 3}, action);
+  e.columns["observation.state"].data = Array::Of<float>({frames, 3}, state);
+  e.columns["observation.images.front"].data = Array::Of<std::uint8_t>({frames, 6, 8, 3}, image);
+  Array done_array = Array::Of<std::uint8_t>({frames}, done);
+  done_array.dtype = DType::kBool;
+  e.columns["next.done"].data = done_array;
+  e.provenance = Provenance{"real.hdf5", 2, index, 1234, {{"friction", {0.7}}, {"light_rgb", {1, 0.9, 0.8}}}, "0.1.0"};
+  return e;
+}
+
+TEST(HdfWriter, H5pyReadsARobomimicDatasetMadeInCode) {
+  TempDir dir;
+  const auto out = dir / "synthetic.hdf5";
+  const DatasetInfo info = CodeMadeInfo(StorageLayout::kRobomimic);
+  {
+    DatasetWriter writer = DatasetWriter::Create(out, info);
+    writer.Append(CodeMadeEpisode(0, 5));
+    writer.Append(CodeMadeEpisode(1, 7));
+    writer.Commit();
+  }
+  const auto result = RunPython(R"(
+import sys, json, h5py, numpy as np
+with h5py.File(sys.argv[1]) as f:
+    d = f["data"]
+    assert d.attrs["total"] == 12, d.attrs["total"]
+    assert json.loads(d.attrs["env_args"])["env_name"] == "stack"
+    assert sorted(d.keys()) == ["demo_0", "demo_1"], list(d.keys())
+    demo = d["demo_1"]
+    assert demo.attrs["num_samples"] == 7
+    assert bool(demo.attrs["success"]) is True
+    a = demo["actions"][()]
+    assert a.dtype == np.float64 and a.shape == (7, 3)
+    assert np.array_equal(a, np.arange(7)[:, None] + 0.25 * np.arange(3)[None, :])
+    assert list(demo["actions"].attrs["names"]) == ["x", "y", "z"] and demo["actions"].attrs["unit"] == "m"
+    s = demo["obs/state"][()]
+    assert s.dtype == np.float32 and s[6, 2] == -7.0
+    img = demo["obs/front"]
+    assert img.shape == (7, 6, 8, 3) and img.chunks == (1, 6, 8, 3) and img.compression == "gzip"
+    assert img[3, 0, 0, 1] == (3 * 7 + 1) % 256
+    done = demo["dones"][()]
+    assert done.dtype == np.bool_ and done[-1] and not done[0]
+    p = json.loads(demo.attrs["r2s_provenance"])
+    assert p["variant"] == 1 and p["seed"] == 1234 and p["parameters"]["light_rgb"] == [1, 0.9, 0.8]
+print("ok")
+)",
+                                {out.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+
+  const DatasetReader reader = DatasetReader::Open(out);
+  ASSERT_EQ(reader.num_episodes(), 2);
+  EXPECT_EQ(reader.info().features, info.features);
+  const Episode back = reader.ReadEpisode(1);
+  Episode expected = CodeMadeEpisode(1, 7);
+  expected.metadata.task = "stack";  // an episode's task defaults to the dataset's only task
+  EXPECT_EQ(back.provenance, expected.provenance);
+  EXPECT_EQ(back.metadata, expected.metadata);
+  for (const auto& [name, column] : expected.columns) EXPECT_TRUE(back.At(name).data == column.data) << name;
+}
+
+TEST(HdfWriter, H5pyReadsAnAlohaDatasetMadeInCode) {
+  TempDir dir;
+  {
+    DatasetWriter writer = DatasetWriter::Create(dir / "out", CodeMadeInfo(StorageLayout::kAloha));
+    writer.Append(CodeMadeEpisode(4, 6));
+    writer.Commit();
+  }
+  EXPECT_EQ(testing::ListFiles(dir / "out"), std::vector<std::string>{"episode_4.hdf5"});
+  const auto result = RunPython(R"(
+import sys, json, h5py, numpy as np
+with h5py.File(sys.argv[1]) as f:
+    assert f["action"].shape == (6, 3)
+    assert f["observations/qpos"].dtype == np.float32
+    assert f["observations/images/front"].chunks == (1, 6, 8, 3)
+    assert json.loads(f.attrs["r2s_provenance"])["source_episode"] == 2
+print("ok")
+)",
+                                {(dir / "out" / "episode_4.hdf5").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+TEST(HdfLayout, FeatureNamesMapBackToTheirPaths) {
+  for (const std::string path : {"actions", "states", "rewards", "dones", "obs/robot0_eef_pos", "next_obs/agentview",
+                                 "states/articulation/robot/joint_position"}) {
+    EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kRobomimic,
+                                       hdf5::FeatureNameFor(StorageLayout::kRobomimic, path, false)),
+              path);
+  }
+  EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kRobomimic, "observation.images.agentview_image"),
+            "obs/agentview_image");
+  for (const std::string path : {"action", "observations/qpos", "observations/qvel", "observations/effort",
+                                 "observations/images/cam_high", "timestamp", "base_action"}) {
+    const bool image = path.find("images") != std::string::npos;
+    EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kAloha, hdf5::FeatureNameFor(StorageLayout::kAloha, path, image)),
+              path);
+  }
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kAloha, "observations/qpos", false), "observation.state");
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/agentview_image", true),
+            "observation.images.agentview_image");
+}
+
+}  // namespace
+}  // namespace r2s::episode

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the built tree into a temporary prefix, builds the consumer against it with find_package(real2sim),
+# and runs it on the bundled Panda log. Usage: run_consumer_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build_dir="$1"
+source_dir="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+cmake -S "$source_dir/tests/package_consumer" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$work/build" >/dev/null
+output="$("$work/build/consumer" "$source_dir/scenes/panda_gaz2019/episode_0.hdf5")"
+echo "$output"
+# The first joint position of the real log, read independently with h5py.
+expected="$(/usr/bin/python3 -c "import h5py,sys; print('%.6f' % h5py.File(sys.argv[1])['observations/qpos'][0,0])" \
+  "$source_dir/scenes/panda_gaz2019/episode_0.hdf5")"
+[[ "$output" == "episodes=1 frames=20544 state0=${expected}" ]] || { echo "expected state0=${expected}"; exit 1; }
