@@ -71,7 +71,7 @@ Json BuildReport(const DatasetReader& reader) {
   report["num_frames"] = frames;
   Json fps;
   fps["declared"] = info.fps ? Json(*info.fps) : Json(nullptr);
-  fps["measured"] = findings.timestamps && findings.timestamps->median_period_s > 0
+  fps["measured"] = findings.timestamps && findings.timestamps->frames >= 2 && findings.timestamps->median_period_s > 0
                         ? Json(findings.timestamps->measured_fps())
                         : Json(nullptr);
   report["fps"] = fps;
@@ -103,7 +103,7 @@ Json BuildReport(const DatasetReader& reader) {
   report["statistics"] = stats;
 
   Json qa_json;
-  if (findings.timestamps) {
+  if (findings.timestamps && findings.timestamps->frames >= 2) {
     const auto& t = *findings.timestamps;
     qa_json["timestamps"] = {
         {"samples", t.frames},
@@ -118,6 +118,12 @@ Json BuildReport(const DatasetReader& reader) {
     };
   } else {
     qa_json["timestamps"] = nullptr;
+    if (auto t = info.features.find("timestamp"); t != info.features.end()) {
+      qa_json["timestamps_not_used"] =
+          !episode::IsFloating(t->second.dtype)
+              ? "timestamp is " + std::string(episode::DTypeName(t->second.dtype)) + "; only float seconds are used"
+              : std::string("fewer than 2 timestamps");
+    }
   }
   Json non_finite = Json::array();
   for (const auto& n : findings.non_finite) {
@@ -132,7 +138,8 @@ Json BuildReport(const DatasetReader& reader) {
   if (findings.latency) {
     const auto& l = *findings.latency;
     qa_json["action_to_state_latency"] = {{"action", l.action_feature}, {"state", l.state_feature},
-                                          {"lag_frames", l.lag_frames}, {"lag_ms", l.lag_ms},
+                                          {"lag_frames", l.lag_frames},
+                                          {"lag_ms", l.lag_ms ? Json(*l.lag_ms) : Json(nullptr)},
                                           {"peak_correlation", l.peak_correlation}};
   } else {
     qa_json["action_to_state_latency"] = nullptr;
@@ -140,6 +147,10 @@ Json BuildReport(const DatasetReader& reader) {
   report["findings"] = qa_json;
   return report;
 }
+
+// Below this peak correlation the action and state hardly co-move (random signals reach ~0.2), so the lag
+// found is flagged rather than presented as a measurement.
+constexpr double kWeakCorrelation = 0.5;
 
 std::string Fixed(double x, int digits) {
   if (!std::isfinite(x)) return "nan";
@@ -201,7 +212,9 @@ void PrintText(const Json& r, std::ostream& out) {
 
   out << "\nfindings\n";
   const Json& q = r["findings"];
-  if (q["timestamps"].is_null()) {
+  if (q.contains("timestamps_not_used")) {
+    out << "  timestamps: not used (" << q["timestamps_not_used"].get<std::string>() << ")\n";
+  } else if (q["timestamps"].is_null()) {
     out << "  timestamps: none in the dataset\n";
   } else {
     const Json& t = q["timestamps"];
@@ -238,9 +251,13 @@ void PrintText(const Json& r, std::ostream& out) {
     out << "  action->state latency: not estimated (needs 'action' and 'observation.state' of the same shape)\n";
   } else {
     const Json& l = q["action_to_state_latency"];
-    out << "  action->state latency: " << Fixed(l["lag_ms"], 1) << " ms (" << Fixed(l["lag_frames"], 2)
-        << " frames, " << l["action"].get<std::string>() << " -> " << l["state"].get<std::string>()
-        << ", peak correlation " << Fixed(l["peak_correlation"], 3) << ")\n";
+    out << "  action->state latency: "
+        << (l["lag_ms"].is_null() ? std::string("unknown ms (no timestamps or fps)") : Fixed(l["lag_ms"], 1) + " ms")
+        << " (" << Fixed(l["lag_frames"], 2) << " frames, " << l["action"].get<std::string>() << " -> "
+        << l["state"].get<std::string>() << ", peak correlation " << Fixed(l["peak_correlation"], 3) << ")\n";
+    if (l["peak_correlation"].get<double>() < kWeakCorrelation) {
+      out << "    weak correlation: the state may not follow this action; do not trust this lag\n";
+    }
   }
 }
 

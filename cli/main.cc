@@ -27,6 +27,10 @@ int Run(int argc, char** argv) {
       ->required();
   inspect_cmd->add_flag("--json", inspect.json, "print the report as JSON");
 
+  if (argc > 1 && argv[1][0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
+    std::cerr << "r2s: unknown command '" << argv[1] << "'\nRun 'r2s --help' for usage.\n";
+    return kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -273,7 +273,7 @@ QaReport QaAccumulator::Finish() const {
     }
     double period_s = median_period_s;
     if (period_s <= 0 && fps_ && *fps_ > 0) period_s = 1.0 / *fps_;
-    latency.lag_ms = period_s > 0 ? latency.lag_frames * period_s * 1000.0 : 0.0;
+    if (period_s > 0) latency.lag_ms = latency.lag_frames * period_s * 1000.0;
     report.latency = latency;
   }
   return report;

@@ -43,7 +43,7 @@ struct LatencyEstimate {
   std::string action_feature;
   std::string state_feature;
   double lag_frames = 0;  // positive: the state follows the action; sub-frame by parabolic interpolation
-  double lag_ms = 0;      // lag_frames x the median frame period (timestamps, else 1 / fps); 0 if neither
+  std::optional<double> lag_ms;  // lag_frames x the median frame period (timestamps, else 1 / fps); unknown if neither
   double peak_correlation = 0;  // normalized cross-correlation at the peak, in [-1, 1]
 };
 

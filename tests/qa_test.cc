@@ -280,7 +280,7 @@ TEST(QaTest, FindsPlanted40MsLatency) {
     EXPECT_EQ(latency.action_feature, "action");
     EXPECT_EQ(latency.state_feature, "observation.state");
     EXPECT_NEAR(latency.lag_frames, 2.0, 0.25) << "seed " << seed;
-    EXPECT_NEAR(latency.lag_ms, 40.0, 5.0) << "seed " << seed;
+    EXPECT_NEAR(latency.lag_ms.value(), 40.0, 5.0) << "seed " << seed;
     EXPECT_GT(latency.peak_correlation, 0.5);
     EXPECT_LE(latency.peak_correlation, 1.0);
   }
@@ -289,19 +289,19 @@ TEST(QaTest, FindsPlanted40MsLatency) {
 TEST(QaTest, StateAheadOfActionGivesANegativeLag) {
   const LatencyEstimate latency = EstimateLatency(-3.0);
   EXPECT_NEAR(latency.lag_frames, -3.0, 0.25);
-  EXPECT_NEAR(latency.lag_ms, -60.0, 5.0);
+  EXPECT_NEAR(latency.lag_ms.value(), -60.0, 5.0);
 }
 
 TEST(QaTest, NoDelayGivesZeroLag) {
   const LatencyEstimate latency = EstimateLatency(0.0);
   EXPECT_NEAR(latency.lag_frames, 0.0, 0.25);
-  EXPECT_NEAR(latency.lag_ms, 0.0, 5.0);
+  EXPECT_NEAR(latency.lag_ms.value(), 0.0, 5.0);
 }
 
 TEST(QaTest, SubFrameLatencyByInterpolation) {
   const LatencyEstimate latency = EstimateLatency(3.5);
   EXPECT_NEAR(latency.lag_frames, 3.5, 0.25);  // the integer peak alone would be 3 or 4
-  EXPECT_NEAR(latency.lag_ms, 70.0, 5.0);
+  EXPECT_NEAR(latency.lag_ms.value(), 70.0, 5.0);
 }
 
 TEST(QaTest, LatencyPoolsOverEpisodes) {
@@ -314,10 +314,10 @@ TEST(QaTest, LatencyPoolsOverEpisodes) {
 TEST(QaTest, LatencyInMsFromFpsWithoutTimestamps) {
   const LatencyEstimate from_fps = EstimateLatency(2.0, 1, false, 25.0);  // declared 25 fps: 40 ms per frame
   EXPECT_NEAR(from_fps.lag_frames, 2.0, 0.25);
-  EXPECT_NEAR(from_fps.lag_ms, from_fps.lag_frames * 40.0, 1e-9);
+  EXPECT_NEAR(from_fps.lag_ms.value(), from_fps.lag_frames * 40.0, 1e-9);
   const LatencyEstimate no_rate = EstimateLatency(2.0, 1, false, std::nullopt);
   EXPECT_NEAR(no_rate.lag_frames, 2.0, 0.25);
-  EXPECT_EQ(no_rate.lag_ms, 0.0);
+  EXPECT_FALSE(no_rate.lag_ms.has_value());
 }
 
 TEST(QaTest, NoLatencyWithoutActionOrMatchingState) {
