@@ -9,5 +9,4 @@ preset="${R2S_PRESET:-release}"
 if [[ ! -f "build/${preset}/CMakeCache.txt" ]]; then
   cmake --preset "${preset}" >/dev/null
 fi
-cmake --build --preset "${preset}" -- -j"$(nproc)" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
-[[ -x "build/${preset}/cli/r2s" ]]
+cmake --build --preset "${preset}" -- -j"$(nproc)"
