@@ -96,9 +96,9 @@ Json BuildReport(const DatasetReader& reader) {
     const auto& spec = info.features.at(name);
     Json channels = Json::array();
     for (std::size_t c = 0; c < s.min.size(); ++c) channels.push_back(ChannelName(spec, c));
-    stats[name] = {{"count", s.count}, {"channels", channels}, {"min", Numbers(s.min)},  {"max", Numbers(s.max)},
-                   {"mean", Numbers(s.mean)}, {"std", Numbers(s.std)}, {"q01", Numbers(s.q01)},
-                   {"q50", Numbers(s.q50)}, {"q99", Numbers(s.q99)}};
+    stats[name] = {{"count", s.count},      {"channels", channels},    {"min", Numbers(s.min)},
+                   {"max", Numbers(s.max)}, {"mean", Numbers(s.mean)}, {"std", Numbers(s.std)},
+                   {"q01", Numbers(s.q01)}, {"q50", Numbers(s.q50)},   {"q99", Numbers(s.q99)}};
   }
   report["statistics"] = stats;
 
@@ -109,9 +109,9 @@ Json BuildReport(const DatasetReader& reader) {
         {"samples", t.frames},
         {"median_period_ms", t.median_period_s * 1e3},
         {"non_monotonic", t.non_monotonic},
-        {"first_non_monotonic", t.non_monotonic ? Json({{"episode", t.first_non_monotonic_episode},
-                                                         {"frame", t.first_non_monotonic_frame}})
-                                                : Json(nullptr)},
+        {"first_non_monotonic",
+         t.non_monotonic ? Json({{"episode", t.first_non_monotonic_episode}, {"frame", t.first_non_monotonic_frame}})
+                         : Json(nullptr)},
         {"gaps_over_1_5x_median", t.gaps},
         {"worst_gap_ms", t.worst_gap_s * 1e3},
         {"worst_gap", {{"episode", t.worst_gap_episode}, {"frame", t.worst_gap_frame}}},
@@ -137,7 +137,8 @@ Json BuildReport(const DatasetReader& reader) {
   qa_json["constant_channels"] = constant;
   if (findings.latency) {
     const auto& l = *findings.latency;
-    qa_json["action_to_state_latency"] = {{"action", l.action_feature}, {"state", l.state_feature},
+    qa_json["action_to_state_latency"] = {{"action", l.action_feature},
+                                          {"state", l.state_feature},
                                           {"lag_frames", l.lag_frames},
                                           {"lag_ms", l.lag_ms ? Json(*l.lag_ms) : Json(nullptr)},
                                           {"peak_correlation", l.peak_correlation}};
@@ -218,8 +219,7 @@ void PrintText(const Json& r, std::ostream& out) {
     out << "  timestamps: none in the dataset\n";
   } else {
     const Json& t = q["timestamps"];
-    out << "  timestamps: " << t["samples"] << " samples, median period " << Fixed(t["median_period_ms"], 3)
-        << " ms\n";
+    out << "  timestamps: " << t["samples"] << " samples, median period " << Fixed(t["median_period_ms"], 3) << " ms\n";
     out << "    non-monotonic: " << t["non_monotonic"];
     if (!t["first_non_monotonic"].is_null()) {
       out << " (first: episode " << t["first_non_monotonic"]["episode"] << ", frame "

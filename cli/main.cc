@@ -22,12 +22,14 @@ int Run(int argc, char** argv) {
 
   r2s::cli::InspectOptions inspect;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "QA report of a dataset (real or synthetic)");
-  inspect_cmd->add_option("DATASET", inspect.dataset,
-                          "robomimic HDF5 file, ALOHA episode_N.hdf5 file, or a folder of ALOHA episodes")
+  inspect_cmd
+      ->add_option("DATASET", inspect.dataset,
+                   "robomimic HDF5 file, ALOHA episode_N.hdf5 file, or a folder of ALOHA episodes")
       ->required();
   inspect_cmd->add_flag("--json", inspect.json, "print the report as JSON");
 
-  if (argc > 1 && argv[1][0] != '-' && app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
+  if (argc > 1 && argv[1][0] != '-' &&
+      app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
     std::cerr << "r2s: unknown command '" << argv[1] << "'\nRun 'r2s --help' for usage.\n";
     return kExitBadInput;
   }
@@ -40,7 +42,8 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "r2s: " << e.what() << "\n" << "Run 'r2s --help' for usage.\n";
+    std::cerr << "r2s: " << e.what() << "\n"
+              << "Run 'r2s --help' for usage.\n";
     return kExitBadInput;
   }
 

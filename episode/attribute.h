@@ -29,10 +29,10 @@ class RawHdf5Value;
 struct AttributeValue {
   enum class Kind : std::uint8_t { kNumeric, kString, kRaw };
   Kind kind = Kind::kNumeric;
-  Array numeric;                     // kNumeric: dtype and shape ({} for a scalar)
-  std::vector<std::string> strings;  // kString: one string per element
-  std::vector<std::int64_t> string_shape;  // kString: {} for a scalar string
-  StringFormat string_format;        // kString
+  Array numeric;                            // kNumeric: dtype and shape ({} for a scalar)
+  std::vector<std::string> strings;         // kString: one string per element
+  std::vector<std::int64_t> string_shape;   // kString: {} for a scalar string
+  StringFormat string_format;               // kString
   std::shared_ptr<const RawHdf5Value> raw;  // kRaw
 
   static AttributeValue Bool(bool value);

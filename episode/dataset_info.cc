@@ -4,8 +4,10 @@ namespace r2s::episode {
 
 std::string_view StorageLayoutName(StorageLayout layout) {
   switch (layout) {
-    case StorageLayout::kRobomimic: return "robomimic";
-    case StorageLayout::kAloha: return "aloha";
+    case StorageLayout::kRobomimic:
+      return "robomimic";
+    case StorageLayout::kAloha:
+      return "aloha";
   }
   return "unknown";
 }

@@ -12,9 +12,12 @@ std::string ProvenanceToJson(const Provenance& provenance) {
     parameters[p.name] = p.value.size() == 1 ? nlohmann::ordered_json(p.value[0]) : nlohmann::ordered_json(p.value);
   }
   nlohmann::ordered_json j = {
-      {"source_dataset", provenance.source_dataset}, {"source_episode", provenance.source_episode},
-      {"variant", provenance.variant},               {"seed", provenance.seed},
-      {"parameters", parameters},                    {"software_version", provenance.software_version},
+      {"source_dataset", provenance.source_dataset},
+      {"source_episode", provenance.source_episode},
+      {"variant", provenance.variant},
+      {"seed", provenance.seed},
+      {"parameters", parameters},
+      {"software_version", provenance.software_version},
   };
   return j.dump();
 }

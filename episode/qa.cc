@@ -93,8 +93,7 @@ std::string MatchingStateFeature(const Features& features) {
   return kState;
 }
 
-QaAccumulator::QaAccumulator(Features features, std::optional<double> fps)
-    : features_(std::move(features)), fps_(fps) {
+QaAccumulator::QaAccumulator(Features features, std::optional<double> fps) : features_(std::move(features)), fps_(fps) {
   const auto timestamp = features_.find(kTimestamp);
   has_timestamps_ = timestamp != features_.end() && IsTimestampSpec(timestamp->second);
   for (const auto& [name, spec] : features_) {

@@ -13,12 +13,12 @@
 namespace r2s::episode {
 
 struct TimestampFindings {
-  std::int64_t frames = 0;                 // timestamps examined (all episodes)
-  double median_period_s = 0;              // median of frame-to-frame differences, all episodes together
-  std::int64_t non_monotonic = 0;          // differences <= 0
+  std::int64_t frames = 0;         // timestamps examined (all episodes)
+  double median_period_s = 0;      // median of frame-to-frame differences, all episodes together
+  std::int64_t non_monotonic = 0;  // differences <= 0
   std::int64_t first_non_monotonic_episode = -1, first_non_monotonic_frame = -1;
-  std::int64_t gaps = 0;                   // differences > 1.5 x median period
-  double worst_gap_s = 0;                  // largest difference
+  std::int64_t gaps = 0;                                      // differences > 1.5 x median period
+  double worst_gap_s = 0;                                     // largest difference
   std::int64_t worst_gap_episode = -1, worst_gap_frame = -1;  // frame index of the sample after the gap
   double measured_fps() const { return median_period_s > 0 ? 1.0 / median_period_s : 0; }
 };
@@ -42,9 +42,9 @@ struct ConstantChannel {
 struct LatencyEstimate {
   std::string action_feature;
   std::string state_feature;
-  double lag_frames = 0;  // positive: the state follows the action; sub-frame by parabolic interpolation
+  double lag_frames = 0;         // positive: the state follows the action; sub-frame by parabolic interpolation
   std::optional<double> lag_ms;  // lag_frames x the median frame period (timestamps, else 1 / fps); unknown if neither
-  double peak_correlation = 0;  // normalized cross-correlation at the peak, in [-1, 1]
+  double peak_correlation = 0;   // normalized cross-correlation at the peak, in [-1, 1]
 };
 
 struct QaReport {

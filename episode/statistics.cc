@@ -122,10 +122,14 @@ std::vector<Histogram> PixelHistograms(std::span<const std::uint8_t> pixels) {
 
 std::vector<Histogram> PixelHistograms(std::span<const std::uint8_t> pixels, std::int64_t channels) {
   switch (channels) {
-    case 1: return PixelHistograms<1>(pixels);
-    case 3: return PixelHistograms<3>(pixels);
-    case 4: return PixelHistograms<4>(pixels);
-    default: throw std::invalid_argument("image statistics: " + std::to_string(channels) + " channels");
+    case 1:
+      return PixelHistograms<1>(pixels);
+    case 3:
+      return PixelHistograms<3>(pixels);
+    case 4:
+      return PixelHistograms<4>(pixels);
+    default:
+      throw std::invalid_argument("image statistics: " + std::to_string(channels) + " channels");
   }
 }
 
@@ -166,9 +170,8 @@ FeatureStatistics ColumnStatistics(const std::string& name, const Column& column
   const std::int64_t frame_size = spec.FrameSize();
   if (!IsNumeric(column.data.dtype) || column.data.size() != frames * frame_size) {
     throw std::invalid_argument("statistics: feature '" + name + "' holds " +
-                                std::string(DTypeName(column.data.dtype)) + " " +
-                                ShapeToString(column.data.shape) + ", not " + std::to_string(frames) +
-                                " frames of " + ShapeToString(spec.shape));
+                                std::string(DTypeName(column.data.dtype)) + " " + ShapeToString(column.data.shape) +
+                                ", not " + std::to_string(frames) + " frames of " + ShapeToString(spec.shape));
   }
   const bool image = spec.IsImage() && column.data.dtype == DType::kUInt8;
   const std::int64_t channels = image ? spec.shape[2] : frame_size;

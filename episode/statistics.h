@@ -18,7 +18,7 @@
 namespace r2s::episode {
 
 struct FeatureStatistics {
-  std::int64_t count = 0;  // values per channel that went in
+  std::int64_t count = 0;                                  // values per channel that went in
   std::vector<double> min, max, mean, std, q01, q50, q99;  // one entry per channel
 };
 

@@ -65,8 +65,8 @@ ValidationReport ValidateEpisode(const Episode& episode, const Features& feature
     }
     const std::span<const std::int64_t> frame_shape =
         data.shape.empty() ? std::span<const std::int64_t>() : std::span(data.shape).subspan(1);
-    if (data.shape.empty() || !std::equal(frame_shape.begin(), frame_shape.end(), spec.shape.begin(),
-                                          spec.shape.end())) {
+    if (data.shape.empty() ||
+        !std::equal(frame_shape.begin(), frame_shape.end(), spec.shape.begin(), spec.shape.end())) {
       add({FeatureMismatch::Kind::kShape, name, FrameShapeString(spec.shape),
            "shape " + (data.shape.empty() ? std::string("scalar") : FrameShapeString(frame_shape)), -1});
     }

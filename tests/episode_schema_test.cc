@@ -48,12 +48,12 @@ TEST(ValidateEpisode, AcceptsAMatchingEpisode) {
 
 TEST(ValidateEpisode, ReportsEveryMismatchAtOnce) {
   Episode e = MatchingEpisode(10);
-  e.columns["action"].data = Array::Zeros(DType::kFloat64, {10, 7});             // dtype
+  e.columns["action"].data = Array::Zeros(DType::kFloat64, {10, 7});                        // dtype
   e.columns["observation.images.wrist"].data = Array::Zeros(DType::kUInt8, {10, 4, 4, 1});  // shape
-  e.columns.erase("timestamp");                                                  // missing
-  e.columns["observation.extra"].data = Array::Zeros(DType::kInt32, {10, 2});    // unexpected
-  e.columns["observation.state"].data = Array::Zeros(DType::kFloat64, {9, 7});   // length
-  e.columns["observation.state"].data.mutable_values<double>()[4 * 7 + 3] = std::nan("");  // frame 4
+  e.columns.erase("timestamp");                                                             // missing
+  e.columns["observation.extra"].data = Array::Zeros(DType::kInt32, {10, 2});               // unexpected
+  e.columns["observation.state"].data = Array::Zeros(DType::kFloat64, {9, 7});              // length
+  e.columns["observation.state"].data.mutable_values<double>()[4 * 7 + 3] = std::nan("");   // frame 4
   e.columns["action"].data.mutable_values<double>()[8 * 7] = std::numeric_limits<double>::infinity();
 
   const ValidationReport report = ValidateEpisode(e, ArmFeatures());

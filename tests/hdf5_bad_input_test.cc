@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -152,19 +153,128 @@ std::string Slurp(const fs::path& path) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Missing file / folder without episodes.
+// Refused on open, one row a case: a file made in a fresh temp dir by Python (`make`, then `edit` with the file open
+// as `f`, both after kPrelude with `path` = the file), and what DatasetReader::Open and `r2s inspect` must then
+// report about it (ExpectRefused). To add a bad-input case, add a row.
 
-TEST(Hdf5BadInputTest, MissingFile) {
+struct BadInput {
+  const char* name;                        // the test's name
+  const char* file;                        // relative to the temp dir (or to aloha/, below)
+  const char* make;                        // Python that makes `file`; nullptr: `file` is not made at all
+  const char* edit;                        // then run in `with h5py.File(path, 'a') as f:`; nullptr: none
+  const char* field;                       // InputError::field()
+  std::vector<std::string> fragments;      // in InputError::problem() and in the CLI's line
+  bool beside_good_aloha_episode = false;  // `file` goes in aloha/ next to a good episode_0.hdf5; aloha/ is opened
+};
+
+void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
+
+const BadInput kRefusedOnOpen[] = {
+    // clang-format off
+    // Missing file.
+    {"MissingFile", "no_such_dataset.hdf5", nullptr, nullptr, "", {"no such file"}},
+    {"MissingFileInMissingFolder", "nowhere/episode_0.hdf5", nullptr, nullptr, "", {"no such file"}},
+
+    // Lengths that disagree.
+    {"RobomimicObservationShorterThanNumSamples", "lift.hdf5", "robomimic(path)",
+     "replace(f, 'data/demo_1/obs/eef_pos', rng.standard_normal((99, 3)))",
+     "/data/demo_1/obs/eef_pos", {"99", "100", "num_samples"}},
+    {"RobomimicActionsShorterThanNumSamples", "lift.hdf5", "robomimic(path)",
+     "replace(f, 'data/demo_0/actions', rng.standard_normal((98, 7)))",
+     "/data/demo_0/actions", {"98", "100"}},
+    {"RobomimicWithoutNumSamplesObservationDisagreesWithActions", "lift.hdf5", "robomimic(path, num_samples=False)",
+     "replace(f, 'data/demo_0/obs/eef_pos', rng.standard_normal((99, 3)))",
+     "/data/demo_0/obs/eef_pos", {"99", "100"}},
+    {"AlohaVelocityShorterThanAction", "episode_0.hdf5", "aloha(path)",
+     "replace(f, 'observations/qvel', rng.standard_normal((48, 14)))",
+     "/observations/qvel", {"48", "50"}},
+    {"AlohaFolderLaterEpisodeLengthMismatch", "episode_3.hdf5", "aloha(path, T=60)",
+     "replace(f, 'observations/qvel', rng.standard_normal((59, 14)))",
+     "/observations/qvel", {"59", "60"}, /*beside_good_aloha_episode=*/true},
+
+    // Unexpected dtypes.
+    {"RobomimicActionsAsStrings", "lift.hdf5", "robomimic(path)",
+     "replace(f, 'data/demo_0/actions', np.array(['move'] * 100, dtype=object), dtype=h5py.string_dtype())",
+     "/data/demo_0/actions", {"unexpected dtype", "string"}},
+    {"RobomimicActionsCompound", "lift.hdf5", "robomimic(path)",
+     "replace(f, 'data/demo_0/actions', np.zeros(100, dtype=[('x', '<f8'), ('grip', '<i4')]))",
+     "/data/demo_0/actions", {"unexpected dtype", "compound"}},
+    {"RobomimicNumSamplesIsAString", "lift.hdf5", "robomimic(path)",
+     "f['data/demo_1'].attrs['num_samples'] = 'one hundred'",
+     "/data/demo_1 attribute 'num_samples'", {"one hundred", "integer"}},
+    {"RobomimicNumSamplesNegative", "lift.hdf5", "robomimic(path)",
+     "f['data/demo_0'].attrs['num_samples'] = -5",
+     "/data/demo_0 attribute 'num_samples'", {"-5"}},
+    {"RobomimicLaterDemoWithOtherDtype", "lift.hdf5", "robomimic(path)",
+     "replace(f, 'data/demo_1/actions', f['data/demo_1/actions'][:].astype(np.float32))",
+     "/data/demo_1/actions", {"float32", "float64"}},
+    {"RobomimicLaterDemoMissingObservation", "lift.hdf5", "robomimic(path)",
+     "del f['data/demo_1/obs/eef_pos']",
+     "/data/demo_1/obs/eef_pos", {"missing"}},
+    {"RobomimicScalarActions", "lift.hdf5", "robomimic(path)",
+     "replace(f, 'data/demo_0/actions', 1.5)",
+     "/data/demo_0/actions", {"scalar", "100"}},
+    {"AlohaActionAsStrings", "episode_0.hdf5", "aloha(path)",
+     "replace(f, 'action', np.array(['x'] * 50, dtype=object), dtype=h5py.string_dtype())",
+     "/action", {"unexpected dtype", "string"}},
+
+    // Unknown layout, malformed attributes.
+    {"UnknownLayoutListsTopLevel", "mystery.hdf5", R"PY(
+with h5py.File(path, 'w') as f:
+    f['foo'] = np.arange(10.0)
+    f.create_group('bar')
+)PY", nullptr,
+     "/", {"unknown layout", "foo", "bar"}},
+    {"UnknownLayoutEmptyFile", "blank.hdf5", "h5py.File(path, 'w').close()", nullptr,
+     "/", {"unknown layout", "nothing"}},
+    {"UnknownLayoutInAlohaFolder", "episode_1.hdf5", R"PY(
+with h5py.File(path, 'w') as f:
+    f['foo'] = np.arange(10.0)
+)PY", nullptr,
+     "/", {}, /*beside_good_aloha_episode=*/true},
+    {"AlohaObservationsWithoutActionOrQpos", "episode_0.hdf5", R"PY(
+with h5py.File(path, 'w') as f:
+    f.create_group('observations')
+    f['notes'] = 1
+)PY", nullptr,
+     "/", {"/action", "/observations/qpos"}},
+    {"MalformedEnvArgsJson", "lift.hdf5", "robomimic(path)",
+     R"(f['data'].attrs['env_args'] = '{"env_name": "Lift", "env_kwargs": {')",
+     "/data attribute 'env_args'", {R"({"env_name": "Lift")", "JSON"}},
+    {"EnvArgsJsonNotAnObject", "lift.hdf5", "robomimic(path)",
+     "f['data'].attrs['env_args'] = '[1, 2, 3]'",
+     "/data attribute 'env_args'", {"[1, 2, 3]", "JSON object"}},
+    {"SoftLinkInsideDemo", "lift.hdf5", "robomimic(path)",
+     "f['data/demo_0/obs/alias'] = h5py.SoftLink('/data/demo_0/actions')",
+     "/data/demo_0/obs/alias", {"soft link"}},
+    // clang-format on
+};
+
+class Hdf5RefusedOnOpenTest : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(Hdf5RefusedOnOpenTest, OpenAndInspectRefuse) {
+  const BadInput& c = GetParam();
   TempDir dir;
-  const fs::path path = dir / "no_such_dataset.hdf5";
-  ExpectRefused(path, path, "", {"no such file"});
+  const fs::path folder = c.beside_good_aloha_episode ? dir / "aloha" : dir.path();
+  const fs::path file = folder / c.file;
+  if (c.beside_good_aloha_episode) {
+    fs::create_directory(folder);
+    ASSERT_NO_FATAL_FAILURE(MakeFixture(folder / "episode_0.hdf5", "aloha(path)"));
+  }
+  if (c.make != nullptr) {
+    std::string script = std::string(c.make) + "\n";
+    if (c.edit != nullptr) script += "with h5py.File(path, 'a') as f:\n    " + std::string(c.edit) + "\n";
+    ASSERT_NO_FATAL_FAILURE(MakeFixture(file, script));
+  }
+  ExpectRefused(c.beside_good_aloha_episode ? folder : file, file, c.field, c.fragments);
 }
 
-TEST(Hdf5BadInputTest, MissingFileInMissingFolder) {
-  TempDir dir;
-  const fs::path path = dir / "nowhere" / "episode_0.hdf5";
-  ExpectRefused(path, path, "", {"no such file"});
-}
+INSTANTIATE_TEST_SUITE_P(Hdf5BadInput, Hdf5RefusedOnOpenTest, ::testing::ValuesIn(kRefusedOnOpen),
+                         [](const ::testing::TestParamInfo<BadInput>& info) { return std::string(info.param.name); });
+
+// ---------------------------------------------------------------------------------------------------------
+// Folders without episodes, files that are not HDF5 or are truncated, faults found only on read: each made or
+// checked its own way.
 
 TEST(Hdf5BadInputTest, FolderWithNoEpisodeFiles) {
   TempDir dir;
@@ -181,9 +291,6 @@ TEST(Hdf5BadInputTest, EmptyFolder) {
   fs::create_directory(folder);
   ExpectRefused(folder, folder, "", {"no episode_N.hdf5"});
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Not HDF5.
 
 TEST(Hdf5BadInputTest, TextFileIsNotHdf5) {
   TempDir dir;
@@ -222,9 +329,6 @@ TEST(Hdf5BadInputTest, AlohaFolderWithJunkEpisode) {
   std::ofstream(folder / "episode_1.hdf5") << "garbage\n";
   ExpectRefused(folder, folder / "episode_1.hdf5", "", {"not an HDF5 file"});
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Truncated.
 
 TEST(Hdf5BadInputTest, TruncatedRobomimicToHalf) {
   TempDir dir;
@@ -290,236 +394,6 @@ with open(path, 'r+b') as out:
   const InputError e = ReadError(reader, 1);
   ExpectNames(e, path, "/data/demo_1/obs/agentview_image", {"cannot read"});
   ExpectCliError(path, e, {"/data/demo_1/obs/agentview_image"});
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Lengths that disagree.
-
-TEST(Hdf5BadInputTest, RobomimicObservationShorterThanNumSamples) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'data/demo_1/obs/eef_pos', rng.standard_normal((99, 3)))
-)PY"));
-  ExpectRefused(path, path, "/data/demo_1/obs/eef_pos", {"99", "100", "num_samples"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicActionsShorterThanNumSamples) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'data/demo_0/actions', rng.standard_normal((98, 7)))
-)PY"));
-  ExpectRefused(path, path, "/data/demo_0/actions", {"98", "100"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicWithoutNumSamplesObservationDisagreesWithActions) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path, num_samples=False)
-with h5py.File(path, 'a') as f:
-    replace(f, 'data/demo_0/obs/eef_pos', rng.standard_normal((99, 3)))
-)PY"));
-  ExpectRefused(path, path, "/data/demo_0/obs/eef_pos", {"99", "100"});
-}
-
-TEST(Hdf5BadInputTest, AlohaVelocityShorterThanAction) {
-  TempDir dir;
-  const fs::path path = dir / "episode_0.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-aloha(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'observations/qvel', rng.standard_normal((48, 14)))
-)PY"));
-  ExpectRefused(path, path, "/observations/qvel", {"48", "50"});
-}
-
-TEST(Hdf5BadInputTest, AlohaFolderLaterEpisodeLengthMismatch) {
-  TempDir dir;
-  const fs::path folder = dir / "aloha";
-  fs::create_directory(folder);
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(folder / "episode_0.hdf5", "aloha(path)"));
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(folder / "episode_3.hdf5", R"PY(
-aloha(path, T=60)
-with h5py.File(path, 'a') as f:
-    replace(f, 'observations/qvel', rng.standard_normal((59, 14)))
-)PY"));
-  ExpectRefused(folder, folder / "episode_3.hdf5", "/observations/qvel", {"59", "60"});
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Unexpected dtypes.
-
-TEST(Hdf5BadInputTest, RobomimicActionsAsStrings) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'data/demo_0/actions', np.array(['move'] * 100, dtype=object), dtype=h5py.string_dtype())
-)PY"));
-  ExpectRefused(path, path, "/data/demo_0/actions", {"unexpected dtype", "string"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicActionsCompound) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'data/demo_0/actions', np.zeros(100, dtype=[('x', '<f8'), ('grip', '<i4')]))
-)PY"));
-  ExpectRefused(path, path, "/data/demo_0/actions", {"unexpected dtype", "compound"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicNumSamplesIsAString) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    f['data/demo_1'].attrs['num_samples'] = 'one hundred'
-)PY"));
-  ExpectRefused(path, path, "/data/demo_1 attribute 'num_samples'", {"one hundred", "integer"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicNumSamplesNegative) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    f['data/demo_0'].attrs['num_samples'] = -5
-)PY"));
-  ExpectRefused(path, path, "/data/demo_0 attribute 'num_samples'", {"-5"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicLaterDemoWithOtherDtype) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'data/demo_1/actions', f['data/demo_1/actions'][:].astype(np.float32))
-)PY"));
-  ExpectRefused(path, path, "/data/demo_1/actions", {"float32", "float64"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicLaterDemoMissingObservation) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    del f['data/demo_1/obs/eef_pos']
-)PY"));
-  ExpectRefused(path, path, "/data/demo_1/obs/eef_pos", {"missing"});
-}
-
-TEST(Hdf5BadInputTest, RobomimicScalarActions) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'data/demo_0/actions', 1.5)
-)PY"));
-  ExpectRefused(path, path, "/data/demo_0/actions", {"scalar", "100"});
-}
-
-TEST(Hdf5BadInputTest, AlohaActionAsStrings) {
-  TempDir dir;
-  const fs::path path = dir / "episode_0.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-aloha(path)
-with h5py.File(path, 'a') as f:
-    replace(f, 'action', np.array(['x'] * 50, dtype=object), dtype=h5py.string_dtype())
-)PY"));
-  ExpectRefused(path, path, "/action", {"unexpected dtype", "string"});
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Unknown layout, malformed attributes.
-
-TEST(Hdf5BadInputTest, UnknownLayoutListsTopLevel) {
-  TempDir dir;
-  const fs::path path = dir / "mystery.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-with h5py.File(path, 'w') as f:
-    f['foo'] = np.arange(10.0)
-    f.create_group('bar')
-)PY"));
-  ExpectRefused(path, path, "/", {"unknown layout", "foo", "bar"});
-}
-
-TEST(Hdf5BadInputTest, UnknownLayoutEmptyFile) {
-  TempDir dir;
-  const fs::path path = dir / "blank.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, "h5py.File(path, 'w').close()"));
-  ExpectRefused(path, path, "/", {"unknown layout", "nothing"});
-}
-
-TEST(Hdf5BadInputTest, UnknownLayoutInAlohaFolder) {
-  TempDir dir;
-  const fs::path folder = dir / "aloha";
-  fs::create_directory(folder);
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(folder / "episode_0.hdf5", "aloha(path)"));
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(folder / "episode_1.hdf5", R"PY(
-with h5py.File(path, 'w') as f:
-    f['foo'] = np.arange(10.0)
-)PY"));
-  const InputError e = OpenError(folder);
-  ExpectNames(e, folder / "episode_1.hdf5", "/", {});
-  ExpectCliError(folder, e, {"episode_1.hdf5"});
-}
-
-TEST(Hdf5BadInputTest, AlohaObservationsWithoutActionOrQpos) {
-  TempDir dir;
-  const fs::path path = dir / "episode_0.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-with h5py.File(path, 'w') as f:
-    f.create_group('observations')
-    f['notes'] = 1
-)PY"));
-  ExpectRefused(path, path, "/", {"/action", "/observations/qpos"});
-}
-
-TEST(Hdf5BadInputTest, MalformedEnvArgsJson) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    f['data'].attrs['env_args'] = '{"env_name": "Lift", "env_kwargs": {'
-)PY"));
-  ExpectRefused(path, path, "/data attribute 'env_args'", {R"({"env_name": "Lift")", "JSON"});
-}
-
-TEST(Hdf5BadInputTest, EnvArgsJsonNotAnObject) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    f['data'].attrs['env_args'] = '[1, 2, 3]'
-)PY"));
-  ExpectRefused(path, path, "/data attribute 'env_args'", {"[1, 2, 3]", "JSON object"});
-}
-
-TEST(Hdf5BadInputTest, SoftLinkInsideDemo) {
-  TempDir dir;
-  const fs::path path = dir / "lift.hdf5";
-  ASSERT_NO_FATAL_FAILURE(MakeFixture(path, R"PY(
-robomimic(path)
-with h5py.File(path, 'a') as f:
-    f['data/demo_0/obs/alias'] = h5py.SoftLink('/data/demo_0/actions')
-)PY"));
-  ExpectRefused(path, path, "/data/demo_0/obs/alias", {"soft link"});
 }
 
 TEST(Hdf5BadInputTest, CorruptMetadataAfterSuperblock) {

@@ -167,12 +167,10 @@ TEST(InspectCliTest, BundledPandaLogJsonMatchesNumpy) {
         const double w = want[stat][c].get<double>();
         // Relative to the value; for channel 0 strictly, elsewhere relative to the channel's magnitude (a mean
         // near zero of values near 1 cannot be summed to 1e-9 of itself).
-        const double magnitude =
-            c == 0 ? std::abs(w)
-                   : std::max({std::abs(w), std::abs(want["min"][c].get<double>()),
-                               std::abs(want["max"][c].get<double>())});
-        EXPECT_LE(std::abs(g - w), 1e-9 * magnitude + 1e-300)
-            << stat << "[" << c << "]: r2s " << g << ", numpy " << w;
+        const double magnitude = c == 0 ? std::abs(w)
+                                        : std::max({std::abs(w), std::abs(want["min"][c].get<double>()),
+                                                    std::abs(want["max"][c].get<double>())});
+        EXPECT_LE(std::abs(g - w), 1e-9 * magnitude + 1e-300) << stat << "[" << c << "]: r2s " << g << ", numpy " << w;
       }
     }
   }
@@ -403,8 +401,8 @@ TEST(InspectCliTest, RobomimicFile) {
   EXPECT_TRUE(Contains(LineStartingWith(text.out, "frames"), "70")) << text.out;
   EXPECT_TRUE(Contains(LineStartingWith(text.out, "fps"), "declared 20")) << text.out;
   EXPECT_TRUE(Contains(LineStartingWith(text.out, "tasks"), "Lift")) << text.out;
-  for (const char* name : {"action", "observation.images.agentview_image", "observation.eef_pos", "next.reward",
-                           "next.done"}) {
+  for (const char* name :
+       {"action", "observation.images.agentview_image", "observation.eef_pos", "next.reward", "next.done"}) {
     EXPECT_TRUE(Contains(text.out, "  " + std::string(name) + " ")) << name;
   }
 }

@@ -166,7 +166,7 @@ TEST(StatisticsTest, VectorAndScalarFeaturesMatchNumpy) {
   ASSERT_EQ(stats.size(), features.size());
   ASSERT_EQ(expected.size(), features.size());
   for (const auto& [name, s] : stats) ExpectMatches(s, expected.at(name), name);
-  EXPECT_EQ(stats.at("action").mean.size(), 6u);    // [2, 3] -> 6 channels
+  EXPECT_EQ(stats.at("action").mean.size(), 6u);       // [2, 3] -> 6 channels
   EXPECT_EQ(stats.at("frame_index").mean.size(), 1u);  // [] -> 1 channel
 }
 

@@ -35,9 +35,9 @@ void WriteArray(hid_t location, const std::string& path, const Array& array, Arr
   Handle link(H5Pcreate(H5P_LINK_CREATE));
   H5Pset_create_intermediate_group(link.get(), 1);
   Handle type = NativeTypeFor(array.dtype);
-  Handle dataset(Check(H5Dcreate2(location, path.c_str(), type.get(), space.get(), link.get(), create.get(),
-                                  H5P_DEFAULT),
-                       file, where, "cannot create dataset"));
+  Handle dataset(
+      Check(H5Dcreate2(location, path.c_str(), type.get(), space.get(), link.get(), create.get(), H5P_DEFAULT), file,
+            where, "cannot create dataset"));
   if (!array.bytes.empty()) {
     Check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, array.bytes.data()), file, where,
           "cannot write data");

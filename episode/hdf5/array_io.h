@@ -15,7 +15,7 @@ Array ReadArray(hid_t dataset, DType dtype, const std::vector<std::int64_t>& dim
                 const std::string& where);
 
 struct ArrayStorage {
-  bool image = false;     // chunk one frame per chunk, deflate at deflate_level
+  bool image = false;  // chunk one frame per chunk, deflate at deflate_level
   int deflate_level = 4;
 };
 

@@ -32,9 +32,15 @@ StringFormat StringFormatOf(hid_t type) {
   format.utf8 = H5Tget_cset(type) == H5T_CSET_UTF8;
   format.fixed_size = format.variable_length ? 0 : H5Tget_size(type);
   switch (H5Tget_strpad(type)) {
-    case H5T_STR_NULLPAD: format.padding = StringFormat::Padding::kNullPadded; break;
-    case H5T_STR_SPACEPAD: format.padding = StringFormat::Padding::kSpacePadded; break;
-    default: format.padding = StringFormat::Padding::kNullTerminated; break;
+    case H5T_STR_NULLPAD:
+      format.padding = StringFormat::Padding::kNullPadded;
+      break;
+    case H5T_STR_SPACEPAD:
+      format.padding = StringFormat::Padding::kSpacePadded;
+      break;
+    default:
+      format.padding = StringFormat::Padding::kNullTerminated;
+      break;
   }
   return format;
 }
@@ -50,8 +56,8 @@ Handle StringType(const StringFormat& format) {
   return type;
 }
 
-std::vector<std::string> ReadStrings(hid_t attribute, hid_t stored_type, const StringFormat& format,
-                                     std::size_t count, const std::string& file, const std::string& where) {
+std::vector<std::string> ReadStrings(hid_t attribute, hid_t stored_type, const StringFormat& format, std::size_t count,
+                                     const std::string& file, const std::string& where) {
   std::vector<std::string> strings;
   strings.reserve(count);
   Handle memory_type = StringType(format);
@@ -123,9 +129,7 @@ Handle Space(const std::vector<hsize_t>& dims) {
   return Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
 }
 
-std::vector<hsize_t> ToDims(const std::vector<std::int64_t>& shape) {
-  return {shape.begin(), shape.end()};
-}
+std::vector<hsize_t> ToDims(const std::vector<std::int64_t>& shape) { return {shape.begin(), shape.end()}; }
 
 }  // namespace
 
@@ -135,8 +139,8 @@ Attributes ReadAttributes(hid_t object, const std::string& file, const std::stri
   Attributes attributes;
   attributes.reserve(info.num_attrs);
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    Handle attribute(Check(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT),
-                           file, path, "cannot open attribute " + std::to_string(i)));
+    Handle attribute(Check(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT), file,
+                           path, "cannot open attribute " + std::to_string(i)));
     const ssize_t length = H5Aget_name(attribute.get(), 0, nullptr);
     std::string name(static_cast<std::size_t>(std::max<ssize_t>(length, 0)), '\0');
     H5Aget_name(attribute.get(), name.size() + 1, name.data());
@@ -186,8 +190,8 @@ void WriteAttributes(hid_t object, const Attributes& attributes, const std::stri
         data = value.raw->bytes.data();
         break;
     }
-    Handle attribute(Check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                           file, where, "cannot create attribute"));
+    Handle attribute(Check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), file,
+                           where, "cannot create attribute"));
     Check(H5Awrite(attribute.get(), type.get(), data), file, where, "cannot write attribute");
   }
 }

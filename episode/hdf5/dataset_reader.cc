@@ -38,15 +38,16 @@ std::shared_ptr<const SourceFile> SourceFile::Open(const fs::path& path) {
     for (char& c : head) {
       if (c < 32 || c > 126) c = '.';
     }
-    throw InputError(name, "", "not an HDF5 file (no HDF5 signature; " + std::to_string(fs::file_size(path, ec)) +
-                                   " bytes starting \"" + head + "\")");
+    throw InputError(name, "",
+                     "not an HDF5 file (no HDF5 signature; " + std::to_string(fs::file_size(path, ec)) +
+                         " bytes starting \"" + head + "\")");
   }
   Check(is_hdf5, name, "", "cannot read as HDF5");
   auto source = std::make_shared<SourceFile>();
   source->path = path;
-  source->file = Handle(Check(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), name, "",
-                              "truncated or corrupt HDF5 file (" + std::to_string(fs::file_size(path, ec)) +
-                                  " bytes)"));
+  source->file =
+      Handle(Check(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), name, "",
+                   "truncated or corrupt HDF5 file (" + std::to_string(fs::file_size(path, ec)) + " bytes)"));
   return source;
 }
 
@@ -55,19 +56,16 @@ std::shared_ptr<const SourceFile> SourceFile::Open(const fs::path& path) {
 
 namespace {
 
-std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
-
 struct EpisodeShape {
   std::int64_t length = 0;
-  Attributes attributes;                // of the episode's own group
-  std::vector<std::string> groups;      // below the episode's group
+  Attributes attributes;                   // of the episode's own group
+  std::vector<std::string> groups;         // below the episode's group
   std::vector<hdf5::DatasetEntry> frames;  // per-frame numeric datasets: the columns
-  std::vector<std::string> preserved;   // everything else, copied verbatim
+  std::vector<std::string> preserved;      // everything else, copied verbatim
 };
 
 bool HasChild(hid_t group, const std::string& name) {
-  return H5Lexists(group, name.c_str(), H5P_DEFAULT) > 0 &&
-         H5Oexists_by_name(group, name.c_str(), H5P_DEFAULT) > 0;
+  return H5Lexists(group, name.c_str(), H5P_DEFAULT) > 0 && H5Oexists_by_name(group, name.c_str(), H5P_DEFAULT) > 0;
 }
 
 const hdf5::DatasetEntry* FindDataset(const hdf5::GroupStructure& structure, const std::string& path) {
@@ -77,9 +75,8 @@ const hdf5::DatasetEntry* FindDataset(const hdf5::GroupStructure& structure, con
   return nullptr;
 }
 
-std::int64_t EpisodeLength(StorageLayout layout, const Attributes& attributes,
-                           const hdf5::GroupStructure& structure, const std::string& file,
-                           const std::string& where) {
+std::int64_t EpisodeLength(StorageLayout layout, const Attributes& attributes, const hdf5::GroupStructure& structure,
+                           const std::string& file, const std::string& where) {
   if (layout == StorageLayout::kRobomimic) {
     if (const AttributeValue* n = FindAttribute(attributes, "num_samples")) {
       auto value = n->AsInt64();
@@ -108,14 +105,14 @@ EpisodeShape ShapeOf(hid_t group, StorageLayout layout, const std::string& file,
   shape.groups = std::move(structure.groups);
   shape.length = EpisodeLength(layout, shape.attributes, structure, file, where);
   for (auto& d : structure.datasets) {
-    const std::string d_where = "/" + Join(group_path, d.path);
+    const std::string d_where = "/" + hdf5::JoinPath(group_path, d.path);
     const bool must_be_frames = hdf5::IsFramePath(layout, d.path);
     if (must_be_frames && !d.dtype) {
       throw InputError(file, d_where, "unexpected dtype " + d.type_description + ", expected numeric or bool");
     }
     if (must_be_frames && d.dims.empty()) {
-      throw InputError(file, d_where, "is a scalar, expected one row per frame (" +
-                                          std::to_string(shape.length) + " rows)");
+      throw InputError(file, d_where,
+                       "is a scalar, expected one row per frame (" + std::to_string(shape.length) + " rows)");
     }
     const bool is_frames = d.dtype && !d.dims.empty() && d.dims[0] == shape.length;
     if (must_be_frames && !is_frames) {
@@ -123,8 +120,9 @@ EpisodeShape ShapeOf(hid_t group, StorageLayout layout, const std::string& file,
           layout == StorageLayout::kRobomimic && FindAttribute(shape.attributes, "num_samples")
               ? "num_samples of " + where
               : "the episode's length";
-      throw InputError(file, d_where, "has " + std::to_string(d.dims[0]) + " rows, expected " +
-                                          std::to_string(shape.length) + " (" + length_source + ")");
+      throw InputError(file, d_where,
+                       "has " + std::to_string(d.dims[0]) + " rows, expected " + std::to_string(shape.length) + " (" +
+                           length_source + ")");
     }
     if (is_frames) {
       shape.frames.push_back(std::move(d));
@@ -146,8 +144,8 @@ void DescribeFromAttributes(const Attributes& attributes, FeatureSpec& spec) {
     }
   }
   if (const AttributeValue* names = FindAttribute(attributes, "names");
-      names && names->kind == AttributeValue::Kind::kString && names->string_shape.size() == 1 &&
-      !spec.shape.empty() && static_cast<std::int64_t>(names->strings.size()) == spec.shape.back()) {
+      names && names->kind == AttributeValue::Kind::kString && names->string_shape.size() == 1 && !spec.shape.empty() &&
+      static_cast<std::int64_t>(names->strings.size()) == spec.shape.back()) {
     spec.names.back() = names->strings;
   }
 }
@@ -194,7 +192,7 @@ class DatasetReader::Impl {
   fs::path path;
   DatasetInfo info;
   std::vector<EpisodeEntry> episodes;
-  std::shared_ptr<const SourceFile> robomimic_file;  // robomimic: the one file, open while the reader lives
+  std::shared_ptr<const SourceFile> robomimic_file;    // robomimic: the one file, open while the reader lives
   std::map<std::string, std::string> feature_of_path;  // inverse of info.storage_paths
 
   void AddEpisode(const SourceFile& source, const std::string& group_path, std::int64_t index);
@@ -208,8 +206,8 @@ class DatasetReader::Impl {
 void DatasetReader::Impl::AddEpisode(const SourceFile& source, const std::string& group_path, std::int64_t index) {
   const std::string file = source.path.string();
   const std::string where = "/" + group_path;
-  Handle group(Check(H5Gopen2(source.file.get(), group_path.empty() ? "/" : group_path.c_str(), H5P_DEFAULT),
-                     file, where, "cannot open group"));
+  Handle group(Check(H5Gopen2(source.file.get(), group_path.empty() ? "/" : group_path.c_str(), H5P_DEFAULT), file,
+                     where, "cannot open group"));
   EpisodeShape shape = ShapeOf(group.get(), info.layout, file, group_path);
 
   if (episodes.empty()) {
@@ -221,9 +219,9 @@ void DatasetReader::Impl::AddEpisode(const SourceFile& source, const std::string
       FeatureSpec spec;
       spec.dtype = *d.dtype;
       spec.shape = FrameShape(d);
-      Handle dataset(Check(H5Dopen2(group.get(), d.path.c_str(), H5P_DEFAULT), file, "/" + Join(group_path, d.path),
-                           "cannot open dataset"));
-      DescribeFromAttributes(hdf5::ReadAttributes(dataset.get(), file, "/" + Join(group_path, d.path)), spec);
+      Handle dataset(Check(H5Dopen2(group.get(), d.path.c_str(), H5P_DEFAULT), file,
+                           "/" + hdf5::JoinPath(group_path, d.path), "cannot open dataset"));
+      DescribeFromAttributes(hdf5::ReadAttributes(dataset.get(), file, "/" + hdf5::JoinPath(group_path, d.path)), spec);
       info.features.emplace(name, std::move(spec));
       info.storage_paths.emplace(name, d.path);
       feature_of_path.emplace(d.path, name);
@@ -236,24 +234,27 @@ void DatasetReader::Impl::AddEpisode(const SourceFile& source, const std::string
     for (const auto& [path, name] : feature_of_path) {
       const FeatureSpec& spec = info.features.at(name);
       auto it = present.find(path);
-      const std::string d_where = "/" + Join(group_path, path);
+      const std::string d_where = "/" + hdf5::JoinPath(group_path, path);
       if (it == present.end()) {
-        throw InputError(file, d_where, "missing: the first episode has it (" + std::string(DTypeName(spec.dtype)) +
-                                            " " + ShapeToString(spec.shape) + " per frame)");
+        throw InputError(file, d_where,
+                         "missing: the first episode has it (" + std::string(DTypeName(spec.dtype)) + " " +
+                             ShapeToString(spec.shape) + " per frame)");
       }
       const hdf5::DatasetEntry& d = *it->second;
       if (*d.dtype != spec.dtype) {
-        throw InputError(file, d_where, "unexpected dtype " + std::string(DTypeName(*d.dtype)) + ", expected " +
-                                            std::string(DTypeName(spec.dtype)) + " as in the first episode");
+        throw InputError(file, d_where,
+                         "unexpected dtype " + std::string(DTypeName(*d.dtype)) + ", expected " +
+                             std::string(DTypeName(spec.dtype)) + " as in the first episode");
       }
       if (FrameShape(d) != spec.shape) {
-        throw InputError(file, d_where, "frame shape " + ShapeToString(FrameShape(d)) + ", expected " +
-                                            ShapeToString(spec.shape) + " as in the first episode");
+        throw InputError(file, d_where,
+                         "frame shape " + ShapeToString(FrameShape(d)) + ", expected " + ShapeToString(spec.shape) +
+                             " as in the first episode");
       }
       present.erase(it);
     }
     if (!present.empty()) {
-      throw InputError(file, "/" + Join(group_path, present.begin()->first),
+      throw InputError(file, "/" + hdf5::JoinPath(group_path, present.begin()->first),
                        "per-frame dataset that the first episode does not have");
     }
   }
@@ -399,12 +400,12 @@ Episode DatasetReader::ReadEpisode(std::int64_t i) const {
   }
   episode.storage.group_attributes.push_back({"", std::move(shape.attributes)});
   for (const auto& sub : shape.groups) {
-    const std::string where = "/" + Join(group_path, sub);
+    const std::string where = "/" + hdf5::JoinPath(group_path, sub);
     Handle g(Check(H5Gopen2(group.get(), sub.c_str(), H5P_DEFAULT), file, where, "cannot open group"));
     episode.storage.group_attributes.push_back({sub, hdf5::ReadAttributes(g.get(), file, where)});
   }
   for (const auto& d : shape.frames) {
-    const std::string where = "/" + Join(group_path, d.path);
+    const std::string where = "/" + hdf5::JoinPath(group_path, d.path);
     Handle dataset(Check(H5Dopen2(group.get(), d.path.c_str(), H5P_DEFAULT), file, where, "cannot open dataset"));
     Column column;
     column.data = hdf5::ReadArray(dataset.get(), *d.dtype, d.dims, file, where);
@@ -416,7 +417,7 @@ Episode DatasetReader::ReadEpisode(std::int64_t i) const {
     episode.columns.emplace(feature, std::move(column));
   }
   for (const auto& p : shape.preserved) {
-    episode.storage.nodes.push_back({p, source, "/" + Join(group_path, p)});
+    episode.storage.nodes.push_back({p, source, "/" + hdf5::JoinPath(group_path, p)});
   }
   return episode;
 }

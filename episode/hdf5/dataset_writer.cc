@@ -24,14 +24,14 @@ namespace {
 // A sibling of `final_path` that no reader mistakes for an episode: hidden, and unique per process and call.
 fs::path TemporaryPathFor(const fs::path& final_path) {
   static std::atomic<unsigned> counter{0};  // uniqueness only; carries no state between writers
-  return final_path.parent_path() / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) +
-                                     "-" + std::to_string(counter++));
+  return final_path.parent_path() /
+         ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
 }
 
 Handle CreateFile(const fs::path& path) {
   const std::string name = path.string();
-  return Handle(Check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), name, "",
-                      "cannot create file"));
+  return Handle(
+      Check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), name, "", "cannot create file"));
 }
 
 Handle IntermediateGroupLinks() {
@@ -56,15 +56,13 @@ void CopyNodes(const std::vector<PreservedNode>& nodes, hid_t destination, const
                const std::string& group_path) {
   Handle link = IntermediateGroupLinks();
   for (const auto& node : nodes) {
-    const std::string where = "/" + (group_path.empty() ? node.path : group_path + "/" + node.path);
+    const std::string where = "/" + hdf5::JoinPath(group_path, node.path);
     if (!node.source) throw std::logic_error("preserved node " + where + " has no source file");
     Check(H5Ocopy(node.source->file.get(), node.source_path.c_str(), destination, node.path.c_str(), H5P_DEFAULT,
                   link.get()),
           file, where, "cannot copy from " + node.source->path.string());
   }
 }
-
-std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 
 }  // namespace
 
@@ -104,9 +102,11 @@ void DatasetWriter::Impl::WriteEpisode(hid_t group, const std::string& file_labe
       if (info.layout == StorageLayout::kRobomimic) {
         SetAttribute(g.attributes, "num_samples", AttributeValue::Int64(episode.metadata.length));
       }
-      if (episode.metadata.success) SetAttribute(g.attributes, "success", AttributeValue::Bool(*episode.metadata.success));
+      if (episode.metadata.success)
+        SetAttribute(g.attributes, "success", AttributeValue::Bool(*episode.metadata.success));
       const std::string dataset_task = info.tasks.size() == 1 ? info.tasks[0] : "";
-      if (FindAttribute(g.attributes, "task") || (!episode.metadata.task.empty() && episode.metadata.task != dataset_task)) {
+      if (FindAttribute(g.attributes, "task") ||
+          (!episode.metadata.task.empty() && episode.metadata.task != dataset_task)) {
         SetAttribute(g.attributes, "task", AttributeValue::String(episode.metadata.task));
       }
       if (episode.provenance) {
@@ -115,7 +115,7 @@ void DatasetWriter::Impl::WriteEpisode(hid_t group, const std::string& file_labe
       }
     }
     Handle handle = OpenOrCreateGroup(group, g.path, file_label);
-    hdf5::WriteAttributes(handle.get(), g.attributes, file_label, "/" + Join(group_path, g.path));
+    hdf5::WriteAttributes(handle.get(), g.attributes, file_label, "/" + hdf5::JoinPath(group_path, g.path));
   }
 
   for (const auto& [name, column] : episode.columns) {
@@ -123,7 +123,7 @@ void DatasetWriter::Impl::WriteEpisode(hid_t group, const std::string& file_labe
     auto stored = info.storage_paths.find(name);
     const std::string path =
         stored != info.storage_paths.end() ? stored->second : hdf5::DefaultStoragePath(info.layout, name);
-    const std::string where = "/" + Join(group_path, path);
+    const std::string where = "/" + hdf5::JoinPath(group_path, path);
     hdf5::WriteArray(group, path, column.data, {spec.IsImage(), options.image_deflate_level}, file_label, where);
     Attributes attributes = column.attributes;
     if (!spec.unit.empty() && !FindAttribute(attributes, "unit") && !FindAttribute(attributes, "units")) {
@@ -195,8 +195,8 @@ DatasetWriter DatasetWriter::Create(const fs::path& path, const DatasetInfo& inf
   if (!FindAttribute(data_attributes, "env_args")) {
     // robomimic's loaders require env_args; a dataset made in code gets the smallest valid one.
     const std::string env_name = info.tasks.empty() ? "" : info.tasks[0];
-    data_attributes.push_back({"env_args", AttributeValue::String(R"({"env_name": ")" + env_name +
-                                                                  R"(", "type": 1, "env_kwargs": {}})")});
+    data_attributes.push_back(
+        {"env_args", AttributeValue::String(R"({"env_name": ")" + env_name + R"(", "type": 1, "env_kwargs": {}})")});
   }
   SetAttribute(data_attributes, "total", AttributeValue::Int64(0));
   impl->info.storage.Group("data") = data_attributes;

@@ -92,6 +92,10 @@ std::string Invert(const std::array<Rename, N>& renames, const std::array<Prefix
 
 }  // namespace
 
+std::string JoinPath(const std::string& parent, const std::string& child) {
+  return parent.empty() ? child : parent + "/" + child;
+}
+
 std::string DottedPath(const std::string& path) {
   std::string dotted = path;
   std::replace(dotted.begin(), dotted.end(), '/', '.');
@@ -111,16 +115,20 @@ bool IsFramePath(StorageLayout layout, const std::string& path) {
 
 std::string FeatureNameFor(StorageLayout layout, const std::string& path, bool is_image) {
   switch (layout) {
-    case StorageLayout::kRobomimic: return Apply(kRobomimicRenames, kRobomimicPrefixes, path, is_image);
-    case StorageLayout::kAloha: return Apply(kAlohaRenames, kAlohaPrefixes, path, is_image);
+    case StorageLayout::kRobomimic:
+      return Apply(kRobomimicRenames, kRobomimicPrefixes, path, is_image);
+    case StorageLayout::kAloha:
+      return Apply(kAlohaRenames, kAlohaPrefixes, path, is_image);
   }
   return DottedPath(path);
 }
 
 std::string DefaultStoragePath(StorageLayout layout, const std::string& feature) {
   switch (layout) {
-    case StorageLayout::kRobomimic: return Invert(kRobomimicRenames, kRobomimicPrefixes, feature);
-    case StorageLayout::kAloha: return Invert(kAlohaRenames, kAlohaPrefixes, feature);
+    case StorageLayout::kRobomimic:
+      return Invert(kRobomimicRenames, kRobomimicPrefixes, feature);
+    case StorageLayout::kAloha:
+      return Invert(kAlohaRenames, kAlohaPrefixes, feature);
   }
   return feature;
 }

@@ -23,6 +23,9 @@ std::string FeatureNameFor(StorageLayout layout, const std::string& path, bool i
 // The inverse, for features that did not come from a file (synthetic datasets built in code).
 std::string DefaultStoragePath(StorageLayout layout, const std::string& feature);
 
+// "a" + "b" -> "a/b"; "" + "b" -> "b"
+std::string JoinPath(const std::string& parent, const std::string& child);
+
 // "a/b/c" -> "a.b.c"
 std::string DottedPath(const std::string& path);
 

@@ -6,14 +6,22 @@ namespace r2s::episode {
 
 std::string RawValueTypeName(const RawHdf5Value& value) {
   switch (H5Tget_class(value.type.get())) {
-    case H5T_COMPOUND: return "compound";
-    case H5T_ENUM: return "enum";
-    case H5T_ARRAY: return "array";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_BITFIELD: return "bitfield";
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    default: return "hdf5 type";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    default:
+      return "hdf5 type";
   }
 }
 

@@ -12,9 +12,9 @@ namespace r2s::episode {
 
 class RawHdf5Value {
  public:
-  hdf5::Handle type;                // a copy of the stored type
-  std::vector<hsize_t> dims;        // {} for a scalar
-  std::vector<std::byte> bytes;     // H5Tget_size(type) x elements
+  hdf5::Handle type;             // a copy of the stored type
+  std::vector<hsize_t> dims;     // {} for a scalar
+  std::vector<std::byte> bytes;  // H5Tget_size(type) x elements
 };
 
 }  // namespace r2s::episode

@@ -2,13 +2,12 @@
 
 #include "episode/hdf5/error.h"
 #include "episode/hdf5/handle.h"
+#include "episode/hdf5/layout.h"
 #include "episode/hdf5/types.h"
 #include "episode/input_error.h"
 
 namespace r2s::episode::hdf5 {
 namespace {
-
-std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
 
 herr_t CollectName(hid_t, const char* name, const H5L_info_t*, void* out) {
   static_cast<std::vector<std::string>*>(out)->emplace_back(name);
@@ -17,14 +16,15 @@ herr_t CollectName(hid_t, const char* name, const H5L_info_t*, void* out) {
 
 void Walk(hid_t group, const std::string& prefix, const std::string& file, const std::string& group_path,
           GroupStructure& out) {
-  for (const std::string& name : ChildNames(group, file, Join(group_path, prefix))) {
-    const std::string relative = Join(prefix, name);
-    const std::string where = "/" + Join(group_path, relative);
+  for (const std::string& name : ChildNames(group, file, JoinPath(group_path, prefix))) {
+    const std::string relative = JoinPath(prefix, name);
+    const std::string where = "/" + JoinPath(group_path, relative);
     H5L_info_t link;
     Check(H5Lget_info(group, name.c_str(), &link, H5P_DEFAULT), file, where, "cannot read link");
     if (link.type != H5L_TYPE_HARD) {
-      throw InputError(file, where, link.type == H5L_TYPE_SOFT ? "soft links are not supported"
-                                                               : "external links are not supported");
+      throw InputError(
+          file, where,
+          link.type == H5L_TYPE_SOFT ? "soft links are not supported" : "external links are not supported");
     }
     H5O_info_t info;
     Check(H5Oget_info_by_name2(group, name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT), file, where,

@@ -13,15 +13,15 @@
 namespace r2s::episode::hdf5 {
 
 struct DatasetEntry {
-  std::string path;                  // relative to the scanned group
-  std::optional<DType> dtype;        // nullopt: not numeric (strings, compound, ...)
-  std::string type_description;      // for messages
-  std::vector<std::int64_t> dims;    // {} for a scalar
-  bool IsImage() const;              // uint8 [T, H, W, 1|3|4]
+  std::string path;                // relative to the scanned group
+  std::optional<DType> dtype;      // nullopt: not numeric (strings, compound, ...)
+  std::string type_description;    // for messages
+  std::vector<std::int64_t> dims;  // {} for a scalar
+  bool IsImage() const;            // uint8 [T, H, W, 1|3|4]
 };
 
 struct GroupStructure {
-  std::vector<std::string> groups;   // relative paths of the groups below, parents first
+  std::vector<std::string> groups;  // relative paths of the groups below, parents first
   std::vector<DatasetEntry> datasets;
 };
 

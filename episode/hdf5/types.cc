@@ -12,8 +12,8 @@ bool IsBoolEnum(hid_t type) {
     char* name = H5Tget_member_name(type, i);
     std::int8_t value = -1;
     H5Tget_member_value(type, i, &value);
-    const bool expected = name && ((std::strcmp(name, "FALSE") == 0 && value == 0) ||
-                                   (std::strcmp(name, "TRUE") == 0 && value == 1));
+    const bool expected =
+        name && ((std::strcmp(name, "FALSE") == 0 && value == 0) || (std::strcmp(name, "TRUE") == 0 && value == 1));
     H5free_memory(name);
     if (!expected) return false;
   }
@@ -28,11 +28,16 @@ std::optional<DType> NumericDTypeOf(hid_t type) {
     case H5T_INTEGER: {
       const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
       switch (size) {
-        case 1: return is_signed ? DType::kInt8 : DType::kUInt8;
-        case 2: return is_signed ? DType::kInt16 : DType::kUInt16;
-        case 4: return is_signed ? DType::kInt32 : DType::kUInt32;
-        case 8: return is_signed ? DType::kInt64 : DType::kUInt64;
-        default: return std::nullopt;
+        case 1:
+          return is_signed ? DType::kInt8 : DType::kUInt8;
+        case 2:
+          return is_signed ? DType::kInt16 : DType::kUInt16;
+        case 4:
+          return is_signed ? DType::kInt32 : DType::kUInt32;
+        case 8:
+          return is_signed ? DType::kInt64 : DType::kUInt64;
+        default:
+          return std::nullopt;
       }
     }
     case H5T_FLOAT:
@@ -57,17 +62,38 @@ Handle NativeTypeFor(DType dtype) {
       H5Tenum_insert(enum_type.get(), "TRUE", &yes);
       return enum_type;
     }
-    case DType::kInt8: base = H5T_NATIVE_INT8; break;
-    case DType::kInt16: base = H5T_NATIVE_INT16; break;
-    case DType::kInt32: base = H5T_NATIVE_INT32; break;
-    case DType::kInt64: base = H5T_NATIVE_INT64; break;
-    case DType::kUInt8: base = H5T_NATIVE_UINT8; break;
-    case DType::kUInt16: base = H5T_NATIVE_UINT16; break;
-    case DType::kUInt32: base = H5T_NATIVE_UINT32; break;
-    case DType::kUInt64: base = H5T_NATIVE_UINT64; break;
-    case DType::kFloat32: base = H5T_NATIVE_FLOAT; break;
-    case DType::kFloat64: base = H5T_NATIVE_DOUBLE; break;
-    case DType::kString: return Handle();
+    case DType::kInt8:
+      base = H5T_NATIVE_INT8;
+      break;
+    case DType::kInt16:
+      base = H5T_NATIVE_INT16;
+      break;
+    case DType::kInt32:
+      base = H5T_NATIVE_INT32;
+      break;
+    case DType::kInt64:
+      base = H5T_NATIVE_INT64;
+      break;
+    case DType::kUInt8:
+      base = H5T_NATIVE_UINT8;
+      break;
+    case DType::kUInt16:
+      base = H5T_NATIVE_UINT16;
+      break;
+    case DType::kUInt32:
+      base = H5T_NATIVE_UINT32;
+      break;
+    case DType::kUInt64:
+      base = H5T_NATIVE_UINT64;
+      break;
+    case DType::kFloat32:
+      base = H5T_NATIVE_FLOAT;
+      break;
+    case DType::kFloat64:
+      base = H5T_NATIVE_DOUBLE;
+      break;
+    case DType::kString:
+      return Handle();
   }
   return Handle(H5Tcopy(base));
 }
@@ -78,16 +104,26 @@ std::string DescribeType(hid_t type) {
   switch (H5Tget_class(type)) {
     case H5T_STRING:
       return H5Tis_variable_str(type) > 0 ? "variable-length string" : "string of " + std::to_string(size) + " bytes";
-    case H5T_INTEGER: return std::to_string(size * 8) + "-bit integer";
-    case H5T_FLOAT: return std::to_string(size * 8) + "-bit float";
-    case H5T_COMPOUND: return "compound";
-    case H5T_ENUM: return "enum";
-    case H5T_ARRAY: return "array type";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_REFERENCE: return "reference";
-    case H5T_VLEN: return "variable-length sequence";
-    case H5T_BITFIELD: return "bitfield";
-    default: return "unknown type";
+    case H5T_INTEGER:
+      return std::to_string(size * 8) + "-bit integer";
+    case H5T_FLOAT:
+      return std::to_string(size * 8) + "-bit float";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array type";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_VLEN:
+      return "variable-length sequence";
+    case H5T_BITFIELD:
+      return "bitfield";
+    default:
+      return "unknown type";
   }
 }
 
