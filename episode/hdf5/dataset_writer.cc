@@ -1,6 +1,10 @@
 #include "episode/dataset_writer.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +30,19 @@ fs::path TemporaryPathFor(const fs::path& final_path) {
   static std::atomic<unsigned> counter{0};  // uniqueness only; carries no state between writers
   return final_path.parent_path() /
          ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+}
+
+// Moves a finished temporary file to its final name, flushing it to disk first so that a crash right after
+// the rename cannot leave the final name on a file whose data never reached the disk.
+void Publish(const fs::path& temp, const fs::path& final_path) {
+  const int fd = ::open(temp.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw std::system_error(error, std::generic_category(), "cannot flush " + temp.string());
+  }
+  ::close(fd);
+  fs::rename(temp, final_path);
 }
 
 Handle CreateFile(const fs::path& path) {
@@ -160,7 +177,7 @@ void DatasetWriter::Impl::AppendAloha(const Episode& episode) {
     WriteEpisode(out.get(), final_path.string(), "", episode);
     Check(out.Close(), final_path.string(), "", "cannot finish writing");
   }
-  fs::rename(temp, final_path);
+  Publish(temp, final_path);
   guard.path.clear();
 }
 
@@ -248,7 +265,7 @@ void DatasetWriter::Commit() {
   if (fs::exists(impl_->path) && !impl_->options.overwrite) {
     throw InputError(label, "", "appeared while writing; refusing to overwrite it");
   }
-  fs::rename(impl_->temp_path, impl_->path);
+  Publish(impl_->temp_path, impl_->path);
   impl_->temp_path.clear();
 }
 
