@@ -7,7 +7,7 @@
 #include <system_error>
 
 #include <algorithm>
-#include <atomic>
+#include <random>
 #include <set>
 
 #include "episode/hdf5/array_io.h"
@@ -25,11 +25,13 @@ using hdf5::Handle;
 
 namespace {
 
-// A sibling of `final_path` that no reader mistakes for an episode: hidden, and unique per process and call.
+// A sibling of `final_path` that no reader mistakes for an episode: hidden, and unique per process and call
+// (pid plus 64 random bits; no shared counter).
 fs::path TemporaryPathFor(const fs::path& final_path) {
-  static std::atomic<unsigned> counter{0};  // uniqueness only; carries no state between writers
+  std::random_device entropy;
+  const std::uint64_t nonce = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
   return final_path.parent_path() /
-         ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+         ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(nonce));
 }
 
 // Moves a finished temporary file to its final name, flushing it to disk first so that a crash right after
