@@ -184,7 +184,7 @@ struct EpisodeEntry {
   fs::path file;
   std::string group;  // "data/demo_3" (robomimic) or "" (ALOHA: the file's root)
   std::int64_t index = 0;
-  std::int64_t length = 0;
+  EpisodeShape shape;  // scanned and checked by Open; ReadEpisode reads the data it names
 };
 
 class DatasetReader::Impl {
@@ -258,7 +258,7 @@ void DatasetReader::Impl::AddEpisode(const SourceFile& source, const std::string
                        "per-frame dataset that the first episode does not have");
     }
   }
-  episodes.push_back({source.path, group_path, index, shape.length});
+  episodes.push_back({source.path, group_path, index, std::move(shape)});
 }
 
 void DatasetReader::Impl::ReadRobomimicDatasetLevel(const SourceFile& source,
@@ -375,7 +375,7 @@ Episode DatasetReader::ReadEpisode(std::int64_t i) const {
   const std::string& group_path = entry.group;
   Handle group(Check(H5Gopen2(source->file.get(), group_path.empty() ? "/" : group_path.c_str(), H5P_DEFAULT), file,
                      "/" + group_path, "cannot open group"));
-  EpisodeShape shape = ShapeOf(group.get(), impl_->info.layout, file, group_path);
+  EpisodeShape shape = entry.shape;  // a copy: its attributes move into the episode
 
   Episode episode;
   episode.metadata.index = entry.index;
@@ -434,7 +434,7 @@ const DatasetInfo& DatasetReader::info() const { return impl_->info; }
 const fs::path& DatasetReader::path() const { return impl_->path; }
 std::int64_t DatasetReader::num_episodes() const { return static_cast<std::int64_t>(impl_->episodes.size()); }
 std::int64_t DatasetReader::episode_length(std::int64_t i) const {
-  return impl_->episodes.at(static_cast<std::size_t>(i)).length;
+  return impl_->episodes.at(static_cast<std::size_t>(i)).shape.length;
 }
 const fs::path& DatasetReader::episode_file(std::int64_t i) const {
   return impl_->episodes.at(static_cast<std::size_t>(i)).file;
