@@ -1,5 +1,8 @@
 #include "episode/array.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace r2s::episode {
 
 std::int64_t Array::size() const {
@@ -23,6 +26,25 @@ void Array::CheckElementType(DType requested) const {
     throw std::logic_error("Array: viewed as " + std::string(DTypeName(requested)) + " but holds " +
                            std::string(DTypeName(dtype)));
   }
+}
+
+NonFiniteCount CountNonFinite(const Array& frames) {
+  NonFiniteCount result;
+  if (!IsFloating(frames.dtype) || frames.shape.empty() || frames.shape[0] == 0) return result;
+  const std::int64_t frame_size = frames.size() / frames.shape[0];
+  auto scan = [&](auto values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (std::isfinite(values[i])) continue;
+      if (result.count++ == 0)
+        result.first_frame = static_cast<std::int64_t>(i) / std::max<std::int64_t>(frame_size, 1);
+    }
+  };
+  if (frames.dtype == DType::kFloat32) {
+    scan(frames.values<float>());
+  } else {
+    scan(frames.values<double>());
+  }
+  return result;
 }
 
 std::string ShapeToString(std::span<const std::int64_t> shape) {

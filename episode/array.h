@@ -51,6 +51,14 @@ struct Array {
   void CheckElementType(DType requested) const;
 };
 
+// NaN and Inf in a floating-point column of shape {T, ...}: how many, and the first frame holding one.
+struct NonFiniteCount {
+  std::int64_t count = 0;
+  std::int64_t first_frame = -1;  // -1 when count is 0
+};
+// Integer and bool arrays have none.
+NonFiniteCount CountNonFinite(const Array& frames);
+
 // "[20544, 7]"
 std::string ShapeToString(std::span<const std::int64_t> shape);
 

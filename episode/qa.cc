@@ -136,20 +136,10 @@ void QaAccumulator::AddTimestamps(const Episode& episode) {
 void QaAccumulator::AddNonFinite(const Episode& episode) {
   for (const auto& [name, spec] : features_) {
     const Column* column = episode.Find(name);
-    if (column == nullptr || !IsFloating(column->data.dtype) || column->num_frames() == 0) continue;
-    const std::int64_t frame_size = column->data.size() / column->num_frames();
-    auto scan = [&](auto values) {
-      std::int64_t count = 0, first = -1;
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        if (std::isfinite(values[i])) continue;
-        if (count++ == 0) first = static_cast<std::int64_t>(i);
-      }
-      if (count > 0) non_finite_.push_back({name, episode.metadata.index, first / frame_size, count});
-    };
-    if (column->data.dtype == DType::kFloat32) {
-      scan(column->data.values<float>());
-    } else {
-      scan(column->data.values<double>());
+    if (column == nullptr) continue;
+    const NonFiniteCount non_finite = CountNonFinite(column->data);
+    if (non_finite.count > 0) {
+      non_finite_.push_back({name, episode.metadata.index, non_finite.first_frame, non_finite.count});
     }
   }
 }

@@ -1,6 +1,5 @@
 #include "episode/validate.h"
 
-#include <cmath>
 #include <span>
 
 namespace r2s::episode {
@@ -10,17 +9,6 @@ std::string FrameShapeString(std::span<const std::int64_t> frame_shape) {
   std::string s = "[T";
   for (std::int64_t d : frame_shape) s += ", " + std::to_string(d);
   return s + "]";
-}
-
-// First frame holding NaN or Inf, or -1.
-template <class T>
-std::int64_t FirstNonFiniteFrame(const Array& data) {
-  const auto values = data.values<T>();
-  const std::int64_t frame_size = data.shape.empty() || data.shape[0] == 0 ? 1 : data.size() / data.shape[0];
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) return static_cast<std::int64_t>(i) / frame_size;
-  }
-  return -1;
 }
 
 }  // namespace
@@ -74,10 +62,11 @@ ValidationReport ValidateEpisode(const Episode& episode, const Features& feature
       add({FeatureMismatch::Kind::kLength, name, std::to_string(episode.metadata.length) + " frames",
            std::to_string(column->num_frames()) + " frames", -1});
     }
-    if (IsFloating(data.dtype) && data.bytes.size() == static_cast<std::size_t>(data.size()) * DTypeSize(data.dtype)) {
-      const std::int64_t frame =
-          data.dtype == DType::kFloat32 ? FirstNonFiniteFrame<float>(data) : FirstNonFiniteFrame<double>(data);
-      if (frame >= 0) add({FeatureMismatch::Kind::kNonFinite, name, "finite values", "NaN or Inf", frame});
+    if (data.bytes.size() == static_cast<std::size_t>(data.size()) * DTypeSize(data.dtype)) {
+      const NonFiniteCount non_finite = CountNonFinite(data);
+      if (non_finite.count > 0) {
+        add({FeatureMismatch::Kind::kNonFinite, name, "finite values", "NaN or Inf", non_finite.first_frame});
+      }
     }
   }
   for (const auto& [name, column] : episode.columns) {
