@@ -27,15 +27,14 @@ Json Numbers(const std::vector<double>& xs) {
   return a;
 }
 
-std::string ChannelName(const episode::FeatureSpec& spec, std::size_t channel) {
+// How a channel is labelled in the report: colour for images, the spec's element name, else its index.
+std::string ChannelName(const episode::FeatureSpec& spec, std::int64_t channel) {
   if (spec.IsImage()) {
     static constexpr const char* kRgba[] = {"r", "g", "b", "a"};
     return spec.shape[2] == 1 ? "gray" : kRgba[channel % 4];
   }
-  if (!spec.names.empty() && channel < spec.names.back().size() && spec.shape.size() == 1) {
-    return spec.names.back()[channel];
-  }
-  return "[" + std::to_string(channel) + "]";
+  std::string name = spec.ElementName(channel);
+  return name.empty() ? "[" + std::to_string(channel) + "]" : name;
 }
 
 // The whole report as JSON; the text form is rendered from it, so both always say the same.
@@ -95,7 +94,7 @@ Json BuildReport(const DatasetReader& reader) {
     const FeatureStatistics s = episode::AggregateStatistics(list);
     const auto& spec = info.features.at(name);
     Json channels = Json::array();
-    for (std::size_t c = 0; c < s.min.size(); ++c) channels.push_back(ChannelName(spec, c));
+    for (std::size_t c = 0; c < s.min.size(); ++c) channels.push_back(ChannelName(spec, static_cast<std::int64_t>(c)));
     stats[name] = {{"count", s.count},      {"channels", channels},    {"min", Numbers(s.min)},
                    {"max", Numbers(s.max)}, {"mean", Numbers(s.mean)}, {"std", Numbers(s.std)},
                    {"q01", Numbers(s.q01)}, {"q50", Numbers(s.q50)},   {"q99", Numbers(s.q99)}};
@@ -132,7 +131,10 @@ Json BuildReport(const DatasetReader& reader) {
   qa_json["non_finite"] = non_finite;
   Json constant = Json::array();
   for (const auto& c : findings.constant_channels) {
-    constant.push_back({{"feature", c.feature}, {"channel", c.channel}, {"name", c.name}, {"value", Number(c.value)}});
+    constant.push_back({{"feature", c.feature},
+                        {"channel", c.channel},
+                        {"name", ChannelName(info.features.at(c.feature), c.channel)},
+                        {"value", Number(c.value)}});
   }
   qa_json["constant_channels"] = constant;
   if (findings.latency) {
@@ -241,10 +243,8 @@ void PrintText(const Json& r, std::ostream& out) {
     out << "  constant channels: none\n";
   } else {
     for (const auto& c : q["constant_channels"]) {
-      out << "  constant channel: " << c["feature"].get<std::string>() << " "
-          << (c["name"].get<std::string>().empty() ? "[" + std::to_string(c["channel"].get<int>()) + "]"
-                                                   : c["name"].get<std::string>())
-          << " = " << General(c["value"]) << "\n";
+      out << "  constant channel: " << c["feature"].get<std::string>() << " " << c["name"].get<std::string>() << " = "
+          << General(c["value"]) << "\n";
     }
   }
   if (q["action_to_state_latency"].is_null()) {

@@ -21,6 +21,9 @@ struct FeatureSpec {
   std::int64_t FrameSize() const;  // elements per frame
   // uint8 [height, width, channels] with 1, 3 or 4 channels: stored HWC, chunked one frame per chunk.
   bool IsImage() const;
+  // The name of one element (flat index within a frame): its names along every named axis joined by '.', so
+  // [7] with names {q1..q7} gives "q4" and a named [2, 3] gives "left.x"; "" when unnamed.
+  std::string ElementName(std::int64_t element) const;
 
   bool operator==(const FeatureSpec&) const = default;
 };

@@ -39,28 +39,6 @@ double Median(std::vector<double> values) {
   return 0.5 * (*mid + *std::max_element(values.begin(), mid));
 }
 
-// The name of one element (flat index `channel`) of a frame: the names of its index along every named axis,
-// joined by '.', so [7] with names {q1..q7} gives "q4" and a named [2, 3] gives "left.x".
-std::string ElementName(const FeatureSpec& spec, std::int64_t channel) {
-  const auto& shape = spec.shape;
-  const auto& names = spec.names;
-  if (shape.empty()) return names.size() == 1 && names[0].size() == 1 ? names[0][0] : "";
-  // Per-axis names aligned with the shape; a single list names the last axis.
-  const std::size_t first_named_axis = names.size() == shape.size() ? 0 : shape.size() - 1;
-  if (names.size() != shape.size() && names.size() != 1) return "";
-  std::string name;
-  std::int64_t rest = channel;
-  for (std::size_t a = shape.size(); a-- > 0;) {
-    const std::int64_t index = rest % shape[a];
-    rest /= shape[a];
-    if (a < first_named_axis) break;
-    const auto& axis_names = names[a - first_named_axis];
-    if (static_cast<std::int64_t>(axis_names.size()) != shape[a]) continue;
-    name = name.empty() ? axis_names[index] : axis_names[index] + "." + name;
-  }
-  return name;
-}
-
 // Equal, with NaN equal to NaN, so an all-NaN channel counts as constant (its NaNs are reported anyway).
 bool SameValue(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
 
@@ -237,7 +215,7 @@ QaReport QaAccumulator::Finish() const {
       const ChannelState& state = feature.channels[c];
       if (state.varies) continue;
       const auto channel = static_cast<std::int64_t>(c);
-      report.constant_channels.push_back({feature.feature, channel, ElementName(spec, channel), state.first});
+      report.constant_channels.push_back({feature.feature, channel, spec.ElementName(channel), state.first});
     }
   }
 
