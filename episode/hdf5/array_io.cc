@@ -22,6 +22,8 @@ void WriteArray(hid_t location, const std::string& path, const Array& array, Arr
   std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
   std::vector<hsize_t> max_dims = dims;
   Handle create(H5Pcreate(H5P_DATASET_CREATE));
+  // No modification times in object headers: the same episode must give the same bytes (reproducible runs).
+  H5Pset_obj_track_times(create.get(), 0);
   if (storage.image && dims.size() == 4) {
     // One frame per chunk: a reader pulling frame t decompresses exactly one frame.
     std::vector<hsize_t> chunk = dims;

@@ -49,8 +49,11 @@ void Publish(const fs::path& temp, const fs::path& final_path) {
 
 Handle CreateFile(const fs::path& path) {
   const std::string name = path.string();
+  // No modification times in object headers, so that the same episodes give byte-identical files.
+  Handle create(H5Pcreate(H5P_FILE_CREATE));
+  H5Pset_obj_track_times(create.get(), 0);
   return Handle(
-      Check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), name, "", "cannot create file"));
+      Check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, create.get(), H5P_DEFAULT), name, "", "cannot create file"));
 }
 
 Handle IntermediateGroupLinks() {
@@ -67,7 +70,9 @@ Handle OpenOrCreateGroup(hid_t location, const std::string& path, const std::str
     return Handle(Check(H5Gopen2(location, path.c_str(), H5P_DEFAULT), file, where, "cannot open group"));
   }
   Handle link = IntermediateGroupLinks();
-  return Handle(Check(H5Gcreate2(location, path.c_str(), link.get(), H5P_DEFAULT, H5P_DEFAULT), file, where,
+  Handle create(H5Pcreate(H5P_GROUP_CREATE));
+  H5Pset_obj_track_times(create.get(), 0);
+  return Handle(Check(H5Gcreate2(location, path.c_str(), link.get(), create.get(), H5P_DEFAULT), file, where,
                       "cannot create group"));
 }
 
