@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/inspect_command.h"
+#include "cli/replay_command.h"
 #include "episode/input_error.h"
 #include "real2sim/build_config.h"
 
@@ -27,6 +28,20 @@ int Run(int argc, char** argv) {
                    "robomimic HDF5 file, ALOHA episode_N.hdf5 file, or a folder of ALOHA episodes")
       ->required();
   inspect_cmd->add_flag("--json", inspect.json, "print the report as JSON");
+
+  r2s::cli::ReplayOptions replay;
+  CLI::App* replay_cmd = app.add_subcommand(
+      "replay", "replay real episodes in the scene's simulated world; tracking error per joint and object");
+  replay_cmd->add_option("--scene", replay.scene, "scene.yaml, or the scene folder holding it")->required();
+  replay_cmd->add_option("--episodes", replay.episodes, "dataset to replay (robomimic file, ALOHA file or folder)")
+      ->required();
+  replay_cmd->add_option("--params", replay.params, "params.yaml from r2s sysid, overlaid on the scene's values");
+  replay_cmd->add_option("--out", replay.out, "folder for the replayed episodes (written in the input's layout)")
+      ->required();
+  replay_cmd->add_option("--threads", replay.threads, "worker threads (default: every hardware thread)")
+      ->check(CLI::NonNegativeNumber);
+  replay_cmd->add_flag("--json", replay.json, "print the report as JSON");
+  replay_cmd->add_flag("--overwrite", replay.overwrite, "replace replayed episodes already in --out");
 
   if (argc > 1 && argv[1][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
@@ -51,6 +66,11 @@ int Run(int argc, char** argv) {
     // Build the report fully before printing, so a failure midway prints nothing but the error.
     std::ostringstream out;
     r2s::cli::RunInspect(inspect, out);
+    std::cout << out.str() << std::flush;
+  }
+  if (replay_cmd->parsed()) {
+    std::ostringstream out;
+    r2s::cli::RunReplay(replay, out);
     std::cout << out.str() << std::flush;
   }
   return 0;

@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # episode/: HDF5 storage, Eigen, JSON, command line
   libhdf5-dev hdf5-tools libeigen3-dev nlohmann-json3-dev libcli11-dev
+  # sim/: Bullet (its -float64 libraries; -extras for HACD), URDF, meshes, scene files
+  libbullet-dev libbullet-extras-dev liburdfdom-dev libassimp-dev libyaml-cpp-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer

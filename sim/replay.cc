@@ -1,0 +1,390 @@
+#include "sim/replay.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "episode/dataset_reader.h"
+#include "episode/dataset_writer.h"
+#include "episode/input_error.h"
+#include "real2sim/build_config.h"
+#include "sim/world.h"
+
+namespace r2s::sim {
+namespace {
+
+namespace fs = std::filesystem;
+using episode::Array;
+using episode::DType;
+
+bool IsCommand(JointSignal signal) {
+  return signal == JointSignal::kPositionTarget || signal == JointSignal::kVelocityTarget ||
+         signal == JointSignal::kTorqueTarget || signal == JointSignal::kTorqueFeedforward;
+}
+
+// Reads element `index` of row `frame` of a float32/float64 column whose rows hold `width` values.
+double Element(const Array& array, std::int64_t width, std::int64_t frame, std::int64_t index) {
+  const std::size_t at = static_cast<std::size_t>(frame * width + index);
+  return array.dtype == DType::kFloat32 ? static_cast<double>(array.values<float>()[at]) : array.values<double>()[at];
+}
+
+void SetElement(Array& array, std::int64_t width, std::int64_t frame, std::int64_t index, double value) {
+  const std::size_t at = static_cast<std::size_t>(frame * width + index);
+  if (array.dtype == DType::kFloat32) {
+    array.mutable_values<float>()[at] = static_cast<float>(value);
+  } else {
+    array.mutable_values<double>()[at] = value;
+  }
+}
+
+std::int64_t RowWidth(const Array& array) {
+  std::int64_t width = 1;
+  for (std::size_t i = 1; i < array.shape.size(); ++i) width *= array.shape[i];
+  return width;
+}
+
+Eigen::Isometry3d PoseAt(const Array& array, std::int64_t width, std::int64_t frame, int begin) {
+  auto v = [&](int k) { return Element(array, width, frame, begin + k); };
+  Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+  pose.translation() = Eigen::Vector3d(v(0), v(1), v(2));
+  pose.linear() = Eigen::Quaterniond(v(6), v(3), v(4), v(5)).normalized().toRotationMatrix();
+  return pose;
+}
+
+Eigen::Vector3d RotationVector(const Eigen::Matrix3d& rotation) {
+  const Eigen::AngleAxisd aa(rotation);
+  return aa.axis() * aa.angle();
+}
+
+}  // namespace
+
+ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::DatasetInfo& info,
+                            const std::string& dataset_file) {
+  ReplayPlan plan;
+  plan.model_ = std::move(model);
+  plan.dataset_file_ = dataset_file;
+  plan.fps_ = info.fps;
+  const Model& m = *plan.model_;
+  auto check_feature = [&](const std::string& source, const std::string& feature, int end) -> bool {
+    auto it = info.features.find(feature);
+    if (it == info.features.end()) {
+      plan.inactive_.push_back(source + " (the dataset has no feature '" + feature + "')");
+      return false;
+    }
+    const episode::FeatureSpec& spec = it->second;
+    if (spec.dtype != DType::kFloat32 && spec.dtype != DType::kFloat64) {
+      throw InputError(m.scene_file.string(), source,
+                       "feature '" + feature + "' of " + dataset_file + " is " +
+                           std::string(episode::DTypeName(spec.dtype)) + "; a binding needs float32 or float64");
+    }
+    std::int64_t width = 1;
+    for (auto d : spec.shape) width *= d;
+    if (end > width) {
+      throw InputError(m.scene_file.string(), source,
+                       "index " + std::to_string(end - 1) + " is out of range: feature '" + feature + "' of " +
+                           dataset_file + " has " + std::to_string(width) + " values per frame");
+    }
+    return true;
+  };
+  for (const JointBinding& binding : m.joint_bindings) {
+    if (check_feature(binding.source, binding.feature, binding.end)) plan.joints_.push_back(binding);
+  }
+  for (std::size_t i = 0; i < m.objects.size(); ++i) {
+    const auto& pose = m.objects[i].pose_feature;
+    if (pose && check_feature(pose->source, pose->feature, pose->begin + 7)) {
+      plan.poses_.emplace_back(static_cast<int>(i), *pose);
+    }
+  }
+  if (plan.joints_.empty() && plan.poses_.empty()) {
+    throw InputError(dataset_file, "(features)",
+                     "feeds none of the bindings of scene " + m.scene_file.string() +
+                         ": nothing to replay (inactive: " + std::to_string(plan.inactive_.size()) + ")");
+  }
+  if (!info.fps && info.features.count("timestamp") == 0) {
+    throw InputError(dataset_file, "fps",
+                     "the dataset has neither a timestamp feature nor a declared fps, so frame times are unknown");
+  }
+  if (info.fps && m.sim.substeps_per_frame > 0) {
+    const double frame_s = m.sim.time_step_s * m.sim.substeps_per_frame;
+    if (std::abs(frame_s * *info.fps - 1.0) > 1e-6) {
+      throw InputError(m.scene_file.string(), "simulation.substeps_per_frame",
+                       std::to_string(m.sim.substeps_per_frame) + " steps of " + std::to_string(m.sim.time_step_s) +
+                           " s do not make one frame of " + dataset_file + " at " + std::to_string(*info.fps) + " fps");
+    }
+  }
+  std::vector<std::string> commands;
+  bool tracks_positions = false;
+  for (const JointBinding& b : plan.joints_) {
+    if (IsCommand(b.signal)) commands.push_back(b.feature);
+    if (b.signal == JointSignal::kPosition) tracks_positions = true;
+  }
+  if (!commands.empty()) {
+    std::sort(commands.begin(), commands.end());
+    commands.erase(std::unique(commands.begin(), commands.end()), commands.end());
+    plan.drive_ = "commands from";
+    for (const auto& c : commands) plan.drive_ += " " + c;
+  } else if (tracks_positions) {
+    if (m.robot->control_mode != ControlMode::kPosition) {
+      throw InputError(m.scene_file.string(), "robot.control_mode",
+                       "the dataset " + dataset_file +
+                           " has no commands; replaying it tracks its measured positions, which needs "
+                           "control_mode: position");
+    }
+    plan.drive_ = "measured positions as targets";
+  } else {
+    plan.drive_ = "none";
+  }
+  return plan;
+}
+
+EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset,
+                            World& world) {
+  if (&world.model() != &plan.model()) throw std::invalid_argument("ReplayEpisode: the world is of another model");
+  const Model& model = plan.model();
+  const std::int64_t frames = source.metadata.length;
+  EpisodeReplay out;
+  out.source_index = source.metadata.index;
+  out.frames = frames;
+  out.episode = source;
+  if (frames == 0) return out;
+
+  // Frame times, relative to the first frame.
+  std::vector<double> t(static_cast<std::size_t>(frames));
+  if (const auto* ts = source.Find("timestamp")) {
+    const std::int64_t w = RowWidth(ts->data);
+    for (std::int64_t i = 0; i < frames; ++i) t[i] = Element(ts->data, w, i, 0) - Element(ts->data, w, 0, 0);
+  } else {
+    for (std::int64_t i = 0; i < frames; ++i) t[i] = static_cast<double>(i) / *plan.fps();
+  }
+  const double dt = model.sim.time_step_s;
+  std::vector<std::int64_t> step_of(static_cast<std::size_t>(frames));
+  for (std::int64_t i = 0; i < frames; ++i) {
+    step_of[i] = std::llround(t[i] / dt);
+    if (i > 0 && step_of[i] < step_of[i - 1]) {
+      throw InputError(
+          source_dataset, "timestamp",
+          "episode " + std::to_string(source.metadata.index) + " goes back in time at frame " + std::to_string(i));
+    }
+  }
+
+  world.Reset();
+  const int n = model.robot ? model.robot->num_dofs() : 0;
+
+  // Per-dof signal tracks from the bindings (NaN where unbound).
+  auto track = [&](JointSignal signal) {
+    Eigen::MatrixXd values = Eigen::MatrixXd::Constant(n, frames, std::nan(""));
+    for (const JointBinding& b : plan.joint_bindings()) {
+      if (b.signal != signal) continue;
+      const Array& data = source.At(b.feature).data;
+      const std::int64_t w = RowWidth(data);
+      for (std::int64_t i = 0; i < frames; ++i) {
+        for (std::size_t k = 0; k < b.dofs.size(); ++k) values(b.dofs[k], i) = Element(data, w, i, b.begin + k);
+      }
+    }
+    return values;
+  };
+  const Eigen::MatrixXd q_meas = track(JointSignal::kPosition);
+  const Eigen::MatrixXd qd_meas = track(JointSignal::kVelocity);
+  const Eigen::MatrixXd q_cmd = track(JointSignal::kPositionTarget);
+  const Eigen::MatrixXd qd_cmd = track(JointSignal::kVelocityTarget);
+  const Eigen::MatrixXd tau_cmd = track(JointSignal::kTorqueTarget);
+  const Eigen::MatrixXd tau_ff = track(JointSignal::kTorqueFeedforward);
+  const bool tracking = plan.drive() == "measured positions as targets";
+
+  Eigen::MatrixXd q_sim(n, frames), qd_sim(n, frames), tau_sim(n, frames);
+  if (n > 0) {
+    Eigen::VectorXd q0 = model.robot->initial_q;
+    Eigen::VectorXd qd0 = Eigen::VectorXd::Zero(n);
+    for (int d = 0; d < n; ++d) {
+      if (!std::isnan(q_meas(d, 0))) q0[d] = q_meas(d, 0);
+      if (!std::isnan(qd_meas(d, 0))) qd0[d] = qd_meas(d, 0);
+    }
+    world.SetJointState(q0, qd0);
+  }
+  // Objects: first measured pose, velocity from a second-order one-sided difference of the first three frames.
+  std::vector<std::vector<Eigen::Isometry3d>> pose_meas;
+  for (const auto& [object, binding] : plan.pose_bindings()) {
+    const Array& data = source.At(binding.feature).data;
+    const std::int64_t w = RowWidth(data);
+    std::vector<Eigen::Isometry3d> poses(static_cast<std::size_t>(frames));
+    for (std::int64_t i = 0; i < frames; ++i) poses[i] = PoseAt(data, w, i, binding.begin);
+    world.SetObjectPose(object, poses[0]);
+    if (frames >= 3 && t[2] > t[0]) {
+      const double h = (t[2] - t[0]) / 2;
+      const Eigen::Vector3d v =
+          (-3 * poses[0].translation() + 4 * poses[1].translation() - poses[2].translation()) / (2 * h);
+      const Eigen::Vector3d r1 = RotationVector(poses[0].linear().transpose() * poses[1].linear());
+      const Eigen::Vector3d r2 = RotationVector(poses[0].linear().transpose() * poses[2].linear());
+      const Eigen::Vector3d w_body = (4 * r1 - r2) / (2 * h);
+      world.SetObjectVelocity(object, v, poses[0].linear() * w_body);
+    }
+    pose_meas.push_back(std::move(poses));
+  }
+  std::vector<std::vector<Eigen::Isometry3d>> pose_sim(plan.pose_bindings().size(),
+                                                       std::vector<Eigen::Isometry3d>(frames));
+
+  auto record = [&](std::int64_t i) {
+    if (n > 0) {
+      q_sim.col(i) = world.joint_positions();
+      qd_sim.col(i) = world.joint_velocities();
+      tau_sim.col(i) = world.applied_torques();
+    }
+    for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
+      pose_sim[k][i] = world.ObjectPose(plan.pose_bindings()[k].first);
+    }
+  };
+  auto pick = [](double value, double fallback) { return std::isnan(value) ? fallback : value; };
+
+  record(0);
+  for (std::int64_t i = 0; i + 1 < frames; ++i) {
+    if (n > 0) {
+      RobotCommand command;
+      command.position = model.robot->initial_q;
+      command.velocity = Eigen::VectorXd::Zero(n);
+      command.torque = Eigen::VectorXd::Zero(n);
+      command.feedforward = Eigen::VectorXd::Zero(n);
+      const double frame_s = t[i + 1] - t[i];
+      for (int d = 0; d < n; ++d) {
+        if (tracking) {
+          // Track where the robot was measured at the end of this interval.
+          command.position[d] = pick(q_meas(d, i + 1), command.position[d]);
+          const double finite_difference = frame_s > 0 ? (q_meas(d, i + 1) - q_meas(d, i)) / frame_s : 0.0;
+          command.velocity[d] = pick(qd_meas(d, i + 1), pick(finite_difference, 0.0));
+        } else {
+          command.position[d] = pick(q_cmd(d, i), command.position[d]);
+          command.velocity[d] = pick(qd_cmd(d, i), 0.0);
+          command.torque[d] = pick(tau_cmd(d, i), 0.0);
+        }
+        command.feedforward[d] = pick(tau_ff(d, i), 0.0);
+      }
+      world.SetCommand(command);
+    }
+    const std::int64_t steps = step_of[i + 1] - step_of[i];
+    world.Step(static_cast<int>(steps));
+    out.steps += steps;
+    record(i + 1);
+  }
+
+  // The replayed episode: the simulated values where the scene binds measured signals and poses.
+  for (const JointBinding& b : plan.joint_bindings()) {
+    const Eigen::MatrixXd* values = b.signal == JointSignal::kPosition   ? &q_sim
+                                    : b.signal == JointSignal::kVelocity ? &qd_sim
+                                    : b.signal == JointSignal::kEffort   ? &tau_sim
+                                                                         : nullptr;
+    if (values == nullptr) continue;
+    Array& data = out.episode.columns.at(b.feature).data;
+    const std::int64_t w = RowWidth(data);
+    for (std::int64_t i = 0; i < frames; ++i) {
+      for (std::size_t k = 0; k < b.dofs.size(); ++k) SetElement(data, w, i, b.begin + k, (*values)(b.dofs[k], i));
+    }
+  }
+  for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
+    const PoseBinding& b = plan.pose_bindings()[k].second;
+    Array& data = out.episode.columns.at(b.feature).data;
+    const std::int64_t w = RowWidth(data);
+    for (std::int64_t i = 0; i < frames; ++i) {
+      const Eigen::Isometry3d& p = pose_sim[k][i];
+      const Eigen::Quaterniond q(p.linear());
+      const double values[7] = {
+          p.translation().x(), p.translation().y(), p.translation().z(), q.x(), q.y(), q.z(), q.w()};
+      for (int j = 0; j < 7; ++j) SetElement(data, w, i, b.begin + j, values[j]);
+    }
+  }
+
+  // Tracking errors.
+  for (int d = 0; d < n; ++d) {
+    if (std::isnan(q_meas(d, 0))) continue;
+    JointTrackingError e;
+    e.joint = model.robot->dof_link(d).joint_name;
+    double sum = 0;
+    for (std::int64_t i = 0; i < frames; ++i) {
+      const double err = q_sim(d, i) - q_meas(d, i);
+      sum += err * err;
+      e.max_abs = std::max(e.max_abs, std::abs(err));
+    }
+    e.rms = std::sqrt(sum / static_cast<double>(frames));
+    out.joints.push_back(e);
+  }
+  for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
+    ObjectTrackingError e;
+    e.object = model.objects[plan.pose_bindings()[k].first].name;
+    double sum_p = 0, sum_a = 0;
+    for (std::int64_t i = 0; i < frames; ++i) {
+      const double p = (pose_sim[k][i].translation() - pose_meas[k][i].translation()).norm();
+      const double a =
+          Eigen::AngleAxisd(pose_meas[k][i].linear().transpose() * pose_sim[k][i].linear()).angle() * 180.0 / M_PI;
+      sum_p += p * p;
+      sum_a += a * a;
+      e.position_max_m = std::max(e.position_max_m, p);
+      e.angle_max_deg = std::max(e.angle_max_deg, a);
+    }
+    e.position_rms_m = std::sqrt(sum_p / static_cast<double>(frames));
+    e.angle_rms_deg = std::sqrt(sum_a / static_cast<double>(frames));
+    out.objects.push_back(e);
+  }
+
+  episode::Provenance provenance;
+  provenance.source_dataset = source_dataset;
+  provenance.source_episode = source.metadata.index;
+  provenance.variant = 0;
+  provenance.software_version = R2S_VERSION;
+  provenance.parameters.push_back({"replay.time_step_s", {dt}});
+  provenance.parameters.push_back({"replay.steps", {static_cast<double>(out.steps)}});
+  out.episode.provenance = provenance;
+  return out;
+}
+
+DatasetReplay ReplayDataset(std::shared_ptr<const Model> model, const std::filesystem::path& dataset,
+                            const std::filesystem::path& out_dir, const ReplayOptions& options) {
+  if (options.threads < 1) throw std::invalid_argument("ReplayOptions::threads must be at least 1");
+  const episode::DatasetReader reader = episode::DatasetReader::Open(dataset);
+  const ReplayPlan plan = ReplayPlan::Make(std::move(model), reader.info(), dataset.string());
+
+  DatasetReplay result;
+  result.inactive = plan.inactive();
+  result.drive = plan.drive();
+  const bool one_file = reader.info().layout == episode::StorageLayout::kRobomimic;
+  result.output = one_file ? out_dir / dataset.filename() : out_dir;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw InputError(out_dir.string(), "(folder)", "cannot be created: " + ec.message());
+  episode::WriteOptions write_options;
+  write_options.overwrite = options.overwrite;
+  episode::DatasetWriter writer = episode::DatasetWriter::Create(result.output, reader.info(), write_options);
+
+  // Batches of `threads` episodes: read in order, simulate in parallel (one world per worker, reset before each
+  // episode, so nothing carries over between episodes), write in order.
+  const std::int64_t total = reader.num_episodes();
+  std::vector<std::unique_ptr<World>> worlds(static_cast<std::size_t>(std::min<std::int64_t>(options.threads, total)));
+  for (std::int64_t first = 0; first < total; first += options.threads) {
+    const std::int64_t count = std::min<std::int64_t>(options.threads, total - first);
+    std::vector<episode::Episode> sources;
+    for (std::int64_t i = 0; i < count; ++i) sources.push_back(reader.ReadEpisode(first + i));
+    std::vector<EpisodeReplay> replays(static_cast<std::size_t>(count));
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(count));
+    auto work = [&](std::int64_t i) {
+      try {
+        if (!worlds[i]) worlds[i] = std::make_unique<World>(plan.shared_model());
+        replays[i] = ReplayEpisode(plan, sources[i], dataset.string(), *worlds[i]);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    };
+    if (count == 1) {
+      work(0);
+    } else {
+      std::vector<std::jthread> workers;
+      for (std::int64_t i = 0; i < count; ++i) workers.emplace_back(work, i);
+    }
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (errors[i]) std::rethrow_exception(errors[i]);
+      writer.Append(replays[i].episode);
+      replays[i].episode = {};
+      result.episodes.push_back(std::move(replays[i]));
+    }
+  }
+  writer.Commit();
+  return result;
+}
+
+}  // namespace r2s::sim

@@ -1,0 +1,100 @@
+#pragma once
+// Replay: drive a simulated world with a recorded episode's commands at the episode's own frame times, and
+// record a new episode with the same features (simulated joint state and object poses in place of the
+// measured ones), so that the real and the replayed episode compare sample by sample.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "episode/dataset_info.h"
+#include "episode/episode.h"
+#include "sim/model.h"
+
+namespace r2s::sim {
+
+// Which of the scene's bindings a dataset feeds. A binding whose feature the dataset does not record is
+// inactive for it (a tabletop scene binds both the arm's joints and a cube's pose; a dataset of cube tosses
+// records only the cube) and is listed, so nothing is dropped silently.
+class ReplayPlan {
+ public:
+  // Throws InputError naming the scene file and line of a binding whose feature exists but is too short for
+  // its slice or is not float32/float64, and naming the dataset when it feeds no binding at all or has
+  // neither timestamps nor an fps.
+  static ReplayPlan Make(std::shared_ptr<const Model> model, const episode::DatasetInfo& info,
+                         const std::string& dataset_file);
+
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& shared_model() const { return model_; }
+  const std::vector<JointBinding>& joint_bindings() const { return joints_; }
+  const std::vector<std::pair<int, PoseBinding>>& pose_bindings() const { return poses_; }  // (object, binding)
+  const std::vector<std::string>& inactive() const { return inactive_; }  // "scene.yaml:12: ... (feature x absent)"
+  // How the robot is driven: "commands from <feature>", "measured positions as targets", or "none".
+  const std::string& drive() const { return drive_; }
+  std::optional<double> fps() const { return fps_; }
+
+ private:
+  std::shared_ptr<const Model> model_;
+  std::vector<JointBinding> joints_;
+  std::vector<std::pair<int, PoseBinding>> poses_;
+  std::vector<std::string> inactive_;
+  std::string drive_;
+  std::optional<double> fps_;
+  std::string dataset_file_;
+  friend class EpisodeReplayer;
+};
+
+struct JointTrackingError {
+  std::string joint;
+  double rms = 0;  // rad (m for prismatic joints): simulated minus measured position over every frame
+  double max_abs = 0;
+};
+
+struct ObjectTrackingError {
+  std::string object;
+  double position_rms_m = 0;
+  double position_max_m = 0;
+  double angle_rms_deg = 0;  // rotation between the simulated and the measured orientation
+  double angle_max_deg = 0;
+};
+
+struct EpisodeReplay {
+  episode::Episode episode;  // same features, dtypes and shapes as the source
+  std::int64_t source_index = 0;
+  std::int64_t frames = 0;
+  std::int64_t steps = 0;  // physics steps taken
+  std::vector<JointTrackingError> joints;
+  std::vector<ObjectTrackingError> objects;
+};
+
+class World;
+
+// Replays one episode in `world` (a world of plan.model(), reset first). Frame i happens at the episode's timestamp
+// (relative to its first frame) or else at i / fps, rounded to the physics step; between frames the commands of the
+// earlier frame are held. Without commands, a position-controlled robot tracks the measured positions (and velocities,
+// when bound) of the next frame as targets. Free objects with a pose feature start at its first frame with the velocity
+// of a second-order difference of the first three frames, then move freely.
+EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset,
+                            World& world);
+
+struct ReplayOptions {
+  int threads = 1;         // worlds run on this many threads; the output does not depend on it
+  bool overwrite = false;  // replace existing output files
+};
+
+struct DatasetReplay {
+  std::filesystem::path output;       // the file (robomimic) or folder (ALOHA) written
+  std::vector<std::string> inactive;  // bindings the dataset does not feed
+  std::string drive;
+  std::vector<EpisodeReplay> episodes;  // residuals; `episode` left empty to bound memory
+};
+
+// Replays every episode of the dataset and writes the replays into out_dir in the dataset's layout (robomimic:
+// out_dir/<dataset file name>; ALOHA: out_dir/episode_N.hdf5). Episodes are read and written in order on the
+// calling thread (HDF5 is not thread-safe) and simulated `threads` at a time.
+DatasetReplay ReplayDataset(std::shared_ptr<const Model> model, const std::filesystem::path& dataset,
+                            const std::filesystem::path& out_dir, const ReplayOptions& options);
+
+}  // namespace r2s::sim

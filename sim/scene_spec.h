@@ -1,0 +1,194 @@
+#pragma once
+// The editable scene: what scene.yaml says, as written. Paths stay strings (relative to the scene folder), optional
+// fields stay std::optional, and every item remembers where it was declared so that the compiler, which validates
+// and resolves the spec into a sim::Model (scene_compiler.h), can name the file, the line and the key at fault.
+// A spec can also be built or edited in code; the compiler checks it the same way.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "sim/actuator_params.h"
+#include "sim/geometry.h"
+#include "sim/model.h"
+
+namespace r2s::sim {
+
+// Where an item was declared: its file, line (1-based; 0 when unknown, as for items built in code) and key path
+// from the file's root ("robot.bindings[2]"), plus the line of each key read below it ("joints[1]", "kp").
+struct SourceLoc {
+  std::filesystem::path file;
+  int line = 0;
+  std::string path;
+  std::map<std::string, int> key_lines;
+
+  // "line 12: robot.bindings[2].joints[1]" for key "joints[1]"; the item itself for an empty key.
+  std::string Field(const std::string& key = "") const;
+  // Throws InputError(file, Field(key), problem).
+  [[noreturn]] void Fail(const std::string& key, const std::string& problem) const;
+};
+
+// A dataset feature, optionally sliced: "observation.state[0:7]" is {observation.state, 0, 7}.
+struct FeatureRef {
+  std::string name;
+  std::optional<int> begin;  // both set, or neither (then the slice starts at 0 and spans what it needs)
+  std::optional<int> end;
+};
+// Parses "name" or "name[begin:end]"; std::nullopt when malformed (empty name, bad brackets, begin >= end).
+std::optional<FeatureRef> ParseFeatureRef(const std::string& text);
+
+// position_m plus at most one orientation: rpy_rad (URDF convention, R = Rz(yaw) Ry(pitch) Rx(roll)),
+// quaternion_xyzw, or, for cameras only, look_at_m (+ up).
+struct PoseSpec {
+  Eigen::Vector3d position_m = Eigen::Vector3d::Zero();
+  std::optional<Eigen::Vector3d> rpy_rad;
+  std::optional<Eigen::Vector4d> quaternion_xyzw;
+  std::optional<Eigen::Vector3d> look_at_m;
+  std::optional<Eigen::Vector3d> up;  // with look_at_m; default +z
+  SourceLoc where;
+};
+
+struct ShapeSpec {
+  ShapeKind kind = ShapeKind::kBox;
+  Eigen::Vector3d box_size_m = Eigen::Vector3d::Zero();
+  double radius_m = 0;
+  double length_m = 0;
+  Eigen::Vector3d plane_normal = Eigen::Vector3d::UnitZ();
+  std::string mesh;  // relative to the scene folder
+  Eigen::Vector3d mesh_scale = Eigen::Vector3d::Ones();
+  MeshCollision mesh_collision = MeshCollision::kConvexHull;
+  std::optional<PoseSpec> pose;  // in the owner's frame
+  SourceLoc where;
+};
+
+// Unset fields take the defaults of sim::Material.
+struct MaterialSpec {
+  std::string name;
+  std::optional<Eigen::Vector4d> rgba;
+  std::optional<double> lateral_friction;
+  std::optional<double> rolling_friction;
+  std::optional<double> spinning_friction;
+  std::optional<double> restitution;
+  std::optional<double> roughness;
+  std::optional<std::string> texture;  // relative to the scene folder
+  SourceLoc where;
+};
+
+// An object's own contact values, overriding its material's.
+struct ContactOverrides {
+  std::optional<double> lateral_friction;
+  std::optional<double> rolling_friction;
+  std::optional<double> spinning_friction;
+  std::optional<double> restitution;
+  bool any() const { return lateral_friction || rolling_friction || spinning_friction || restitution; }
+};
+
+// Unset fields keep the value from the level below (URDF -> default -> joint).
+struct ActuatorSpec {
+  std::optional<double> kp, kd, effort_limit, velocity_limit, latency_s, coulomb_friction, viscous_friction, damping,
+      armature;
+  SourceLoc where;
+};
+
+struct BindingSpec {
+  FeatureRef feature;
+  JointSignal signal = JointSignal::kPosition;
+  std::vector<std::string> joints;
+  SourceLoc where;
+};
+
+// A link mass from params.yaml (robot.<link>.mass_kg); the link's inertia tensor scales with it.
+struct LinkMassSpec {
+  double mass_kg = 0;
+  SourceLoc where;
+};
+
+struct RobotSpec {
+  std::string urdf;  // relative to the scene folder
+  std::optional<PoseSpec> base_pose;
+  std::map<std::string, double> initial_q;  // joint -> value; where.key_lines["initial_q.<joint>"] has the line
+  ControlMode control_mode = ControlMode::kPosition;
+  std::optional<ActuatorSpec> default_actuator;
+  std::map<std::string, ActuatorSpec> actuators;    // joint -> override
+  std::map<std::string, LinkMassSpec> link_masses;  // link -> mass (params overlay only)
+  std::vector<BindingSpec> bindings;
+  SourceLoc where;
+};
+
+// A free object (objects:) or a static body (environment:).
+struct ObjectSpec {
+  std::string name;
+  std::vector<ShapeSpec> shapes;
+  std::optional<double> mass_kg;                // free objects only; required there
+  std::optional<Eigen::Matrix3d> inertia_kgm2;  // about the centre of mass; computed from the shapes when unset
+  std::optional<Eigen::Vector3d> com_m;         // in the object frame; the shapes' centroid when unset
+  std::string material;                         // a key of materials (scene or URDF); empty: the default
+  ContactOverrides contact;
+  std::optional<PoseSpec> pose;  // initial_pose (objects) or pose (environment)
+  std::optional<FeatureRef> pose_feature;
+  SourceLoc where;
+};
+
+struct CameraSpec {
+  std::string name;
+  PoseSpec pose;
+  std::string attached_link;
+  int width_px = 0;
+  int height_px = 0;
+  std::optional<double> fx_px, fy_px, cx_px, cy_px;  // all four, or
+  std::optional<double> fov_y_deg;                   // square pixels and the image centre as principal point
+  double near_m = 0.01;
+  double far_m = 10.0;
+  SourceLoc where;
+};
+
+struct LightSpec {
+  std::string name;
+  LightModel::Kind kind = LightModel::Kind::kDirectional;
+  std::optional<Eigen::Vector3d> direction;
+  std::optional<Eigen::Vector3d> position_m;
+  Eigen::Vector3d color_rgb = Eigen::Vector3d::Ones();
+  double intensity = 1.0;
+  bool shadows = true;
+  SourceLoc where;
+};
+
+struct SuccessSpec {
+  SuccessCondition::Kind kind = SuccessCondition::Kind::kObjectInRegion;
+  std::string subject;  // object, or joint for kJointReached
+  Eigen::Vector3d min_m = Eigen::Vector3d::Zero();
+  Eigen::Vector3d max_m = Eigen::Vector3d::Zero();
+  double height_m = 0;
+  double target = 0;
+  double tolerance = 0;
+  SourceLoc where;
+};
+
+struct SimulationSpec {
+  double time_step_s = 1.0 / 240.0;
+  int substeps_per_frame = 0;
+  int solver_iterations = 50;
+  Eigen::Vector3d gravity_mps2 = Eigen::Vector3d(0, 0, -9.81);
+  SourceLoc where;
+};
+
+struct SceneSpec {
+  std::string name;
+  std::filesystem::path scene_file;  // as given (scene.yaml)
+  std::filesystem::path scene_dir;   // the folder holding it; assets resolve against it
+  SimulationSpec simulation;
+  std::map<std::string, MaterialSpec> materials;
+  std::optional<RobotSpec> robot;
+  std::vector<ObjectSpec> objects;
+  std::vector<ObjectSpec> environment;
+  std::vector<CameraSpec> cameras;
+  std::vector<LightSpec> lights;
+  std::vector<SuccessSpec> success;
+  SourceLoc where;
+};
+
+}  // namespace r2s::sim

@@ -1,0 +1,758 @@
+#include "sim/world.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <BulletCollision/CollisionShapes/btShapeHull.h>
+#include <BulletDynamics/Featherstone/btMultiBody.h>
+#include <BulletDynamics/Featherstone/btMultiBodyConstraintSolver.h>
+#include <BulletDynamics/Featherstone/btMultiBodyDynamicsWorld.h>
+#include <BulletDynamics/Featherstone/btMultiBodyJointLimitConstraint.h>
+#include <BulletDynamics/Featherstone/btMultiBodyJointMotor.h>
+#include <BulletDynamics/Featherstone/btMultiBodyLinkCollider.h>
+#include <HACD/hacdHACD.h>
+#include <btBulletDynamicsCommon.h>
+#include <Eigen/Eigenvalues>
+
+#include "sim/actuator.h"
+
+#ifndef BT_USE_DOUBLE_PRECISION
+#error "world.cc must be compiled with BT_USE_DOUBLE_PRECISION (link Bullet::Float64)"
+#endif
+
+namespace r2s::sim {
+namespace {
+
+// Collision margin of convex shapes, as PyBullet's URDF importer sets it. Bullet's default (4 cm) would shrink
+// the implicit part of a small box to nothing, and would inflate every convex hull by 4 cm.
+constexpr double kCollisionMargin = 0.001;
+// Hulls with more vertices than this are reduced with btShapeHull (collision cost grows with the vertex count).
+constexpr int kMaxHullVertices = 256;
+// Joint limit bounds standing in for an infinite one (rad or m): a limit row with an infinite bound would put
+// an infinite error into the solver.
+constexpr double kUnboundedLimit = 1e6;
+
+btVector3 ToBt(const Eigen::Vector3d& v) { return btVector3(v.x(), v.y(), v.z()); }
+Eigen::Vector3d FromBt(const btVector3& v) { return Eigen::Vector3d(v.x(), v.y(), v.z()); }
+
+btMatrix3x3 ToBtMatrix(const Eigen::Matrix3d& m) {
+  return btMatrix3x3(m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2), m(2, 0), m(2, 1), m(2, 2));
+}
+Eigen::Matrix3d FromBt(const btMatrix3x3& m) {
+  Eigen::Matrix3d out;
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) out(r, c) = m[r][c];
+  }
+  return out;
+}
+
+btQuaternion ToBtQuaternion(const Eigen::Matrix3d& rotation) {
+  btQuaternion q;
+  ToBtMatrix(rotation).getRotation(q);
+  return q;
+}
+
+btTransform ToBtTransform(const Eigen::Isometry3d& t) {
+  return btTransform(ToBtMatrix(Eigen::Matrix3d(t.linear())), ToBt(Eigen::Vector3d(t.translation())));
+}
+Eigen::Isometry3d FromBt(const btTransform& t) {
+  Eigen::Isometry3d out = Eigen::Isometry3d::Identity();
+  out.linear() = FromBt(t.getBasis());
+  out.translation() = FromBt(t.getOrigin());
+  return out;
+}
+
+// A body as Bullet sees it: the frame at its centre of mass along the principal axes of its inertia (Bullet takes
+// inertia as a diagonal), given in the owner's frame (URDF link or object frame).
+struct BodyFrame {
+  Eigen::Isometry3d frame = Eigen::Isometry3d::Identity();  // owner frame -> principal frame
+  double mass_kg = 0;
+  Eigen::Vector3d principal_inertia = Eigen::Vector3d::Zero();
+};
+
+BodyFrame PrincipalFrame(double mass_kg, const Eigen::Vector3d& com_m, const Eigen::Matrix3d& inertia_kgm2) {
+  BodyFrame body;
+  body.mass_kg = mass_kg;
+  body.frame.translation() = com_m;
+  const Eigen::Matrix3d inertia = 0.5 * (inertia_kgm2 + inertia_kgm2.transpose());
+  const bool diagonal = inertia(0, 1) == 0 && inertia(0, 2) == 0 && inertia(1, 2) == 0;
+  if (diagonal) {
+    // Keep the owner's axes when they are principal already, rather than the eigen-solver's ordering.
+    body.principal_inertia = inertia.diagonal();
+  } else {
+    Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> solver(inertia);
+    Eigen::Matrix3d axes = solver.eigenvectors();
+    if (axes.determinant() < 0) axes.col(2) = -axes.col(2);  // a rotation, not a reflection
+    body.frame.linear() = axes;
+    body.principal_inertia = solver.eigenvalues().cwiseMax(0.0);
+  }
+  return body;
+}
+
+const char* JointTypeName(btMultibodyLink::eFeatherstoneJointType type) {
+  switch (type) {
+    case btMultibodyLink::eRevolute:
+      return "revolute";
+    case btMultibodyLink::ePrismatic:
+      return "prismatic";
+    case btMultibodyLink::eFixed:
+      return "fixed";
+    default:
+      return "other";
+  }
+}
+
+// Owns collision shapes; compounds refer to their children without owning them.
+class ShapeStore {
+ public:
+  template <typename T, typename... Args>
+  T* Make(Args&&... args) {
+    auto shape = std::make_unique<T>(std::forward<Args>(args)...);
+    T* raw = shape.get();
+    shapes_.push_back(std::move(shape));
+    return raw;
+  }
+
+  btConvexHullShape* Hull(const std::vector<Eigen::Vector3d>& points) {
+    auto* hull = Make<btConvexHullShape>();
+    for (const auto& p : points) hull->addPoint(ToBt(p), false);
+    hull->recalcLocalAabb();
+    hull->optimizeConvexHull();
+    if (hull->getNumPoints() > kMaxHullVertices) {
+      btShapeHull reducer(hull);
+      reducer.buildHull(hull->getMargin());
+      auto* reduced = Make<btConvexHullShape>();
+      for (int i = 0; i < reducer.numVertices(); ++i) reduced->addPoint(reducer.getVertexPointer()[i], false);
+      hull = reduced;
+    }
+    hull->setMargin(kCollisionMargin);
+    hull->recalcLocalAabb();
+    return hull;
+  }
+
+  // Adds the convex pieces of `shape` to `compound`, placed by `placement` (owner frame -> compound frame).
+  void AddToCompound(const Shape& shape, const Eigen::Isometry3d& placement, btCompoundShape* compound,
+                     const std::string& owner) {
+    const btTransform local = ToBtTransform(placement * shape.origin);
+    switch (shape.kind) {
+      case ShapeKind::kBox: {
+        auto* box = Make<btBoxShape>(ToBt(Eigen::Vector3d(0.5 * shape.box_size_m)));
+        box->setMargin(std::min(kCollisionMargin, 0.5 * shape.box_size_m.minCoeff()));
+        compound->addChildShape(local, box);
+        break;
+      }
+      case ShapeKind::kSphere:
+        compound->addChildShape(local, Make<btSphereShape>(shape.radius_m));
+        break;
+      case ShapeKind::kCylinder: {
+        auto* cylinder = Make<btCylinderShapeZ>(btVector3(shape.radius_m, shape.radius_m, 0.5 * shape.length_m));
+        cylinder->setMargin(std::min({kCollisionMargin, shape.radius_m, 0.5 * shape.length_m}));
+        compound->addChildShape(local, cylinder);
+        break;
+      }
+      case ShapeKind::kMesh:
+        if (!shape.mesh) throw std::invalid_argument("World: a mesh shape of '" + owner + "' has no mesh");
+        if (shape.mesh_collision == MeshCollision::kConvexDecomposition) {
+          for (const auto& piece : Decompose(*shape.mesh)) compound->addChildShape(local, Hull(piece));
+        } else {
+          compound->addChildShape(local, Hull(shape.mesh->vertices_m));
+        }
+        break;
+      case ShapeKind::kPlane:
+        throw std::invalid_argument("World: '" + owner +
+                                    "' has a plane, which only static environment bodies may have");
+    }
+  }
+
+ private:
+  // Bullet's HACD (hierarchical approximate convex decomposition) with the settings of Bullet's convex
+  // decomposition demo, except that concavity is also measured at points inside the faces (extra distance and
+  // face points): with vertices alone, a coarse mesh's cavity between large faces goes unseen and the whole mesh
+  // comes back as one hull. Returns each piece's hull vertices in the mesh's frame.
+  static std::vector<std::vector<Eigen::Vector3d>> Decompose(const TriangleMesh& mesh) {
+    std::vector<HACD::Vec3<HACD::Real>> points;
+    points.reserve(mesh.vertices_m.size());
+    for (const auto& v : mesh.vertices_m) points.emplace_back(v.x(), v.y(), v.z());
+    std::vector<HACD::Vec3<long>> triangles;
+    triangles.reserve(mesh.triangles.size());
+    for (const auto& t : mesh.triangles) triangles.emplace_back(long(t[0]), long(t[1]), long(t[2]));
+    HACD::HACD hacd;
+    hacd.SetPoints(points.data());
+    hacd.SetNPoints(points.size());
+    hacd.SetTriangles(triangles.data());
+    hacd.SetNTriangles(triangles.size());
+    hacd.SetCompacityWeight(0.1);
+    hacd.SetVolumeWeight(0.0);
+    hacd.SetNClusters(2);
+    hacd.SetNVerticesPerCH(100);
+    hacd.SetConcavity(100);
+    hacd.SetAddExtraDistPoints(true);
+    hacd.SetAddNeighboursDistPoints(false);
+    hacd.SetAddFacesPoints(true);
+    std::vector<std::vector<Eigen::Vector3d>> pieces;
+    if (!hacd.Compute() || hacd.GetNClusters() == 0) {
+      pieces.push_back(mesh.vertices_m);  // fall back to the hull of the whole mesh
+      return pieces;
+    }
+    for (std::size_t c = 0; c < hacd.GetNClusters(); ++c) {
+      std::vector<HACD::Vec3<HACD::Real>> hull_points(hacd.GetNPointsCH(c));
+      std::vector<HACD::Vec3<long>> hull_triangles(hacd.GetNTrianglesCH(c));
+      hacd.GetCH(c, hull_points.data(), hull_triangles.data());
+      std::vector<Eigen::Vector3d> piece;
+      piece.reserve(hull_points.size());
+      for (const auto& p : hull_points) piece.emplace_back(p.X(), p.Y(), p.Z());
+      if (piece.size() >= 4) pieces.push_back(std::move(piece));
+    }
+    if (pieces.empty()) pieces.push_back(mesh.vertices_m);
+    return pieces;
+  }
+
+  std::vector<std::unique_ptr<btCollisionShape>> shapes_;
+};
+
+void ApplyMaterial(const Material& material, btCollisionObject* object) {
+  object->setFriction(material.lateral_friction);
+  object->setRollingFriction(material.rolling_friction);
+  object->setSpinningFriction(material.spinning_friction);
+  object->setRestitution(material.restitution);
+}
+
+// The contact material of a robot link: that of its first collision shape that names one, else the default.
+const Material& LinkMaterial(const Model& model, const Link& link) {
+  for (const Shape& shape : link.collisions) {
+    if (!shape.material.empty()) return model.MaterialOf(shape.material);
+  }
+  return model.MaterialOf("");
+}
+
+}  // namespace
+
+struct World::Impl {
+  // --- built once from the model, kept across Reset ---
+  const Model* model = nullptr;
+  double dt = 0;
+  ShapeStore shapes;
+  std::vector<BodyFrame> link_bodies;           // per robot link (armature included)
+  std::vector<btCompoundShape*> link_shapes;    // per robot link; nullptr when it has no collision shape
+  btEmptyShape* empty_shape = nullptr;          // for the colliders of links without collision shapes
+  std::vector<int> dof_bullet_link;             // dof -> Bullet link index
+  std::vector<double> prismatic_armature_kg;    // per dof: mass added for armature whose weight is cancelled
+  std::vector<BodyFrame> object_bodies;         // per free object
+  std::vector<btCompoundShape*> object_shapes;  // per free object
+  struct StaticPart {
+    int environment = 0;                                          // index into Model::environment
+    Eigen::Isometry3d placement = Eigen::Isometry3d::Identity();  // in the environment body's frame
+    btCollisionShape* shape = nullptr;
+  };
+  std::vector<StaticPart> static_parts;
+
+  // --- rebuilt by Reset; declared so that the world goes before what it refers to, and after its bodies ---
+  std::unique_ptr<btDefaultCollisionConfiguration> configuration;
+  std::unique_ptr<btCollisionDispatcher> dispatcher;
+  std::unique_ptr<btDbvtBroadphase> broadphase;
+  std::unique_ptr<btMultiBodyConstraintSolver> solver;
+  std::unique_ptr<btMultiBody> robot;
+  std::vector<std::unique_ptr<btMultiBodyLinkCollider>> colliders;  // per robot link; null where no shape
+  std::vector<std::unique_ptr<btMultiBodyConstraint>> constraints;  // limits and Coulomb motors
+  std::vector<btMultiBodyJointLimitConstraint*> limits;             // per robot link; null when unlimited
+  std::vector<btMultiBodyJointMotor*> coulomb_motors;               // per dof; null when no Coulomb friction
+  std::vector<std::unique_ptr<btRigidBody>> objects;
+  std::vector<std::unique_ptr<btRigidBody>> statics;
+  std::unique_ptr<btMultiBodyDynamicsWorld> world;
+
+  // --- per-step state ---
+  long long steps = 0;
+  std::vector<CommandDelay> delays;  // per dof
+  Eigen::VectorXd last_applied;      // per dof
+  btAlignedObjectArray<btQuaternion> scratch_rotations;
+  btAlignedObjectArray<btVector3> scratch_origins;
+
+  explicit Impl(const Model& m) : model(&m), dt(m.sim.time_step_s) {
+    if (!(dt > 0) || !std::isfinite(dt)) {
+      throw std::invalid_argument("World: time_step_s = " + std::to_string(dt) + " must be positive");
+    }
+    if (m.sim.solver_iterations < 1) {
+      throw std::invalid_argument("World: solver_iterations = " + std::to_string(m.sim.solver_iterations) +
+                                  " must be at least 1");
+    }
+    empty_shape = shapes.Make<btEmptyShape>();
+    if (m.robot) BuildRobotShapes(*m.robot);
+    for (std::size_t i = 0; i < m.objects.size(); ++i) {
+      const ObjectModel& object = m.objects[i];
+      if (!(object.inertial.mass_kg > 0)) {
+        throw std::invalid_argument("World: free object '" + object.name + "' has mass " +
+                                    std::to_string(object.inertial.mass_kg) + " kg; it must be positive");
+      }
+      object_bodies.push_back(
+          PrincipalFrame(object.inertial.mass_kg, object.inertial.com_m, object.inertial.inertia_kgm2));
+      auto* compound = shapes.Make<btCompoundShape>();
+      const Eigen::Isometry3d placement = object_bodies.back().frame.inverse();
+      for (const Shape& shape : object.collisions) shapes.AddToCompound(shape, placement, compound, object.name);
+      object_shapes.push_back(compound);
+    }
+    for (std::size_t e = 0; e < m.environment.size(); ++e) {
+      btCompoundShape* compound = nullptr;
+      for (const Shape& shape : m.environment[e].collisions) {
+        if (shape.kind == ShapeKind::kPlane) {
+          // An infinite plane cannot be a compound's child (its bounding box is infinite): a body of its own.
+          static_parts.push_back(
+              {static_cast<int>(e), shape.origin,
+               shapes.Make<btStaticPlaneShape>(ToBt(Eigen::Vector3d(shape.plane_normal.normalized())), 0.0)});
+          continue;
+        }
+        if (compound == nullptr) {
+          compound = shapes.Make<btCompoundShape>();
+          static_parts.push_back({static_cast<int>(e), Eigen::Isometry3d::Identity(), compound});
+        }
+        shapes.AddToCompound(shape, Eigen::Isometry3d::Identity(), compound, m.environment[e].name);
+      }
+    }
+  }
+
+  ~Impl() { TearDown(); }
+
+  void BuildRobotShapes(const RobotModel& r) {
+    if (r.links.empty()) throw std::invalid_argument("World: robot '" + r.name + "' has no links");
+    if (static_cast<int>(r.actuators.size()) != r.num_dofs()) {
+      throw std::invalid_argument("World: robot '" + r.name + "' has " + std::to_string(r.actuators.size()) +
+                                  " actuators for " + std::to_string(r.num_dofs()) + " dofs");
+    }
+    if (r.initial_q.size() != 0 && r.initial_q.size() != r.num_dofs()) {
+      throw std::invalid_argument("World: robot '" + r.name + "' initial_q has " + std::to_string(r.initial_q.size()) +
+                                  " entries for " + std::to_string(r.num_dofs()) + " dofs");
+    }
+    prismatic_armature_kg.assign(r.num_dofs(), 0.0);
+    for (std::size_t i = 0; i < r.links.size(); ++i) {
+      const Link& link = r.links[i];
+      if (i > 0 && (link.parent < 0 || link.parent >= static_cast<int>(i))) {
+        throw std::invalid_argument("World: link '" + link.name + "' does not come after its parent");
+      }
+      double mass = link.inertial.mass_kg;
+      Eigen::Matrix3d inertia = link.inertial.inertia_kgm2;
+      if (link.dof >= 0) {
+        const double armature = r.actuators[link.dof].armature;
+        if (link.joint_type == JointType::kRevolute) {
+          // A rotor's inertia about the joint axis; about the CoM it adds the same to the axis' moment.
+          inertia += armature * link.joint_axis * link.joint_axis.transpose();
+        } else if (link.joint_type == JointType::kPrismatic) {
+          mass += armature;
+          prismatic_armature_kg[link.dof] = armature;
+        }
+      }
+      link_bodies.push_back(PrincipalFrame(mass, link.inertial.com_m, inertia));
+      btCompoundShape* compound = nullptr;
+      if (!link.collisions.empty()) {
+        compound = shapes.Make<btCompoundShape>();
+        const Eigen::Isometry3d placement = link_bodies.back().frame.inverse();
+        for (const Shape& shape : link.collisions) shapes.AddToCompound(shape, placement, compound, link.name);
+      }
+      link_shapes.push_back(compound);
+    }
+    for (int dof = 0; dof < r.num_dofs(); ++dof) dof_bullet_link.push_back(r.dof_links[dof] - 1);
+  }
+
+  void TearDown() {
+    if (world) {
+      for (auto& c : constraints) world->removeMultiBodyConstraint(c.get());
+      if (robot) world->removeMultiBody(robot.get());
+      for (auto& c : colliders) {
+        if (c) world->removeCollisionObject(c.get());
+      }
+      for (auto& b : objects) world->removeRigidBody(b.get());
+      for (auto& b : statics) world->removeRigidBody(b.get());
+    }
+    world.reset();
+    constraints.clear();
+    limits.clear();
+    coulomb_motors.clear();
+    colliders.clear();
+    robot.reset();
+    objects.clear();
+    statics.clear();
+    solver.reset();
+    broadphase.reset();
+    dispatcher.reset();
+    configuration.reset();
+  }
+
+  void Build() {
+    TearDown();
+    btDefaultCollisionConstructionInfo info;
+    info.m_defaultMaxPersistentManifoldPoolSize = 1024;
+    info.m_defaultMaxCollisionAlgorithmPoolSize = 1024;
+    configuration = std::make_unique<btDefaultCollisionConfiguration>(info);
+    // Convex-vs-plane and convex-vs-convex collisions find one contact point per step unless told to perturb the
+    // pair for more; with one, a box sliding on a plane sinks by millimetres, rocks and spins, and its friction
+    // is off by percents. Three perturbations (Bullet's recommended setting) give full manifolds.
+    configuration->setPlaneConvexMultipointIterations(3, 3);
+    configuration->setConvexConvexMultipointIterations(3, 3);
+    dispatcher = std::make_unique<btCollisionDispatcher>(configuration.get());
+    broadphase = std::make_unique<btDbvtBroadphase>();
+    solver = std::make_unique<btMultiBodyConstraintSolver>();
+    world = std::make_unique<btMultiBodyDynamicsWorld>(dispatcher.get(), broadphase.get(), solver.get(),
+                                                       configuration.get());
+    world->setGravity(ToBt(model->sim.gravity_mps2));
+    // PyBullet's solver settings (PhysicsServerCommandProcessor), so that behaviour and speed compare with it.
+    btContactSolverInfo& solver_info = world->getSolverInfo();
+    solver_info.m_numIterations = model->sim.solver_iterations;
+    solver_info.m_erp2 = 0.08;
+    solver_info.m_frictionERP = 0.2;
+    solver_info.m_linearSlop = 0.00001;
+    solver_info.m_minimumSolverBatchSize = 0;
+    solver_info.m_warmstartingFactor = 0.1;
+    solver_info.m_leastSquaresResidualThreshold = 1e-7;
+
+    if (model->robot) BuildRobot(*model->robot);
+    for (std::size_t i = 0; i < model->objects.size(); ++i) BuildObject(static_cast<int>(i));
+    for (const StaticPart& part : static_parts) {
+      const ObjectModel& env = model->environment[part.environment];
+      btRigidBody::btRigidBodyConstructionInfo body_info(0.0, nullptr, part.shape, btVector3(0, 0, 0));
+      body_info.m_startWorldTransform = ToBtTransform(env.initial_pose * part.placement);
+      auto body = std::make_unique<btRigidBody>(body_info);
+      ApplyMaterial(model->MaterialOf(env.material), body.get());
+      world->addRigidBody(body.get());
+      statics.push_back(std::move(body));
+    }
+    steps = 0;
+    delays.clear();
+    const int dofs = model->robot ? model->robot->num_dofs() : 0;
+    for (int dof = 0; dof < dofs; ++dof) delays.emplace_back(model->robot->actuators[dof].latency_s);
+    last_applied = Eigen::VectorXd::Zero(dofs);
+  }
+
+  void BuildRobot(const RobotModel& r) {
+    const int num_links = static_cast<int>(r.links.size()) - 1;
+    const BodyFrame& root = link_bodies[0];
+    robot = std::make_unique<btMultiBody>(num_links, root.mass_kg, ToBt(root.principal_inertia), /*fixedBase=*/true,
+                                          /*canSleep=*/false);
+    robot->setBaseWorldTransform(ToBtTransform(r.base_pose * root.frame));
+    for (int i = 1; i <= num_links; ++i) {
+      const Link& link = r.links[i];
+      const BodyFrame& body = link_bodies[i];
+      const BodyFrame& parent = link_bodies[link.parent];
+      // As Bullet's URDF importer: joint frame in the parent's principal frame, and this principal frame.
+      const Eigen::Isometry3d offset_in_parent = parent.frame.inverse() * link.joint_origin;
+      const Eigen::Isometry3d offset_in_this = body.frame.inverse();
+      const btQuaternion rot_parent_to_this =
+          ToBtQuaternion(offset_in_this.linear() * offset_in_parent.linear().transpose());
+      const btVector3 parent_com_to_pivot = ToBt(Eigen::Vector3d(offset_in_parent.translation()));
+      const btVector3 pivot_to_com = ToBt(Eigen::Vector3d(-offset_in_this.translation()));
+      const btVector3 axis = ToBt(Eigen::Vector3d(offset_in_this.linear() * link.joint_axis));
+      const btVector3 inertia = ToBt(body.principal_inertia);
+      switch (link.joint_type) {
+        case JointType::kRevolute:
+          robot->setupRevolute(i - 1, body.mass_kg, inertia, link.parent - 1, rot_parent_to_this, axis,
+                               parent_com_to_pivot, pivot_to_com, /*disableParentCollision=*/true);
+          break;
+        case JointType::kPrismatic:
+          robot->setupPrismatic(i - 1, body.mass_kg, inertia, link.parent - 1, rot_parent_to_this, axis,
+                                parent_com_to_pivot, pivot_to_com, /*disableParentCollision=*/true);
+          break;
+        case JointType::kFixed:
+          robot->setupFixed(i - 1, body.mass_kg, inertia, link.parent - 1, rot_parent_to_this, parent_com_to_pivot,
+                            pivot_to_com);
+          break;
+      }
+    }
+    robot->finalizeMultiDof();
+    robot->setHasSelfCollision(false);
+    robot->setLinearDamping(0);
+    robot->setAngularDamping(0);
+    robot->setUseGyroTerm(true);
+    robot->setCanSleep(false);
+    world->addMultiBody(robot.get());
+
+    for (int dof = 0; dof < r.num_dofs(); ++dof) {
+      const double q = r.initial_q.size() ? r.initial_q[dof] : 0.0;
+      robot->setJointPos(dof_bullet_link[dof], q);
+      robot->setJointVel(dof_bullet_link[dof], 0.0);
+    }
+    UpdateRobotKinematics();
+
+    colliders.resize(r.links.size());
+    for (std::size_t i = 0; i < r.links.size(); ++i) {
+      const int bullet_index = static_cast<int>(i) - 1;
+      if (link_shapes[i] == nullptr && bullet_index < 0) continue;
+      auto collider = std::make_unique<btMultiBodyLinkCollider>(robot.get(), bullet_index);
+      collider->setWorldTransform(ToBtTransform(ComPose(static_cast<int>(i))));
+      collider->setActivationState(DISABLE_DEACTIVATION);
+      if (link_shapes[i] == nullptr) {
+        // A link without geometry still needs a collider: Bullet solves a joint's limit and motor constraints in
+        // the simulation island of the link's collider, and drops them when there is none. This one collides with
+        // nothing.
+        collider->setCollisionShape(empty_shape);
+        collider->setCollisionFlags(collider->getCollisionFlags() | btCollisionObject::CF_NO_CONTACT_RESPONSE);
+        world->addCollisionObject(collider.get(), 0, 0);
+        robot->getLink(bullet_index).m_collider = collider.get();
+        colliders[i] = std::move(collider);
+        continue;
+      }
+      collider->setCollisionShape(link_shapes[i]);
+      ApplyMaterial(LinkMaterial(*model, r.links[i]), collider.get());
+      if (bullet_index < 0) {
+        // The fixed base is static: it need not collide with the (static) environment, as in PyBullet.
+        collider->setCollisionFlags(collider->getCollisionFlags() | btCollisionObject::CF_STATIC_OBJECT);
+        world->addCollisionObject(collider.get(), btBroadphaseProxy::StaticFilter,
+                                  btBroadphaseProxy::AllFilter ^ btBroadphaseProxy::StaticFilter);
+        robot->setBaseCollider(collider.get());
+      } else {
+        world->addCollisionObject(collider.get(), btBroadphaseProxy::DefaultFilter, btBroadphaseProxy::AllFilter);
+        robot->getLink(bullet_index).m_collider = collider.get();
+      }
+      colliders[i] = std::move(collider);
+    }
+
+    limits.assign(r.links.size(), nullptr);
+    coulomb_motors.assign(r.num_dofs(), nullptr);
+    for (int dof = 0; dof < r.num_dofs(); ++dof) {
+      const int link_index = r.dof_links[dof];
+      const Link& link = r.links[link_index];
+      const int bullet_index = dof_bullet_link[dof];
+      if (std::isfinite(link.lower_limit) || std::isfinite(link.upper_limit)) {
+        const double lower = std::isfinite(link.lower_limit) ? link.lower_limit : -kUnboundedLimit;
+        const double upper = std::isfinite(link.upper_limit) ? link.upper_limit : kUnboundedLimit;
+        auto limit = std::make_unique<btMultiBodyJointLimitConstraint>(robot.get(), bullet_index, lower, upper);
+        limit->finalizeMultiDof();  // sizes the constraint's rows now, not lazily in the first step
+        limits[link_index] = limit.get();
+        world->addMultiBodyConstraint(limit.get());
+        constraints.push_back(std::move(limit));
+      }
+      const double coulomb = r.actuators[dof].coulomb_friction;
+      if (coulomb > 0) {
+        // A velocity-0 motor whose impulse per step is bounded by the friction torque: the solver finds the torque
+        // that stops the joint when it is below the bound (stiction), and applies the bound otherwise.
+        auto motor = std::make_unique<btMultiBodyJointMotor>(robot.get(), bullet_index, 0.0, coulomb * dt);
+        motor->finalizeMultiDof();
+        coulomb_motors[dof] = motor.get();
+        world->addMultiBodyConstraint(motor.get());
+        constraints.push_back(std::move(motor));
+      }
+    }
+  }
+
+  void BuildObject(int index) {
+    const ObjectModel& object = model->objects[index];
+    const BodyFrame& body = object_bodies[index];
+    btRigidBody::btRigidBodyConstructionInfo info(body.mass_kg, nullptr, object_shapes[index],
+                                                  ToBt(body.principal_inertia));
+    info.m_startWorldTransform = ToBtTransform(object.initial_pose * body.frame);
+    info.m_linearDamping = 0;
+    info.m_angularDamping = 0;
+    auto rigid = std::make_unique<btRigidBody>(info);
+    ApplyMaterial(model->MaterialOf(object.material), rigid.get());
+    rigid->setActivationState(DISABLE_DEACTIVATION);
+    world->addRigidBody(rigid.get());
+    objects.push_back(std::move(rigid));
+  }
+
+  void UpdateRobotKinematics() {
+    robot->forwardKinematics(scratch_rotations, scratch_origins);
+    robot->updateCollisionObjectWorldTransforms(scratch_rotations, scratch_origins);
+  }
+
+  // World pose of robot link `link`'s principal (Bullet) frame.
+  Eigen::Isometry3d ComPose(int link) const {
+    if (link == 0) return FromBt(robot->getBaseWorldTransform());
+    Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+    pose.linear() = FromBt(robot->localFrameToWorld(link - 1, btMatrix3x3::getIdentity()));
+    pose.translation() = FromBt(robot->localPosToWorld(link - 1, btVector3(0, 0, 0)));
+    return pose;
+  }
+
+  void CheckObject(int object) const {
+    if (object < 0 || object >= static_cast<int>(objects.size())) {
+      throw std::out_of_range("World: object index " + std::to_string(object) + " out of range [0, " +
+                              std::to_string(objects.size()) + ")");
+    }
+  }
+};
+
+World::World(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+  if (!model_) throw std::invalid_argument("World: null model");
+  impl_ = std::make_unique<Impl>(*model_);
+  impl_->Build();
+}
+
+World::~World() = default;
+World::World(World&&) noexcept = default;
+World& World::operator=(World&&) noexcept = default;
+
+double World::time_s() const { return static_cast<double>(impl_->steps) * impl_->dt; }
+
+void World::Reset() { impl_->Build(); }
+
+Eigen::VectorXd World::joint_positions() const {
+  if (!impl_->robot) return {};
+  Eigen::VectorXd q(impl_->dof_bullet_link.size());
+  for (int dof = 0; dof < q.size(); ++dof) q[dof] = impl_->robot->getJointPos(impl_->dof_bullet_link[dof]);
+  return q;
+}
+
+Eigen::VectorXd World::joint_velocities() const {
+  if (!impl_->robot) return {};
+  Eigen::VectorXd qd(impl_->dof_bullet_link.size());
+  for (int dof = 0; dof < qd.size(); ++dof) qd[dof] = impl_->robot->getJointVel(impl_->dof_bullet_link[dof]);
+  return qd;
+}
+
+void World::SetJointState(const Eigen::VectorXd& q, const Eigen::VectorXd& qd) {
+  if (!impl_->robot) return;
+  const int dofs = static_cast<int>(impl_->dof_bullet_link.size());
+  if (q.size() != dofs || (qd.size() != 0 && qd.size() != dofs)) {
+    throw std::invalid_argument("World::SetJointState: " + std::to_string(q.size()) + " positions and " +
+                                std::to_string(qd.size()) + " velocities for " + std::to_string(dofs) + " dofs");
+  }
+  for (int dof = 0; dof < dofs; ++dof) {
+    impl_->robot->setJointPos(impl_->dof_bullet_link[dof], q[dof]);
+    impl_->robot->setJointVel(impl_->dof_bullet_link[dof], qd.size() ? qd[dof] : 0.0);
+  }
+  impl_->UpdateRobotKinematics();
+}
+
+Eigen::VectorXd World::applied_torques() const { return impl_->last_applied; }
+
+Eigen::Isometry3d World::LinkPose(int link) const {
+  if (!impl_->robot) throw std::logic_error("World::LinkPose: the model has no robot");
+  if (link < 0 || link >= static_cast<int>(impl_->link_bodies.size())) {
+    throw std::out_of_range("World::LinkPose: link index " + std::to_string(link) + " out of range");
+  }
+  return impl_->ComPose(link) * impl_->link_bodies[link].frame.inverse();
+}
+
+void World::SetCommand(const RobotCommand& command) {
+  if (!impl_->robot) return;
+  const int dofs = static_cast<int>(impl_->dof_bullet_link.size());
+  const auto check = [&](const Eigen::VectorXd& v, const char* name) {
+    if (v.size() != 0 && v.size() != dofs) {
+      throw std::invalid_argument(std::string("World::SetCommand: ") + name + " has " + std::to_string(v.size()) +
+                                  " entries for " + std::to_string(dofs) + " dofs");
+    }
+  };
+  check(command.position, "position");
+  check(command.velocity, "velocity");
+  check(command.torque, "torque");
+  check(command.feedforward, "feedforward");
+  const auto at = [](const Eigen::VectorXd& v, int i) { return v.size() ? v[i] : 0.0; };
+  const double now = time_s();
+  for (int dof = 0; dof < dofs; ++dof) {
+    impl_->delays[dof].Push(now, JointCommand{at(command.position, dof), at(command.velocity, dof),
+                                              at(command.torque, dof), at(command.feedforward, dof)});
+  }
+}
+
+MultiBodySummary World::DescribeRobot() const {
+  MultiBodySummary summary;
+  if (!impl_->robot) return summary;
+  const btMultiBody& mb = *impl_->robot;
+  const RobotModel& r = *model_->robot;
+  summary.num_links = mb.getNumLinks();
+  summary.num_dofs = mb.getNumDofs();
+  summary.fixed_base = mb.hasFixedBase();
+  summary.self_collision = mb.hasSelfCollision();
+  for (int i = 0; i <= summary.num_links; ++i) {
+    MultiBodySummary::LinkInfo info;
+    info.name = r.links[i].name;
+    info.bullet_index = i - 1;
+    if (i == 0) {
+      info.joint_type = "base";
+      info.mass_kg = mb.getBaseMass();
+      info.principal_inertia_kgm2 = FromBt(mb.getBaseInertia());
+    } else {
+      info.parent_bullet_index = mb.getParent(i - 1);
+      info.joint_type = JointTypeName(mb.getLink(i - 1).m_jointType);
+      info.mass_kg = mb.getLinkMass(i - 1);
+      info.principal_inertia_kgm2 = FromBt(mb.getLinkInertia(i - 1));
+    }
+    if (const auto* limit = impl_->limits.empty() ? nullptr : impl_->limits[i]) {
+      info.has_limit = true;
+      info.lower_limit = limit->getLowerBound();
+      info.upper_limit = limit->getUpperBound();
+    }
+    const int dof = r.links[i].dof;
+    info.has_coulomb_motor = dof >= 0 && impl_->coulomb_motors[dof] != nullptr;
+    if (impl_->link_shapes[i]) info.num_collision_shapes = impl_->link_shapes[i]->getNumChildShapes();
+    summary.links.push_back(std::move(info));
+  }
+  return summary;
+}
+
+Eigen::Isometry3d World::ObjectPose(int object) const {
+  impl_->CheckObject(object);
+  return FromBt(impl_->objects[object]->getWorldTransform()) * impl_->object_bodies[object].frame.inverse();
+}
+
+void World::SetObjectPose(int object, const Eigen::Isometry3d& pose) {
+  impl_->CheckObject(object);
+  btRigidBody& body = *impl_->objects[object];
+  const btTransform t = ToBtTransform(pose * impl_->object_bodies[object].frame);
+  body.setWorldTransform(t);
+  body.setInterpolationWorldTransform(t);
+  impl_->world->updateSingleAabb(&body);
+}
+
+void World::SetObjectVelocity(int object, const Eigen::Vector3d& linear_mps, const Eigen::Vector3d& angular_radps) {
+  impl_->CheckObject(object);
+  btRigidBody& body = *impl_->objects[object];
+  // Bullet's linear velocity is the centre of mass'; ours is the object frame origin's.
+  const Eigen::Vector3d origin_to_com = FromBt(body.getWorldTransform().getOrigin()) - ObjectPose(object).translation();
+  const btVector3 v = ToBt(Eigen::Vector3d(linear_mps + angular_radps.cross(origin_to_com)));
+  const btVector3 w = ToBt(angular_radps);
+  body.setLinearVelocity(v);
+  body.setAngularVelocity(w);
+  body.setInterpolationLinearVelocity(v);
+  body.setInterpolationAngularVelocity(w);
+}
+
+Eigen::Vector3d World::ObjectLinearVelocity(int object) const {
+  impl_->CheckObject(object);
+  const btRigidBody& body = *impl_->objects[object];
+  const Eigen::Vector3d com_to_origin = ObjectPose(object).translation() - FromBt(body.getWorldTransform().getOrigin());
+  return FromBt(body.getLinearVelocity()) + FromBt(body.getAngularVelocity()).cross(com_to_origin);
+}
+
+Eigen::Vector3d World::ObjectAngularVelocity(int object) const {
+  impl_->CheckObject(object);
+  return FromBt(impl_->objects[object]->getAngularVelocity());
+}
+
+void World::Step() {
+  Impl& s = *impl_;
+  Eigen::VectorXd passive_and_drive;
+  if (s.robot) {
+    const RobotModel& r = *model_->robot;
+    const double now = time_s();
+    const int dofs = r.num_dofs();
+    passive_and_drive.resize(dofs);
+    const btVector3 gravity = ToBt(model_->sim.gravity_mps2);
+    for (int dof = 0; dof < dofs; ++dof) {
+      const int link = s.dof_bullet_link[dof];
+      const ActuatorParams& params = r.actuators[dof];
+      const double q = s.robot->getJointPos(link);
+      const double qd = s.robot->getJointVel(link);
+      const double torque =
+          DriveTorque(params, r.control_mode, s.delays[dof].At(now), q, qd) + ViscousTorque(params, qd);
+      s.robot->addJointTorque(link, torque);
+      passive_and_drive[dof] = torque;
+      // The armature mass of a prismatic joint is inertia only: cancel its weight.
+      if (s.prismatic_armature_kg[dof] != 0) s.robot->addLinkForce(link, -s.prismatic_armature_kg[dof] * gravity);
+    }
+  }
+  s.world->stepSimulation(s.dt, 0);  // maxSubSteps 0: exactly one step of dt, no interpolation
+  ++s.steps;
+  if (s.robot) {
+    for (int dof = 0; dof < passive_and_drive.size(); ++dof) {
+      btMultiBodyJointMotor* motor = s.coulomb_motors[dof];
+      const double coulomb = motor ? motor->getAppliedImpulse(0) / s.dt : 0.0;
+      s.last_applied[dof] = passive_and_drive[dof] + coulomb;
+    }
+  }
+}
+
+void World::Step(int n) {
+  for (int i = 0; i < n; ++i) Step();
+}
+
+}  // namespace r2s::sim

@@ -1,0 +1,113 @@
+#pragma once
+// The mutable simulation state (MuJoCo's mjData): one Bullet btMultiBodyDynamicsWorld in double precision, built
+// from a shared, immutable Model. One per worker thread; never shared between threads. Bullet stays behind a
+// pimpl so that this header needs only Eigen.
+//
+// What the world does, and the approximations it makes (see world.cc for the why):
+// - The robot is a fixed-base btMultiBody at RobotModel::base_pose, one Bullet link per URDF link (fixed joints
+//   included, as PyBullet does), with joint limits and link colliders. Robot links do not collide with each other
+//   (PyBullet's default); they collide with objects and the environment.
+// - Each step, every dof's command is delayed by its latency_s (to whole steps: a command set at step k with
+//   latency L is first applied at step k + ceil(L / dt)), turned into DriveTorque + ViscousTorque and applied as
+//   a joint torque; Coulomb friction is a velocity-0 joint motor whose impulse is bounded by
+//   coulomb_friction * dt, so the solver holds a joint still below it (stiction) and opposes motion above it.
+// - Armature is added to the link's rotational inertia as armature * axis axis^T (revolute) or to its mass with
+//   the extra weight cancelled (prismatic): the joint's own effective inertia grows by exactly `armature`, but
+//   unlike a real rotor the added inertia also couples into the parent joints' inertia (cos^2 of the angle
+//   between the axes) and into gyroscopic terms.
+// - Contact: a pair's lateral friction and restitution are the products of the two materials' values, and its
+//   rolling (spinning) friction is rf_a mu_b + rf_b mu_a: Bullet's defaults, as in PyBullet. Solver settings
+//   otherwise follow PyBullet's (erp2 0.08, friction ERP 0.2, warm start 0.1, ...), with
+//   SimSettings::solver_iterations iterations. Convex-vs-plane and convex-vs-convex pairs perturb for full contact
+//   manifolds (3 iterations), without which a box sliding on a plane sinks, spins and misses Coulomb's law by ~3 %.
+// - Collision shapes (convex hulls, HACD decompositions) are built once per World and kept across Reset.
+// - Deterministic: no threads; the same model and the same calls give bit-identical states.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <Eigen/Geometry>
+
+#include "sim/model.h"
+
+namespace r2s::sim {
+
+// Per-dof commands; an empty vector means zeros. Which vectors matter depends on RobotModel::control_mode.
+struct RobotCommand {
+  Eigen::VectorXd position, velocity, torque, feedforward;
+};
+
+// What Bullet was given, read back from the btMultiBody: for tests and debugging.
+struct MultiBodySummary {
+  struct LinkInfo {
+    std::string name;       // the URDF link
+    int bullet_index = -1;  // -1 for the base
+    int parent_bullet_index = -1;
+    std::string joint_type;  // "fixed", "revolute", "prismatic" ("base" for the base)
+    double mass_kg = 0;
+    Eigen::Vector3d principal_inertia_kgm2 = Eigen::Vector3d::Zero();  // Bullet's diagonal inertia
+    bool has_limit = false;  // a btMultiBodyJointLimitConstraint on this link's joint
+    double lower_limit = 0;
+    double upper_limit = 0;
+    bool has_coulomb_motor = false;
+    int num_collision_shapes = 0;  // children of the link collider's compound; 0 when no collider
+  };
+  int num_links = 0;  // Bullet links, not counting the base
+  int num_dofs = 0;
+  bool fixed_base = false;
+  bool self_collision = false;
+  std::vector<LinkInfo> links;  // the base first, then Bullet link 0, 1, ...
+};
+
+class World {
+ public:
+  explicit World(std::shared_ptr<const Model> model);
+  ~World();
+  World(World&&) noexcept;
+  World& operator=(World&&) noexcept;
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  const Model& model() const { return *model_; }
+  double time_s() const;  // steps taken since construction or Reset, times time_step_s
+
+  // The robot at its initial_q at rest, objects at their initial_pose at rest, commands and delays cleared, time
+  // 0. The Bullet world is rebuilt (the collision shapes are kept), so a reset world continues bit-identically to
+  // a new one.
+  void Reset();
+
+  // --- robot, in dof order; no-ops or empty when the model has no robot ---
+  Eigen::VectorXd joint_positions() const;
+  Eigen::VectorXd joint_velocities() const;
+  // Teleports the joints (no dynamics in between); commands and delays are kept.
+  void SetJointState(const Eigen::VectorXd& q, const Eigen::VectorXd& qd);
+  // The total actuator torque applied in the last step: drive + viscous + the Coulomb friction impulse the solver
+  // applied, divided by dt. Zeros before the first step.
+  Eigen::VectorXd applied_torques() const;
+  // World pose of a robot link's URDF frame (not Bullet's CoM frame); link indexes RobotModel::links.
+  Eigen::Isometry3d LinkPose(int link) const;
+  // Held until replaced; each dof sees it after its actuator's latency_s.
+  void SetCommand(const RobotCommand& command);
+  MultiBodySummary DescribeRobot() const;
+
+  // --- free objects, indexed as Model::objects ---
+  Eigen::Isometry3d ObjectPose(int object) const;  // the object's frame (not necessarily its CoM)
+  void SetObjectPose(int object, const Eigen::Isometry3d& pose);
+  // Velocities of the object's frame: the linear one is that of the frame's origin, in the world.
+  void SetObjectVelocity(int object, const Eigen::Vector3d& linear_mps, const Eigen::Vector3d& angular_radps);
+  Eigen::Vector3d ObjectLinearVelocity(int object) const;
+  Eigen::Vector3d ObjectAngularVelocity(int object) const;
+
+  // Exactly one physics step of model().sim.time_step_s.
+  void Step();
+  void Step(int n);
+
+ private:
+  struct Impl;  // Bullet state; defined in world.cc
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace r2s::sim

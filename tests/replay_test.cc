@@ -1,0 +1,136 @@
+// Replaying real episodes in the bundled scenes: the real Panda log (arm tracking its measured positions) and
+// the real ContactNets cube tosses (free flight and impacts), plus thread-count determinism.
+#include "sim/replay.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "episode/dataset_reader.h"
+#include "episode/input_error.h"
+#include "sim/scene_compiler.h"
+#include "sim/world.h"
+#include "test_support.h"
+
+namespace r2s::sim {
+namespace {
+
+namespace fs = std::filesystem;
+using r2s::testing::BundledPandaEpisode;
+using r2s::testing::SourceDir;
+using r2s::testing::TempDir;
+
+fs::path CubeTosses() { return SourceDir() / "scenes/tabletop/episodes/cube_tosses.hdf5"; }
+
+std::string ReadBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(Replay, RealPandaLogTracksItsMeasuredPositions) {
+  const auto model = LoadScene(SourceDir() / "scenes/panda_sysid");
+  const auto reader = episode::DatasetReader::Open(BundledPandaEpisode());
+  const ReplayPlan plan = ReplayPlan::Make(model, reader.info(), BundledPandaEpisode().string());
+  EXPECT_EQ(plan.drive(), "measured positions as targets");
+  EXPECT_TRUE(plan.inactive().empty());
+  const episode::Episode source = reader.ReadEpisode(0);
+  World world(model);
+  const EpisodeReplay replay = ReplayEpisode(plan, source, BundledPandaEpisode().string(), world);
+
+  EXPECT_EQ(replay.frames, 20544);
+  // 21.0 s of log at 1 ms steps.
+  EXPECT_NEAR(static_cast<double>(replay.steps), 20999, 2);
+  ASSERT_EQ(replay.joints.size(), 7u);
+  for (const auto& joint : replay.joints) {
+    // A PD loop with Franka's gains on the placeholder-inertia model: errors of a degree or two, not more.
+    EXPECT_LT(joint.rms, 0.05) << joint.joint;
+    EXPECT_LT(joint.max_abs, 0.12) << joint.joint;
+    EXPECT_GT(joint.rms, 1e-5) << joint.joint << ": a replay that copies its input cannot fail";
+  }
+  // Same features, dtypes and shapes; the measured columns hold the simulated values, the rest is untouched.
+  ASSERT_EQ(replay.episode.columns.size(), source.columns.size());
+  for (const auto& [name, column] : source.columns) {
+    const auto& out = replay.episode.At(name).data;
+    EXPECT_EQ(out.dtype, column.data.dtype) << name;
+    EXPECT_EQ(out.shape, column.data.shape) << name;
+  }
+  EXPECT_EQ(replay.episode.At("timestamp").data.bytes, source.At("timestamp").data.bytes);
+  EXPECT_NE(replay.episode.At("observation.state").data.bytes, source.At("observation.state").data.bytes);
+  const auto q_sim = replay.episode.At("observation.state").data.values<double>();
+  const auto q_real = source.At("observation.state").data.values<double>();
+  EXPECT_DOUBLE_EQ(q_sim[0], q_real[0]);  // the replay starts where the log starts
+  const std::size_t last = q_real.size() - 7;
+  for (int j = 0; j < 7; ++j) EXPECT_NEAR(q_sim[last + j], q_real[last + j], 0.12) << "joint " << j + 1;
+  ASSERT_TRUE(replay.episode.provenance.has_value());
+  EXPECT_EQ(replay.episode.provenance->source_episode, 0);
+}
+
+TEST(Replay, RealCubeTossesFollowTheirFreeFlight) {
+  const auto model = LoadScene(SourceDir() / "scenes/tabletop");
+  const auto reader = episode::DatasetReader::Open(CubeTosses());
+  const ReplayPlan plan = ReplayPlan::Make(model, reader.info(), CubeTosses().string());
+  EXPECT_EQ(plan.drive(), "none");
+  EXPECT_EQ(plan.pose_bindings().size(), 1u);
+  EXPECT_EQ(plan.inactive().size(), 4u);  // the arm's bindings: the tosses record no joints
+  World world(model);
+  double worst_early_error_m = 0;
+  for (int toss = 0; toss < 10; ++toss) {
+    const episode::Episode source = reader.ReadEpisode(toss);
+    const EpisodeReplay replay = ReplayEpisode(plan, source, CubeTosses().string(), world);
+    ASSERT_EQ(replay.objects.size(), 1u);
+    EXPECT_LT(replay.objects[0].position_rms_m, 0.15) << "toss " << toss;
+    // Before the cube reaches the board it flies ballistically: the first 4 frames (27 ms) agree closely.
+    const auto real = source.At("observation.object_pose").data.values<double>();
+    const auto sim = replay.episode.At("observation.object_pose").data.values<double>();
+    for (int frame = 0; frame < 4; ++frame) {
+      Eigen::Vector3d d(sim[frame * 7] - real[frame * 7], sim[frame * 7 + 1] - real[frame * 7 + 1],
+                        sim[frame * 7 + 2] - real[frame * 7 + 2]);
+      worst_early_error_m = std::max(worst_early_error_m, d.norm());
+    }
+  }
+  EXPECT_LT(worst_early_error_m, 0.004);
+}
+
+TEST(Replay, OutputDoesNotDependOnTheThreadCount) {
+  const auto model = LoadScene(SourceDir() / "scenes/tabletop");
+  TempDir one, eight;
+  const DatasetReplay a = ReplayDataset(model, CubeTosses(), one.path(), ReplayOptions{.threads = 1});
+  const DatasetReplay b = ReplayDataset(model, CubeTosses(), eight.path(), ReplayOptions{.threads = 8});
+  ASSERT_EQ(a.episodes.size(), 100u);
+  const std::string bytes_a = ReadBytes(a.output);
+  ASSERT_GT(bytes_a.size(), 100000u);
+  EXPECT_TRUE(bytes_a == ReadBytes(b.output)) << "1 and 8 threads wrote different files";
+  for (std::size_t i = 0; i < a.episodes.size(); ++i) {
+    EXPECT_EQ(a.episodes[i].objects[0].position_rms_m, b.episodes[i].objects[0].position_rms_m);
+  }
+}
+
+TEST(Replay, AFeatureTooShortForItsBindingNamesTheSceneLine) {
+  TempDir dir;
+  fs::copy(SourceDir() / "scenes/panda_sysid", dir.path(), fs::copy_options::recursive);
+  std::string text = ReadBytes(dir / "scene.yaml");
+  const std::string from = "observation.velocity[0:7]";
+  text.replace(text.find(from), from.size(), "observation.velocity[2:9]");
+  std::ofstream(dir / "scene.yaml") << text;
+  const auto model = LoadScene(dir.path());
+  const auto reader = episode::DatasetReader::Open(BundledPandaEpisode());
+  try {
+    ReplayPlan::Make(model, reader.info(), BundledPandaEpisode().string());
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("scene.yaml"), std::string::npos) << message;
+    EXPECT_NE(message.find("robot.bindings[1]"), std::string::npos) << message;
+    EXPECT_NE(message.find("index 8 is out of range"), std::string::npos) << message;
+    EXPECT_NE(message.find("has 7 values per frame"), std::string::npos) << message;
+  }
+}
+
+TEST(Replay, ADatasetThatFeedsNoBindingIsRefused) {
+  const auto model = LoadScene(SourceDir() / "scenes/panda_sysid");
+  const auto reader = episode::DatasetReader::Open(CubeTosses());
+  EXPECT_THROW(ReplayPlan::Make(model, reader.info(), CubeTosses().string()), InputError);
+}
+
+}  // namespace
+}  // namespace r2s::sim
