@@ -21,12 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using r2s::testing::SourceDir;
 using r2s::testing::TempDir;
+using r2s::testing::WriteTextFile;
 
-void WriteFile(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
 
 void CopyPanda(const fs::path& scene_dir) {
   fs::copy(SourceDir() / "scenes/panda_sysid/robot", scene_dir / "robot", fs::copy_options::recursive);
@@ -204,7 +200,7 @@ TEST_P(BadSceneTest, NamesFileLineAndKey) {
   if (c.panda) CopyPanda(dir.path());
   if (c.setup) c.setup(dir.path(), outside.path());
   const fs::path scene = dir / "scene.yaml";
-  WriteFile(scene, c.yaml);
+  WriteTextFile(scene, c.yaml);
   try {
     LoadScene(dir.path());
     ADD_FAILURE() << "no InputError for:\n" << c.yaml;
@@ -286,9 +282,9 @@ TEST_P(BadParamsTest, NamesParamsFileLineAndKey) {
   const BadParams& c = GetParam();
   TempDir dir;
   CopyPanda(dir.path());
-  WriteFile(dir / "scene.yaml", kRobot);
+  WriteTextFile(dir / "scene.yaml", kRobot);
   const fs::path params = dir / "params.yaml";
-  WriteFile(params, c.yaml);
+  WriteTextFile(params, c.yaml);
   try {
     LoadScene(dir.path(), params);
     ADD_FAILURE() << "no InputError for:\n" << c.yaml;

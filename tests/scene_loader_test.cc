@@ -27,13 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using r2s::testing::SourceDir;
 using r2s::testing::TempDir;
+using r2s::testing::WriteTextFile;
 
-void WriteFile(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
 
 void CopyPanda(const fs::path& scene_dir) {
   fs::copy(SourceDir() / "scenes/panda_sysid/robot", scene_dir / "robot", fs::copy_options::recursive);
@@ -121,8 +116,8 @@ success:
 
 TEST(SceneLoaderTest, RobotFreeSceneLandsInModel) {
   TempDir dir;
-  WriteFile(dir / "scene.yaml", kTabletop);
-  WriteFile(dir / "textures/wood.png", "not decoded here");
+  WriteTextFile(dir / "scene.yaml", kTabletop);
+  WriteTextFile(dir / "textures/wood.png", "not decoded here");
   const auto model = LoadScene(dir.path());  // the folder
   ASSERT_TRUE(model);
   EXPECT_EQ(model->name, "tabletop");
@@ -228,8 +223,8 @@ TEST(SceneLoaderTest, RobotFreeSceneLandsInModel) {
 
 TEST(SceneLoaderTest, LookAtGivesAnOpenCvCameraFrame) {
   TempDir dir;
-  WriteFile(dir / "scene.yaml", kTabletop);
-  WriteFile(dir / "textures/wood.png", "x");
+  WriteTextFile(dir / "scene.yaml", kTabletop);
+  WriteTextFile(dir / "textures/wood.png", "x");
   const auto model = LoadScene(dir / "scene.yaml");  // the file
   for (const CameraModel& c : model->cameras) {
     SCOPED_TRACE(c.name);
@@ -281,7 +276,7 @@ success:
 TEST(SceneLoaderTest, RobotActuatorsBindingsAndInitialState) {
   TempDir dir;
   CopyPanda(dir.path());
-  WriteFile(dir / "scene.yaml", kPandaScene);
+  WriteTextFile(dir / "scene.yaml", kPandaScene);
   const auto model = LoadScene(dir.path());
   ASSERT_TRUE(model->robot);
   const RobotModel& robot = *model->robot;
@@ -363,7 +358,7 @@ TEST(SceneLoaderTest, RobotActuatorsBindingsAndInitialState) {
 TEST(SceneLoaderTest, CompileIsDeterministicAndSpecIsEditable) {
   TempDir dir;
   CopyPanda(dir.path());
-  WriteFile(dir / "scene.yaml", kPandaScene);
+  WriteTextFile(dir / "scene.yaml", kPandaScene);
   SceneSpec spec = LoadSceneSpec(dir.path());
   EXPECT_EQ(spec.robot->where.Field("urdf"), "line 4: robot.urdf");
   EXPECT_EQ(spec.robot->bindings[1].where.Field("joints[1]"), "line 18: robot.bindings[1].joints[1]");
@@ -385,13 +380,13 @@ TEST(SceneLoaderTest, ParamsOverlayChangesCompiledValues) {
   scene += R"YAML(objects:
   - {name: cube, shape: {box: [0.1, 0.1, 0.1]}, mass_kg: 0.5, inertia_kgm2: [0.001, 0.001, 0.001], lateral_friction: 0.9}
 )YAML";
-  WriteFile(dir / "scene.yaml", scene);
+  WriteTextFile(dir / "scene.yaml", scene);
   const auto nominal = LoadScene(dir.path());
   const int link3 = nominal->robot->FindLink("panda_link3");
   const Inertial nominal_link3 = nominal->robot->links[link3].inertial;
   ASSERT_GT(nominal_link3.mass_kg, 0);
 
-  WriteFile(dir / "params.yaml", R"YAML(format: real2sim.params/1
+  WriteTextFile(dir / "params.yaml", R"YAML(format: real2sim.params/1
 scene: panda_sysid
 parameters:
   - {name: robot.panda_joint1.coulomb_friction, estimate: 0.51, std: 0.02, lower: 0.0, upper: 5.0, identified: true}
@@ -527,7 +522,7 @@ TEST(MassPropertiesTest, PrimitivesMatchAnalyticFormulas) {
 TEST(MassPropertiesTest, ClosedObjMeshMatchesAnalyticBox) {
   TempDir dir;
   const Eigen::Vector3d centre(0.3, -0.1, 0.2), size(0.1, 0.2, 0.4);
-  WriteFile(dir / "box.obj", BoxObj(centre, size));
+  WriteTextFile(dir / "box.obj", BoxObj(centre, size));
   Shape mesh;
   mesh.kind = ShapeKind::kMesh;
   mesh.mesh = LoadMesh(dir / "box.obj", Eigen::Vector3d::Ones(), "test", "box.obj");
@@ -544,7 +539,7 @@ TEST(MassPropertiesTest, ClosedObjMeshMatchesAnalyticBox) {
   EXPECT_TRUE(ms.inertia_kgm2.isApprox(BoxInertia(1.5, {0.2, 0.2, 0.2}), 1e-6)) << ms.inertia_kgm2;
 
   // A tetrahedron, where a bounding box would be wrong: V = 1/6, CoM = (1/4, 1/4, 1/4), and the known tensor.
-  WriteFile(dir / "tet.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n");
+  WriteTextFile(dir / "tet.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n");
   Shape tet;
   tet.kind = ShapeKind::kMesh;
   tet.mesh = LoadMesh(dir / "tet.obj", Eigen::Vector3d::Ones(), "test", "tet.obj");
@@ -561,7 +556,7 @@ TEST(MassPropertiesTest, ClosedObjMeshMatchesAnalyticBox) {
   EXPECT_TRUE(ti.inertia_kgm2.isApprox(expected, 1e-12)) << ti.inertia_kgm2;
 
   // An open mesh (one face missing) falls back to its bounding box: for a box, the same answer.
-  WriteFile(dir / "open.obj", BoxObj(centre, size, /*drop_last_face=*/true));
+  WriteTextFile(dir / "open.obj", BoxObj(centre, size, /*drop_last_face=*/true));
   Shape open;
   open.kind = ShapeKind::kMesh;
   open.mesh = LoadMesh(dir / "open.obj", Eigen::Vector3d::Ones(), "test", "open.obj");
@@ -573,8 +568,8 @@ TEST(MassPropertiesTest, ClosedObjMeshMatchesAnalyticBox) {
 
 TEST(SceneLoaderTest, MeshObjectGetsInertiaFromItsMesh) {
   TempDir dir;
-  WriteFile(dir / "meshes/brick.obj", BoxObj(Eigen::Vector3d::Zero(), {0.2, 0.1, 0.05}));
-  WriteFile(dir / "scene.yaml", R"YAML(
+  WriteTextFile(dir / "meshes/brick.obj", BoxObj(Eigen::Vector3d::Zero(), {0.2, 0.1, 0.05}));
+  WriteTextFile(dir / "scene.yaml", R"YAML(
 name: bricks
 objects:
   - name: brick
@@ -612,7 +607,7 @@ objects:
   - {name: cube, shape: {box: [0.05, 0.05, 0.05]}, mass_kg: 0.1}
   - {name: ball, shape: {sphere: 0.02}, mass_kg: 0.05}
 )YAML";
-  WriteFile(dir / "scene.yaml", scene);
+  WriteTextFile(dir / "scene.yaml", scene);
   const auto model = LoadScene(dir.path());
   ASSERT_EQ(model->success.size(), 3u);
   const int j1 = model->robot->FindDof("panda_joint1");

@@ -102,4 +102,11 @@ std::vector<std::string> ListFiles(const fs::path& dir) {
   return names;
 }
 
+void WriteTextFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out.good()) throw std::runtime_error("cannot write " + path.string());
+}
+
 }  // namespace r2s::testing

@@ -40,6 +40,9 @@ std::filesystem::path SourceDir();
 // The bundled real Panda log (scenes/panda_gaz2019/episode_0.hdf5).
 std::filesystem::path BundledPandaEpisode();
 
+// Writes `text` to `path`, creating its folders; throws std::runtime_error when it cannot.
+void WriteTextFile(const std::filesystem::path& path, const std::string& text);
+
 // Names of every file under dir (recursively), relative to dir, sorted.
 std::vector<std::string> ListFiles(const std::filesystem::path& dir);
 

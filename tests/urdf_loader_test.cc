@@ -14,13 +14,10 @@ namespace {
 namespace fs = std::filesystem;
 using r2s::testing::SourceDir;
 using r2s::testing::TempDir;
+using r2s::testing::WriteTextFile;
 
 fs::path PandaUrdf() { return SourceDir() / "scenes/panda_sysid/robot/panda.urdf"; }
 
-void WriteFile(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
 
 std::string ErrorOf(const fs::path& urdf, const UrdfLoadOptions& options = {}) {
   MeshCache meshes;
@@ -72,7 +69,7 @@ TEST(UrdfLoader, PandaWithHandHasNineDofsTheUrdfLimitsAndMasses) {
 
 TEST(UrdfLoader, InertialFrameIsRotatedIntoTheLinkFrame) {
   TempDir dir;
-  WriteFile(dir / "r.urdf", R"(<robot name="r">
+  WriteTextFile(dir / "r.urdf", R"(<robot name="r">
   <link name="base"/>
   <link name="arm"><inertial><origin xyz="0.1 0.2 0.3" rpy="0 0 1.5707963267948966"/><mass value="2"/>
     <inertia ixx="1" iyy="2" izz="3" ixy="0" ixz="0" iyz="0"/></inertial></link>
@@ -95,7 +92,7 @@ TEST(UrdfLoader, PackageUrisResolveBesideTheUrdf) {
   TempDir dir;
   fs::create_directories(dir / "meshes");
   fs::copy_file(SourceDir() / "scenes/panda_sysid/robot/collision/link1.obj", dir / "meshes/link1.obj");
-  WriteFile(dir / "r.urdf", R"(<robot name="r"><link name="a">
+  WriteTextFile(dir / "r.urdf", R"(<robot name="r"><link name="a">
     <collision><geometry><mesh filename="package://my_robot/meshes/link1.obj" scale="2 2 2"/></geometry></collision>
     <collision><geometry><mesh filename="package://meshes/link1.obj"/></geometry></collision></link></robot>)");
   MeshCache meshes;
@@ -135,7 +132,7 @@ TEST(UrdfLoader, BadFilesNameTheFileAndTheElement) {
   };
   for (const BadUrdf& c : cases) {
     TempDir dir;
-    WriteFile(dir / "r.urdf", c.urdf);
+    WriteTextFile(dir / "r.urdf", c.urdf);
     const std::string message = ErrorOf(dir / "r.urdf");
     EXPECT_NE(message.find((dir / "r.urdf").string()), std::string::npos) << c.name << ": " << message;
     EXPECT_NE(message.find(c.expected), std::string::npos) << c.name << ": " << message;
@@ -147,7 +144,7 @@ TEST(UrdfLoader, BadFilesNameTheFileAndTheElement) {
 TEST(UrdfLoader, MeshOutsideTheAssetRootIsRefused) {
   TempDir dir;
   fs::copy_file(SourceDir() / "scenes/panda_sysid/robot/collision/link1.obj", dir / "link1.obj");
-  WriteFile(dir / "scene/r.urdf",
+  WriteTextFile(dir / "scene/r.urdf",
             "<robot name='r'><link name='a'><collision><geometry><mesh filename='../link1.obj'/></geometry>"
             "</collision></link></robot>");
   EXPECT_EQ(ErrorOf(dir / "scene/r.urdf"), "(no error)");
