@@ -10,9 +10,9 @@ cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 cmake -S "$source_dir/tests/package_consumer" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" >"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; exit 1; }
-output="$("$work/build/consumer" "$source_dir/scenes/panda_gaz2019/episode_0.hdf5")"
+output="$("$work/build/consumer" "$source_dir/scenes/panda_gaz2019/episode_0.hdf5" "$source_dir/scenes/panda_sysid")"
 echo "$output"
 # The first joint position of the real log, read independently with h5py.
 expected="$(/usr/bin/python3 -c "import h5py,sys; print('%.6f' % h5py.File(sys.argv[1])['observations/qpos'][0,0])" \
   "$source_dir/scenes/panda_gaz2019/episode_0.hdf5")"
-[[ "$output" == "episodes=1 frames=20544 state0=${expected}" ]] || { echo "expected state0=${expected}"; exit 1; }
+[[ "$output" == "episodes=1 frames=20544 state0=${expected}"$'\n'"dofs=9 time=0.100" ]] || { echo "expected state0=${expected}"; exit 1; }
