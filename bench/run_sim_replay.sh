@@ -28,15 +28,16 @@ r2s_1="$("$VENV/bin/python" - "$json" 1 <<'PY'
 import json, statistics, sys
 runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"]
         if b.get("run_type") == "iteration" and b["threads"] == int(sys.argv[2])]
-# Each thread takes steps_per_run steps in real_time seconds, all threads at once.
-print(statistics.median(20544 * b["threads"] / b["real_time"] for b in runs))
+# steps_per_s is a rate counter: every thread's steps over the run's wall time (Google Benchmark reports
+# real_time per iteration, and each thread's one iteration counts, so real_time is not the wall time).
+print(statistics.median(b["steps_per_s"] for b in runs))
 PY
 )"
 r2s_n="$("$VENV/bin/python" - "$json" "$CORES" <<'PY'
 import json, statistics, sys
 runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"]
         if b.get("run_type") == "iteration" and b["threads"] == int(sys.argv[2])]
-print(statistics.median(20544 * b["threads"] / b["real_time"] for b in runs) if runs else "nan")
+print(statistics.median(b["steps_per_s"] for b in runs) if runs else "nan")
 PY
 )"
 pb_1="$("$VENV/bin/python" bench/pybullet_tabletop.py --source-dir "$ROOT" --processes 1 --repeats "$REPEATS" 2>/dev/null)"
