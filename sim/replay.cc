@@ -62,7 +62,6 @@ ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::D
                             const std::string& dataset_file) {
   ReplayPlan plan;
   plan.model_ = std::move(model);
-  plan.dataset_file_ = dataset_file;
   plan.fps_ = info.fps;
   const Model& m = *plan.model_;
   auto check_feature = [&](const std::string& source, const std::string& feature, int end) -> bool {

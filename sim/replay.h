@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "episode/dataset_info.h"
@@ -42,8 +44,6 @@ class ReplayPlan {
   std::vector<std::string> inactive_;
   std::string drive_;
   std::optional<double> fps_;
-  std::string dataset_file_;
-  friend class EpisodeReplayer;
 };
 
 struct JointTrackingError {
