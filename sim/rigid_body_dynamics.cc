@@ -31,14 +31,53 @@ Eigen::Matrix<double, 3, 6> InertiaTimes(const Vector3d& x) {
 // Per-link kinematic state of one pass, in the link's frame. Spatial velocity (w, v) and spatial acceleration
 // (alpha, a) are Featherstone's: v and a belong to the body point at the link origin (a is not that point's
 // classical acceleration; a + w x v is).
-struct LinkState {
+}  // namespace
+
+struct RigidBodyDynamics::LinkState {
   Matrix3d rotation;     // link axes in parent coordinates
   Vector3d translation;  // link origin in parent coordinates
   Vector3d w, v, alpha, a;
   Vector3d n, f;  // net wrench the link's joint transmits, about the link origin
 };
 
-}  // namespace
+void RigidBodyDynamics::PropagateMotion(const Eigen::VectorXd& q, const Eigen::VectorXd& qd, const Eigen::VectorXd* qdd,
+                                        bool with_gravity, std::vector<LinkState>& s) const {
+  const std::size_t num_links = links_.size();
+  s.resize(num_links);
+  // The fixed root accelerates upwards at g: gravity then acts on every link through the recursion.
+  s[0].w.setZero();
+  s[0].v.setZero();
+  s[0].alpha.setZero();
+  s[0].a = with_gravity ? Vector3d(-gravity_root_mps2_) : Vector3d::Zero();
+  s[0].n.setZero();
+  s[0].f.setZero();
+  for (std::size_t i = 1; i < num_links; ++i) {
+    const LinkData& l = links_[i];
+    LinkState& c = s[i];
+    const LinkState& p = s[l.parent];
+    const ParentTransform t = TransformToParent(l, q);
+    c.rotation = t.rotation;
+    c.translation = t.translation;
+    const Matrix3d e = t.rotation.transpose();  // parent coordinates -> link coordinates
+    c.w = e * p.w;
+    c.v = e * (p.v + p.w.cross(t.translation));
+    c.alpha = e * p.alpha;
+    c.a = e * (p.a + p.alpha.cross(t.translation));
+    if (l.joint != Joint::kFixed) {
+      const double rate = qd[l.dof];
+      const double accel = qdd != nullptr ? (*qdd)[l.dof] : 0.0;
+      const Vector3d s_qd = l.axis * rate;
+      if (l.joint == Joint::kRevolute) {
+        c.w += s_qd;
+        c.alpha += l.axis * accel + c.w.cross(s_qd);
+        c.a += c.v.cross(s_qd);
+      } else {
+        c.v += s_qd;
+        c.a += l.axis * accel + c.w.cross(s_qd);
+      }
+    }
+  }
+}
 
 RigidBodyDynamics::RigidBodyDynamics(const RobotModel& robot, const Eigen::Vector3d& gravity_mps2)
     : num_dofs_(robot.num_dofs()), base_pose_(robot.base_pose) {
@@ -158,39 +197,11 @@ Eigen::VectorXd RigidBodyDynamics::Rnea(const Eigen::VectorXd& q, const Eigen::V
   CheckSize(qd, "qd");
   if (qdd != nullptr) CheckSize(*qdd, "qdd");
   const std::size_t num_links = links_.size();
-  std::vector<LinkState> s(num_links);
-  // The fixed root accelerates upwards at g: gravity then acts on every link through the recursion.
-  s[0].w.setZero();
-  s[0].v.setZero();
-  s[0].alpha.setZero();
-  s[0].a = with_gravity ? Vector3d(-gravity_root_mps2_) : Vector3d::Zero();
-  s[0].n.setZero();
-  s[0].f.setZero();
+  std::vector<LinkState> s;
+  PropagateMotion(q, qd, qdd, with_gravity, s);
   for (std::size_t i = 1; i < num_links; ++i) {
     const LinkData& l = links_[i];
     LinkState& c = s[i];
-    const LinkState& p = s[l.parent];
-    const ParentTransform t = TransformToParent(l, q);
-    c.rotation = t.rotation;
-    c.translation = t.translation;
-    const Matrix3d e = t.rotation.transpose();  // parent coordinates -> link coordinates
-    c.w = e * p.w;
-    c.v = e * (p.v + p.w.cross(t.translation));
-    c.alpha = e * p.alpha;
-    c.a = e * (p.a + p.alpha.cross(t.translation));
-    if (l.joint != Joint::kFixed) {
-      const double rate = qd[l.dof];
-      const double accel = qdd != nullptr ? (*qdd)[l.dof] : 0.0;
-      const Vector3d s_qd = l.axis * rate;
-      if (l.joint == Joint::kRevolute) {
-        c.w += s_qd;
-        c.alpha += l.axis * accel + c.w.cross(s_qd);
-        c.a += c.v.cross(s_qd);
-      } else {
-        c.v += s_qd;
-        c.a += l.axis * accel + c.w.cross(s_qd);
-      }
-    }
     const Vector3d classical = c.a + c.w.cross(c.v);  // the link origin's classical acceleration
     const Vector3d& h = l.first_moment_kgm;
     c.n = l.inertia_origin_kgm2 * c.alpha + c.w.cross(l.inertia_origin_kgm2 * c.w) + h.cross(classical);
@@ -275,36 +286,9 @@ Eigen::MatrixXd RigidBodyDynamics::Regressor(const Eigen::VectorXd& q, const Eig
   CheckSize(qd, "qd");
   CheckSize(qdd, "qdd");
   const std::size_t num_links = links_.size();
-  std::vector<LinkState> s(num_links);
-  s[0].w.setZero();
-  s[0].v.setZero();
-  s[0].alpha.setZero();
-  s[0].a = -gravity_root_mps2_;
+  std::vector<LinkState> s;
+  PropagateMotion(q, qd, &qdd, /*with_gravity=*/true, s);
   Eigen::MatrixXd y = Eigen::MatrixXd::Zero(num_dofs_, 10 * static_cast<Eigen::Index>(num_links));
-  for (std::size_t i = 1; i < num_links; ++i) {
-    const LinkData& l = links_[i];
-    LinkState& c = s[i];
-    const LinkState& p = s[l.parent];
-    const ParentTransform t = TransformToParent(l, q);
-    c.rotation = t.rotation;
-    c.translation = t.translation;
-    const Matrix3d e = t.rotation.transpose();
-    c.w = e * p.w;
-    c.v = e * (p.v + p.w.cross(t.translation));
-    c.alpha = e * p.alpha;
-    c.a = e * (p.a + p.alpha.cross(t.translation));
-    if (l.joint != Joint::kFixed) {
-      const Vector3d s_qd = l.axis * qd[l.dof];
-      if (l.joint == Joint::kRevolute) {
-        c.w += s_qd;
-        c.alpha += l.axis * qdd[l.dof] + c.w.cross(s_qd);
-        c.a += c.v.cross(s_qd);
-      } else {
-        c.v += s_qd;
-        c.a += l.axis * qdd[l.dof] + c.w.cross(s_qd);
-      }
-    }
-  }
   for (std::size_t i = 1; i < num_links; ++i) {
     const LinkState& c = s[i];
     // The link's wrench about its origin, linear in (m, h, I_origin): rows [moment; force].

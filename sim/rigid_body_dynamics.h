@@ -83,6 +83,11 @@ class RigidBodyDynamics {
   void CheckSize(const Eigen::VectorXd& v, const char* what) const;
   Eigen::VectorXd Rnea(const Eigen::VectorXd& q, const Eigen::VectorXd& qd, const Eigen::VectorXd* qdd,
                        bool with_gravity) const;
+  // The forward pass both RNEA and the regressor need: every link's pose in its parent, velocities and
+  // accelerations (qdd null: zero joint accelerations), with the root accelerating at -g when with_gravity.
+  struct LinkState;
+  void PropagateMotion(const Eigen::VectorXd& q, const Eigen::VectorXd& qd, const Eigen::VectorXd* qdd,
+                       bool with_gravity, std::vector<LinkState>& states) const;
 
   int num_dofs_ = 0;
   std::vector<LinkData> links_;
