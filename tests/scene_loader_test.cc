@@ -29,7 +29,6 @@ using r2s::testing::SourceDir;
 using r2s::testing::TempDir;
 using r2s::testing::WriteTextFile;
 
-
 void CopyPanda(const fs::path& scene_dir) {
   fs::copy(SourceDir() / "scenes/panda_sysid/robot", scene_dir / "robot", fs::copy_options::recursive);
 }

@@ -18,7 +18,6 @@ using r2s::testing::WriteTextFile;
 
 fs::path PandaUrdf() { return SourceDir() / "scenes/panda_sysid/robot/panda.urdf"; }
 
-
 std::string ErrorOf(const fs::path& urdf, const UrdfLoadOptions& options = {}) {
   MeshCache meshes;
   try {
@@ -145,8 +144,8 @@ TEST(UrdfLoader, MeshOutsideTheAssetRootIsRefused) {
   TempDir dir;
   fs::copy_file(SourceDir() / "scenes/panda_sysid/robot/collision/link1.obj", dir / "link1.obj");
   WriteTextFile(dir / "scene/r.urdf",
-            "<robot name='r'><link name='a'><collision><geometry><mesh filename='../link1.obj'/></geometry>"
-            "</collision></link></robot>");
+                "<robot name='r'><link name='a'><collision><geometry><mesh filename='../link1.obj'/></geometry>"
+                "</collision></link></robot>");
   EXPECT_EQ(ErrorOf(dir / "scene/r.urdf"), "(no error)");
   const std::string message = ErrorOf(dir / "scene/r.urdf", UrdfLoadOptions{.asset_root = dir / "scene"});
   EXPECT_NE(message.find("outside the scene folder"), std::string::npos) << message;
