@@ -10,6 +10,8 @@ packages=(
   libhdf5-dev hdf5-tools libeigen3-dev nlohmann-json3-dev libcli11-dev
   # sim/: Bullet (its -float64 libraries; -extras for HACD), URDF, meshes, scene files
   libbullet-dev libbullet-extras-dev liburdfdom-dev libassimp-dev libyaml-cpp-dev
+  # randomize/ and cuda/: Philox (Random123, header-only, host and CUDA), Sobol direction numbers (Boost.Random)
+  librandom123-dev libboost-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer

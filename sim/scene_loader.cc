@@ -31,7 +31,8 @@ class SceneParser {
       r_.Fail(top, "expected a map of scene keys (name, simulation, robot, ...), found " + yaml::Describe(root));
     spec.where = r_.Loc(top);
     Map m(r_, top,
-          {"name", "simulation", "materials", "robot", "objects", "environment", "cameras", "lights", "success"},
+          {"name", "simulation", "materials", "robot", "objects", "environment", "cameras", "lights", "success",
+           "randomization"},
           &spec.where);
     spec.name = r_.String(m.Require("name"));
     if (auto v = m.Get("simulation")) spec.simulation = Simulation(*v);
@@ -52,6 +53,7 @@ class SceneParser {
     if (auto v = m.Get("lights")) {
       for (const Value& item : r_.List(*v)) spec.lights.push_back(Light(item));
     }
+    // randomization: is read by randomize/ (distribution_yaml.h), which reports its own errors.
     if (auto v = m.Get("success")) {
       for (const Value& item : r_.List(*v)) spec.success.push_back(Success(item));
     }
