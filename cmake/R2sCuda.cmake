@@ -9,6 +9,10 @@ if(NOT R2S_CUDA STREQUAL "OFF")
       # Hopper (H100/H200) is what the GPU nodes run; override with -DCMAKE_CUDA_ARCHITECTURES.
       set(CMAKE_CUDA_ARCHITECTURES 90)
     endif()
+    # CMake 3.25 knows no C++20 flag for nvcc and would refuse a CUDA20 dialect inherited from CXX_STANDARD; the
+    # kernels and the headers they include are C++17.
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     enable_language(CUDA)
     set(R2S_HAVE_CUDA ON)
   elseif(R2S_CUDA STREQUAL "ON")
