@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
+#include "episode/atomic_file.h"
 #include "randomize/low_discrepancy.h"
 #include "randomize/philox.h"
 
@@ -121,25 +121,6 @@ std::string CsvField(const std::string& text) {
     quoted += c;
   }
   return quoted + "\"";
-}
-
-// Writes `text` to dir/name through a temporary file renamed into place, so a reader never sees half a file.
-void WriteAtomically(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
-  const std::filesystem::path final_path = dir / name;
-  const std::filesystem::path temp_path = dir / ("." + name + ".tmp");
-  {
-    std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + temp_path.string());
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + temp_path.string());
-  }
-  std::error_code error;
-  std::filesystem::rename(temp_path, final_path, error);
-  if (error) {
-    std::filesystem::remove(temp_path, error);
-    throw std::runtime_error("cannot rename " + temp_path.string() + " to " + final_path.string());
-  }
 }
 
 }  // namespace
@@ -291,8 +272,8 @@ void WriteCoverageReport(const ConditionSpace& space, const std::vector<Conditio
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) throw std::runtime_error("cannot create " + dir.string() + ": " + error.message());
-  WriteAtomically(dir, "coverage.json", json.dump(2) + "\n");
-  WriteAtomically(dir, "draws.csv", csv);
+  episode::WriteFileAtomically(dir / "coverage.json", json.dump(2) + "\n");
+  episode::WriteFileAtomically(dir / "draws.csv", csv);
 }
 
 }  // namespace r2s::randomize

@@ -1,12 +1,10 @@
 #include "sim/params_overlay.h"
 
-#include <unistd.h>
-
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <set>
 
+#include "episode/atomic_file.h"
 #include "episode/input_error.h"
 #include "sim/yaml_values.h"
 
@@ -180,25 +178,10 @@ void WriteParams(const ParamsFile& params, const fs::path& out) {
     for (const auto& [key, value] : params.metrics) text += "  " + Quote(key) + ": " + FormatDouble(value) + "\n";
   }
 
-  const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-  const fs::path temp = parent / ("." + out.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  {
-    std::ofstream file(temp, std::ios::binary | std::ios::trunc);
-    if (!file) throw InputError(out.string(), "", "cannot be written (cannot create " + temp.string() + ")");
-    file << text;
-    file.flush();
-    if (!file) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-      throw InputError(out.string(), "", "cannot be written (write failed)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(temp, out, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw InputError(out.string(), "", "cannot be written: " + ec.message());
+  try {
+    episode::WriteFileAtomically(out, text);
+  } catch (const std::system_error& e) {
+    throw InputError(out.string(), "", std::string("cannot be written: ") + e.what());
   }
 }
 

@@ -1,15 +1,9 @@
 #include "episode/dataset_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <system_error>
-
 #include <algorithm>
-#include <random>
 #include <set>
 
+#include "episode/atomic_file.h"
 #include "episode/hdf5/array_io.h"
 #include "episode/hdf5/attribute_io.h"
 #include "episode/hdf5/error.h"
@@ -24,28 +18,6 @@ using hdf5::Check;
 using hdf5::Handle;
 
 namespace {
-
-// A sibling of `final_path` that no reader mistakes for an episode: hidden, and unique per process and call
-// (pid plus 64 random bits; no shared counter).
-fs::path TemporaryPathFor(const fs::path& final_path) {
-  std::random_device entropy;
-  const std::uint64_t nonce = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
-  return final_path.parent_path() /
-         ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(nonce));
-}
-
-// Moves a finished temporary file to its final name, flushing it to disk first so that a crash right after
-// the rename cannot leave the final name on a file whose data never reached the disk.
-void Publish(const fs::path& temp, const fs::path& final_path) {
-  const int fd = ::open(temp.c_str(), O_RDONLY);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int error = errno;
-    if (fd >= 0) ::close(fd);
-    throw std::system_error(error, std::generic_category(), "cannot flush " + temp.string());
-  }
-  ::close(fd);
-  fs::rename(temp, final_path);
-}
 
 Handle CreateFile(const fs::path& path) {
   const std::string name = path.string();
@@ -184,7 +156,7 @@ void DatasetWriter::Impl::AppendAloha(const Episode& episode) {
     WriteEpisode(out.get(), final_path.string(), "", episode);
     Check(out.Close(), final_path.string(), "", "cannot finish writing");
   }
-  Publish(temp, final_path);
+  PublishFile(temp, final_path);
   guard.path.clear();
 }
 
@@ -272,7 +244,7 @@ void DatasetWriter::Commit() {
   if (fs::exists(impl_->path) && !impl_->options.overwrite) {
     throw InputError(label, "", "appeared while writing; refusing to overwrite it");
   }
-  Publish(impl_->temp_path, impl_->path);
+  PublishFile(impl_->temp_path, impl_->path);
   impl_->temp_path.clear();
 }
 
