@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -10,50 +11,23 @@
 #include <vector>
 
 #include "cuda/sensor_backend.h"
+#include "randomize/distribution.h"
 
 namespace r2s::cuda {
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
-
-// Phi^-1(p) for p in (0, 1/2]: Acklam's rational approximation (relative error 1.2e-9) refined by one Halley
-// step on erfc, which brings it to double precision.
-double LowerNormalQuantile(double p) {
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
-                                 1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
-  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                                 6.680131188771972e+01, -1.328068155288572e+01};
-  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                                 -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                                 3.754408661907416e+00};
-  double x;
-  if (p < 0.02425) {
-    const double q = std::sqrt(-2.0 * std::log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
-  } else {
-    const double q = p - 0.5;
-    const double r = q * q;
-    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
-  }
-  const double e = 0.5 * std::erfc(-x / std::sqrt(2.0)) - p;
-  const double u = e * std::sqrt(2.0 * kPi) * std::exp(0.5 * x * x);
-  return x - u / (1.0 + 0.5 * x * u);
-}
 
 SensorTables BuildTables() {
   SensorTables t{};
   for (int k = 0; k < kNormalOctaves; ++k) {
     for (int j = 0; j <= kNormalSegments; ++j) {
       const double p = std::ldexp(1.0 + static_cast<double>(j) / kNormalSegments, -(k + 2));
-      t.normal[k * (kNormalSegments + 1) + j] = static_cast<float>(-LowerNormalQuantile(p));
+      t.normal[k * (kNormalSegments + 1) + j] = static_cast<float>(-randomize::NormalQuantile(p));
     }
   }
   for (int u = 0; u < 8; ++u) {
     const double cu = u == 0 ? std::sqrt(1.0 / 8.0) : 0.5;
-    for (int x = 0; x < 8; ++x) t.dct[u * 8 + x] = static_cast<float>(cu * std::cos((2 * x + 1) * u * kPi / 16.0));
+    for (int x = 0; x < 8; ++x)
+      t.dct[u * 8 + x] = static_cast<float>(cu * std::cos((2 * x + 1) * u * std::numbers::pi / 16.0));
   }
   return t;
 }
@@ -120,8 +94,8 @@ void ValidateDepth(const DepthModelParams& p, std::size_t i) {
   }
   Check(p.edge_jump_m >= 0 && std::isfinite(p.edge_jump_m), t, i, "edge_jump_m", p.edge_jump_m,
         "must be finite and >= 0 (0 = off)");
-  Check(p.max_incidence_rad >= 0 && p.max_incidence_rad < kPi / 2, t, i, "max_incidence_rad", p.max_incidence_rad,
-        "must be in [0, pi/2) (0 = off)");
+  Check(p.max_incidence_rad >= 0 && p.max_incidence_rad < std::numbers::pi / 2, t, i, "max_incidence_rad",
+        p.max_incidence_rad, "must be in [0, pi/2) (0 = off)");
   if (p.max_incidence_rad > 0) {
     Check(p.fx > 0 && std::isfinite(p.fx), t, i, "fx", p.fx, "must be finite and > 0 for grazing-angle dropout");
     Check(p.fy > 0 && std::isfinite(p.fy), t, i, "fy", p.fy, "must be finite and > 0 for grazing-angle dropout");

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -67,59 +68,48 @@ void CameraCpu(RgbBatch batch, const CameraPlan& plan, int threads) {
     return;
   }
 
-  // Linear float RGB in `a`; the blurs ping-pong between a and b; the frame's current image is src(f).
-  std::vector<float> a(static_cast<std::size_t>(batch.pixels()) * 3);
-  std::vector<float> b(plan.any_blur || plan.any_motion ? a.size() : 0);
-  auto frame_of = [&](std::vector<float>& buf, int f) { return buf.data() + f * frame_px * 3; };
-  auto src = [&](int f) { return plan.frames[f].motion_taps > 0 ? frame_of(b, f) : frame_of(a, f); };
+  // Linear float RGB in `a`; the blurs ping-pong between a and b; the frame's current image is src(f). Every
+  // element is written before it is read, so the buffers are not zero-filled.
+  const std::size_t floats = static_cast<std::size_t>(batch.pixels()) * 3;
+  const auto a = std::make_unique_for_overwrite<float[]>(floats);
+  const auto b = plan.any_blur || plan.any_motion ? std::make_unique_for_overwrite<float[]>(floats) : nullptr;
+  auto frame_of = [&](float* buf, int f) { return buf + f * frame_px * 3; };
+  auto src = [&](int f) { return plan.frames[f].motion_taps > 0 ? frame_of(b.get(), f) : frame_of(a.get(), f); };
 
   ParallelFor(rows, threads, grain, [&](std::int64_t r) {
     const CameraFrameConstants& c = plan.frames[r / h];
     const std::uint8_t* px = batch.data + r * w * 3;
-    float* out = a.data() + r * w * 3;
+    float* out = a.get() + r * w * 3;
     for (int i = 0; i < 3 * w; ++i) out[i] = c.linearize[px[i]];
   });
-  if (plan.any_blur) {
-    ParallelFor(rows, threads, grain, [&](std::int64_t r) {  // a -> b, rows
+  // One neighbourhood pass, row by row: `to` gets sample(from's frame, x, y) for the frames `active` selects.
+  auto row_pass = [&](float* from, float* to, auto active, auto sample) {
+    ParallelFor(rows, threads, grain, [&](std::int64_t r) {
       const int f = static_cast<int>(r / h);
       const int y = static_cast<int>(r % h);
       const CameraFrameConstants& c = plan.frames[f];
-      if (c.blur_radius == 0) return;
-      float* out = frame_of(b, f) + static_cast<std::int64_t>(y) * w * 3;
+      if (!active(c)) return;
+      float* out = frame_of(to, f) + static_cast<std::int64_t>(y) * w * 3;
       for (int x = 0; x < w; ++x) {
-        const Rgbf v = GaussianRow(frame_of(a, f), w, x, y, c);
+        const Rgbf v = sample(frame_of(from, f), x, y, c);
         out[3 * x] = v.r;
         out[3 * x + 1] = v.g;
         out[3 * x + 2] = v.b;
       }
     });
-    ParallelFor(rows, threads, grain, [&](std::int64_t r) {  // b -> a, columns
-      const int f = static_cast<int>(r / h);
-      const int y = static_cast<int>(r % h);
-      const CameraFrameConstants& c = plan.frames[f];
-      if (c.blur_radius == 0) return;
-      float* out = frame_of(a, f) + static_cast<std::int64_t>(y) * w * 3;
-      for (int x = 0; x < w; ++x) {
-        const Rgbf v = GaussianColumn(frame_of(b, f), w, h, x, y, c);
-        out[3 * x] = v.r;
-        out[3 * x + 1] = v.g;
-        out[3 * x + 2] = v.b;
-      }
+  };
+  auto blurred = [](const CameraFrameConstants& c) { return c.blur_radius != 0; };
+  auto moving = [](const CameraFrameConstants& c) { return c.motion_taps != 0; };
+  if (plan.any_blur) {
+    row_pass(a.get(), b.get(), blurred,
+             [&](const float* in, int x, int y, const CameraFrameConstants& c) { return GaussianRow(in, w, x, y, c); });
+    row_pass(b.get(), a.get(), blurred, [&](const float* in, int x, int y, const CameraFrameConstants& c) {
+      return GaussianColumn(in, w, h, x, y, c);
     });
   }
   if (plan.any_motion) {
-    ParallelFor(rows, threads, grain, [&](std::int64_t r) {  // a -> b
-      const int f = static_cast<int>(r / h);
-      const int y = static_cast<int>(r % h);
-      const CameraFrameConstants& c = plan.frames[f];
-      if (c.motion_taps == 0) return;
-      float* out = frame_of(b, f) + static_cast<std::int64_t>(y) * w * 3;
-      for (int x = 0; x < w; ++x) {
-        const Rgbf v = MotionBlur(frame_of(a, f), w, h, x, y, c);
-        out[3 * x] = v.r;
-        out[3 * x + 1] = v.g;
-        out[3 * x + 2] = v.b;
-      }
+    row_pass(a.get(), b.get(), moving, [&](const float* in, int x, int y, const CameraFrameConstants& c) {
+      return MotionBlur(in, w, h, x, y, c);
     });
   }
   // Pointwise stage; frames that go on to the JPEG-like stage keep float DN in place in src(f).
@@ -165,7 +155,7 @@ void DepthCpu(DepthBatch batch, const DepthPlan& plan, int threads) {
   const int h = batch.height;
   const std::int64_t frame_px = static_cast<std::int64_t>(w) * h;
   // Neighbours are read from the input, so the output goes to a copy first.
-  std::vector<float> out(batch.pixels());
+  const auto out = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(batch.pixels()));
   ParallelFor(static_cast<std::int64_t>(batch.frames) * h, threads, RowGrain(w), [&](std::int64_t r) {
     const int f = static_cast<int>(r / h);
     const int y = static_cast<int>(r % h);
@@ -175,7 +165,7 @@ void DepthCpu(DepthBatch batch, const DepthPlan& plan, int threads) {
                                   plan.key, plan.frames[f], tables.normal);
     }
   });
-  std::copy(out.begin(), out.end(), batch.data);
+  std::copy(out.get(), out.get() + batch.pixels(), batch.data);
 }
 
 void Yuv420Cpu(RgbBatch in, Yuv420Batch out, int threads) {

@@ -3,6 +3,7 @@
 // (and so always skips in builds without CUDA, where it still compiles).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -68,6 +69,14 @@ void ExpectCameraParity(const std::vector<CameraModelParams>& per_frame) {
   std::size_t differ = 0;
   for (std::size_t i = 0; i < cpu.size(); ++i) differ += cpu[i] != gpu[i];
   EXPECT_EQ(differ, 0u) << "of " << cpu.size() << " bytes";
+  // Parity alone would also hold if both backends skipped the model: every frame must have changed.
+  const std::vector<std::uint8_t> input = Frames();
+  const std::size_t frame_bytes = cpu.size() / kFrames;
+  for (int f = 0; f < kFrames; ++f) {
+    EXPECT_FALSE(std::equal(cpu.begin() + f * frame_bytes, cpu.begin() + (f + 1) * frame_bytes,
+                            input.begin() + f * frame_bytes))
+        << "frame " << f << " is unchanged";
+  }
 }
 
 TEST_F(SensorGpuTest, CameraModelEveryEffectIsBitIdentical) { ExpectCameraParity(EveryEffect()); }
@@ -90,6 +99,7 @@ TEST_F(SensorGpuTest, CameraModelDevicePointersMatchHostPointers) {
                               Key());
   buffer.CopyToHost(via_device.data(), via_device.size());
   EXPECT_EQ(host, via_device);
+  EXPECT_NE(host, Frames());
 }
 
 TEST_F(SensorGpuTest, DepthModelAgreesWithin1e5Relative) {
@@ -135,7 +145,8 @@ TEST_F(SensorGpuTest, Yuv420IsBitIdentical) {
   std::vector<std::uint8_t> rgb = Frames();
   rgb.resize(std::size_t(kFrames) * h * kWidth * 3);
   const std::size_t luma = std::size_t(kFrames) * h * kWidth;
-  std::vector<std::uint8_t> cpu(luma * 3 / 2), gpu(luma * 3 / 2);
+  // Different fill values, so a byte neither backend writes cannot compare equal.
+  std::vector<std::uint8_t> cpu(luma * 3 / 2, 0x00), gpu(luma * 3 / 2, 0xFF);
   auto planes = [&](std::vector<std::uint8_t>& out) {
     return Yuv420Batch{out.data(), out.data() + luma, out.data() + luma + luma / 4, kFrames, h, kWidth};
   };
