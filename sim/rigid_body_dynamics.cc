@@ -63,11 +63,11 @@ void RigidBodyDynamics::PropagateMotion(const Eigen::VectorXd& q, const Eigen::V
     c.v = e * (p.v + p.w.cross(t.translation));
     c.alpha = e * p.alpha;
     c.a = e * (p.a + p.alpha.cross(t.translation));
-    if (l.joint != Joint::kFixed) {
+    if (l.joint != JointType::kFixed) {
       const double rate = qd[l.dof];
       const double accel = qdd != nullptr ? (*qdd)[l.dof] : 0.0;
       const Vector3d s_qd = l.axis * rate;
-      if (l.joint == Joint::kRevolute) {
+      if (l.joint == JointType::kRevolute) {
         c.w += s_qd;
         c.alpha += l.axis * accel + c.w.cross(s_qd);
         c.a += c.v.cross(s_qd);
@@ -105,7 +105,7 @@ RigidBodyDynamics::RigidBodyDynamics(const RobotModel& robot, const Eigen::Vecto
         throw std::invalid_argument("RigidBodyDynamics: link '" + in.name + "' has dof " + std::to_string(in.dof) +
                                     " (the robot has " + std::to_string(num_dofs_) + ", each used once)");
       }
-      out.joint = in.joint_type == JointType::kRevolute ? Joint::kRevolute : Joint::kPrismatic;
+      out.joint = in.joint_type;
       out.dof = in.dof;
       const double norm = in.joint_axis.norm();
       if (!(norm > 0)) throw std::invalid_argument("RigidBodyDynamics: joint '" + in.joint_name + "' has a zero axis");
@@ -142,12 +142,12 @@ void RigidBodyDynamics::CheckSize(const Eigen::VectorXd& v, const char* what) co
 RigidBodyDynamics::ParentTransform RigidBodyDynamics::TransformToParent(const LinkData& link,
                                                                         const Eigen::VectorXd& q) const {
   switch (link.joint) {
-    case Joint::kRevolute:
+    case JointType::kRevolute:
       return {link.origin_rotation * Eigen::AngleAxisd(q[link.dof], link.axis).toRotationMatrix(),
               link.origin_translation};
-    case Joint::kPrismatic:
+    case JointType::kPrismatic:
       return {link.origin_rotation, link.origin_translation + link.origin_rotation * (link.axis * q[link.dof])};
-    case Joint::kFixed:
+    case JointType::kFixed:
       break;
   }
   return {link.origin_rotation, link.origin_translation};
@@ -178,10 +178,10 @@ Eigen::Matrix<double, 6, Eigen::Dynamic> RigidBodyDynamics::Jacobian(const Eigen
   Eigen::Matrix<double, 6, Eigen::Dynamic> jacobian = Eigen::Matrix<double, 6, Eigen::Dynamic>::Zero(6, num_dofs_);
   for (int k = link; k > 0; k = links_[k].parent) {
     const LinkData& l = links_[k];
-    if (l.joint == Joint::kFixed) continue;
+    if (l.joint == JointType::kFixed) continue;
     // The joint axis passes through the link origin: the link frame is the joint frame.
     const Vector3d axis_world = poses[k].linear() * l.axis;
-    if (l.joint == Joint::kRevolute) {
+    if (l.joint == JointType::kRevolute) {
       jacobian.col(l.dof).head<3>() = axis_world.cross(point_world - poses[k].translation());
       jacobian.col(l.dof).tail<3>() = axis_world;
     } else {
@@ -211,8 +211,8 @@ Eigen::VectorXd RigidBodyDynamics::Rnea(const Eigen::VectorXd& q, const Eigen::V
   for (std::size_t i = num_links - 1; i >= 1; --i) {
     const LinkData& l = links_[i];
     LinkState& c = s[i];
-    if (l.joint == Joint::kRevolute) tau[l.dof] = l.axis.dot(c.n);
-    if (l.joint == Joint::kPrismatic) tau[l.dof] = l.axis.dot(c.f);
+    if (l.joint == JointType::kRevolute) tau[l.dof] = l.axis.dot(c.n);
+    if (l.joint == JointType::kPrismatic) tau[l.dof] = l.axis.dot(c.f);
     LinkState& p = s[l.parent];
     const Vector3d f_parent = c.rotation * c.f;
     p.f += f_parent;
@@ -250,20 +250,20 @@ Eigen::MatrixXd RigidBodyDynamics::MassMatrix(const Eigen::VectorXd& q) const {
   }
   const auto motion_subspace = [](const LinkData& l) {
     Vector6d s = Vector6d::Zero();
-    if (l.joint == Joint::kRevolute) s.head<3>() = l.axis;
-    if (l.joint == Joint::kPrismatic) s.tail<3>() = l.axis;
+    if (l.joint == JointType::kRevolute) s.head<3>() = l.axis;
+    if (l.joint == JointType::kPrismatic) s.tail<3>() = l.axis;
     return s;
   };
   Eigen::MatrixXd mass = Eigen::MatrixXd::Zero(num_dofs_, num_dofs_);
   for (std::size_t i = 1; i < num_links; ++i) {
     const LinkData& l = links_[i];
-    if (l.joint == Joint::kFixed) continue;
+    if (l.joint == JointType::kFixed) continue;
     Vector6d force = composite[i] * motion_subspace(l);
     mass(l.dof, l.dof) = motion_subspace(l).dot(force) + armature_[l.dof];
     for (int j = static_cast<int>(i); links_[j].parent > 0;) {
       force = to_parent[j] * force;
       j = links_[j].parent;
-      if (links_[j].joint == Joint::kFixed) continue;
+      if (links_[j].joint == JointType::kFixed) continue;
       mass(l.dof, links_[j].dof) = mass(links_[j].dof, l.dof) = motion_subspace(links_[j]).dot(force);
     }
   }
@@ -302,8 +302,8 @@ Eigen::MatrixXd RigidBodyDynamics::Regressor(const Eigen::VectorXd& q, const Eig
     // Every joint between the link and the root carries this wrench.
     for (int k = static_cast<int>(i); k > 0; k = links_[k].parent) {
       const LinkData& lk = links_[k];
-      if (lk.joint == Joint::kRevolute) y.block<1, 10>(lk.dof, 10 * i) = lk.axis.transpose() * wrench.topRows<3>();
-      if (lk.joint == Joint::kPrismatic) {
+      if (lk.joint == JointType::kRevolute) y.block<1, 10>(lk.dof, 10 * i) = lk.axis.transpose() * wrench.topRows<3>();
+      if (lk.joint == JointType::kPrismatic) {
         y.block<1, 10>(lk.dof, 10 * i) = lk.axis.transpose() * wrench.bottomRows<3>();
       }
       if (lk.parent <= 0) break;

@@ -61,10 +61,9 @@ class RigidBodyDynamics {
   RigidBodyDynamics WithInertialParameters(const Eigen::VectorXd& parameters) const;
 
  private:
-  enum class Joint { kFixed, kRevolute, kPrismatic };
   struct LinkData {
     int parent = -1;
-    Joint joint = Joint::kFixed;
+    JointType joint = JointType::kFixed;  // root (i == 0) stays kFixed
     int dof = -1;
     Eigen::Matrix3d origin_rotation = Eigen::Matrix3d::Identity();  // parent -> link frame at q = 0
     Eigen::Vector3d origin_translation = Eigen::Vector3d::Zero();

@@ -420,9 +420,6 @@ class Compiler {
     } else {
       if (!o.mass_kg) o.where.Fail("mass_kg", "missing: a free object needs mass_kg");
       CheckPositive(o.where, "mass_kg", *o.mass_kg);
-      for (const Shape& s : out.collisions) {
-        if (s.kind == ShapeKind::kPlane) o.where.Fail("shape", "a free object cannot be a plane");
-      }
       if (o.inertia_kgm2) {
         out.inertial.mass_kg = *o.mass_kg;
         out.inertial.inertia_kgm2 = CheckedInertia(*o.inertia_kgm2, o.where);

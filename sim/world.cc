@@ -720,14 +720,11 @@ Eigen::Vector3d World::ObjectAngularVelocity(int object) const {
 
 void World::Step() {
   Impl& s = *impl_;
-  Eigen::VectorXd passive_and_drive;
   if (s.robot) {
     const RobotModel& r = *model_->robot;
     const double now = time_s();
-    const int dofs = r.num_dofs();
-    passive_and_drive.resize(dofs);
     const btVector3 gravity = ToBt(model_->sim.gravity_mps2);
-    for (int dof = 0; dof < dofs; ++dof) {
+    for (int dof = 0; dof < r.num_dofs(); ++dof) {
       const int link = s.dof_bullet_link[dof];
       const ActuatorParams& params = r.actuators[dof];
       const double q = s.robot->getJointPos(link);
@@ -735,7 +732,7 @@ void World::Step() {
       const double torque =
           DriveTorque(params, r.control_mode, s.delays[dof].At(now), q, qd) + ViscousTorque(params, qd);
       s.robot->addJointTorque(link, torque);
-      passive_and_drive[dof] = torque;
+      s.last_applied[dof] = torque;  // the Coulomb impulse is added once the solver has applied it
       // The armature mass of a prismatic joint is inertia only: cancel its weight.
       if (s.prismatic_armature_kg[dof] != 0) s.robot->addLinkForce(link, -s.prismatic_armature_kg[dof] * gravity);
     }
@@ -743,10 +740,9 @@ void World::Step() {
   s.world->stepSimulation(s.dt, 0);  // maxSubSteps 0: exactly one step of dt, no interpolation
   ++s.steps;
   if (s.robot) {
-    for (int dof = 0; dof < passive_and_drive.size(); ++dof) {
-      btMultiBodyJointMotor* motor = s.coulomb_motors[dof];
-      const double coulomb = motor ? motor->getAppliedImpulse(0) / s.dt : 0.0;
-      s.last_applied[dof] = passive_and_drive[dof] + coulomb;
+    for (int dof = 0; dof < s.last_applied.size(); ++dof) {
+      if (btMultiBodyJointMotor* motor = s.coulomb_motors[dof])
+        s.last_applied[dof] += motor->getAppliedImpulse(0) / s.dt;
     }
   }
 }

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numbers>
 #include <string>
+#include <tuple>
 
 #include "episode/input_error.h"
 #include "sim/mass_properties.h"
@@ -363,8 +365,45 @@ TEST(SceneLoaderTest, CompileIsDeterministicAndSpecIsEditable) {
   EXPECT_EQ(spec.robot->bindings[1].where.Field("joints[1]"), "line 18: robot.bindings[1].joints[1]");
   const auto a = CompileScene(spec);
   const auto b = CompileScene(spec);
-  EXPECT_EQ(a->robot->actuators[3].kp, b->robot->actuators[3].kp);
-  EXPECT_EQ(a->materials.size(), b->materials.size());
+  // Everything compiled from the same spec is the same, to the bit.
+  ASSERT_EQ(a->robot->num_dofs(), b->robot->num_dofs());
+  for (int dof = 0; dof < a->robot->num_dofs(); ++dof) {
+    const ActuatorParams& x = a->robot->actuators[dof];
+    const ActuatorParams& y = b->robot->actuators[dof];
+    EXPECT_EQ(std::tie(x.kp, x.kd, x.effort_limit, x.velocity_limit, x.latency_s, x.coulomb_friction,
+                       x.viscous_friction, x.damping, x.armature),
+              std::tie(y.kp, y.kd, y.effort_limit, y.velocity_limit, y.latency_s, y.coulomb_friction,
+                       y.viscous_friction, y.damping, y.armature))
+        << "dof " << dof;
+  }
+  ASSERT_EQ(a->robot->links.size(), b->robot->links.size());
+  for (std::size_t i = 0; i < a->robot->links.size(); ++i) {
+    const Link& x = a->robot->links[i];
+    const Link& y = b->robot->links[i];
+    EXPECT_EQ(x.name, y.name);
+    EXPECT_EQ(x.inertial.mass_kg, y.inertial.mass_kg);
+    EXPECT_EQ(x.inertial.com_m, y.inertial.com_m);
+    EXPECT_EQ(x.inertial.inertia_kgm2, y.inertial.inertia_kgm2);
+    EXPECT_TRUE(x.joint_origin.isApprox(y.joint_origin, 0.0));
+  }
+  EXPECT_EQ(a->robot->initial_q, b->robot->initial_q);
+  EXPECT_TRUE(a->robot->base_pose.isApprox(b->robot->base_pose, 0.0));
+  ASSERT_EQ(a->joint_bindings.size(), b->joint_bindings.size());
+  for (std::size_t i = 0; i < a->joint_bindings.size(); ++i) {
+    const JointBinding& x = a->joint_bindings[i];
+    const JointBinding& y = b->joint_bindings[i];
+    EXPECT_EQ(std::tie(x.source, x.feature, x.begin, x.end, x.signal, x.dofs),
+              std::tie(y.source, y.feature, y.begin, y.end, y.signal, y.dofs));
+  }
+  ASSERT_EQ(a->materials.size(), b->materials.size());
+  for (const auto& [name, m] : a->materials) {
+    const Material& n = b->materials.at(name);
+    EXPECT_EQ(std::tie(m.rgba, m.texture, m.lateral_friction, m.rolling_friction, m.spinning_friction, m.restitution,
+                       m.roughness),
+              std::tie(n.rgba, n.texture, n.lateral_friction, n.rolling_friction, n.spinning_friction, n.restitution,
+                       n.roughness))
+        << name;
+  }
   // Edit the spec in code and recompile: the change lands.
   spec.robot->actuators["panda_joint3"].kp = 123;
   const auto c = CompileScene(spec);
@@ -511,6 +550,23 @@ TEST(MassPropertiesTest, PrimitivesMatchAnalyticFormulas) {
   EXPECT_TRUE(pair.inertia_kgm2.isApprox(BoxInertia(4.0, {2, 1, 1}), 1e-12));
 
   // Mass splits by volume: a sphere and a far box of equal volume put the CoM half way.
+  Shape ball;
+  ball.kind = ShapeKind::kSphere;
+  ball.radius_m = 0.1;
+  Shape cube;
+  cube.kind = ShapeKind::kBox;
+  const double side = std::cbrt(4.0 / 3.0 * std::numbers::pi * std::pow(0.1, 3));
+  cube.box_size_m = Eigen::Vector3d::Constant(side);
+  cube.origin.translation() = Eigen::Vector3d(1, 0, 0);
+  const Inertial halves = ComputeInertial({ball, cube}, 2.0);
+  EXPECT_TRUE(halves.com_m.isApprox(Eigen::Vector3d(0.5, 0, 0), 1e-12)) << halves.com_m.transpose();
+  // Each half weighs 1 kg and sits 0.5 m from the CoM along x.
+  Eigen::Matrix3d halves_expected = BoxInertia(1.0, cube.box_size_m);
+  halves_expected += 0.4 * 0.1 * 0.1 * Eigen::Matrix3d::Identity();
+  halves_expected(1, 1) += 2 * 0.25;
+  halves_expected(2, 2) += 2 * 0.25;
+  EXPECT_TRUE(halves.inertia_kgm2.isApprox(halves_expected, 1e-12)) << halves.inertia_kgm2;
+
   Shape plane;
   plane.kind = ShapeKind::kPlane;
   EXPECT_THROW(ComputeInertial({plane}, 1.0), std::invalid_argument);
@@ -591,7 +647,17 @@ objects:
   ASSERT_EQ(dumbbell.collisions.size(), 3u);
   EXPECT_EQ(dumbbell.collisions[0].mesh, nullptr);
   EXPECT_TRUE(dumbbell.inertial.com_m.isZero(1e-12));
-  EXPECT_TRUE(dumbbell.inertial.inertia_kgm2.isApprox(ComputeInertial(dumbbell.collisions, 1.0).inertia_kgm2));
+  // Closed form: the mass splits by volume; each sphere adds its own 2/5 m r^2 plus m d^2 off the x axis, and
+  // the brick, turned 90 degrees about z, is a 0.1 x 0.2 x 0.05 box at the centre.
+  const double sphere_volume = 4.0 / 3.0 * std::numbers::pi * std::pow(0.05, 3);
+  const double brick_volume = 0.2 * 0.1 * 0.05;
+  const double sphere_mass = sphere_volume / (2 * sphere_volume + brick_volume);
+  const double brick_mass = brick_volume / (2 * sphere_volume + brick_volume);
+  Eigen::Matrix3d expected = BoxInertia(brick_mass, {0.1, 0.2, 0.05});
+  expected += 2 * (0.4 * sphere_mass * 0.05 * 0.05) * Eigen::Matrix3d::Identity();
+  expected(1, 1) += 2 * sphere_mass * 0.2 * 0.2;
+  expected(2, 2) += 2 * sphere_mass * 0.2 * 0.2;
+  EXPECT_TRUE(dumbbell.inertial.inertia_kgm2.isApprox(expected, 1e-6)) << dumbbell.inertial.inertia_kgm2;
   // Spheres far out on x dominate the y and z moments.
   EXPECT_GT(dumbbell.inertial.inertia_kgm2(1, 1), 2 * dumbbell.inertial.inertia_kgm2(0, 0));
 }
