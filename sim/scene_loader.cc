@@ -53,7 +53,9 @@ class SceneParser {
     if (auto v = m.Get("lights")) {
       for (const Value& item : r_.List(*v)) spec.lights.push_back(Light(item));
     }
-    // randomization: is read by randomize/ (distribution_yaml.h), which reports its own errors.
+    // randomization: is read by randomize/ (distribution_yaml.h, condition_space.h), which reports errors inside
+    // its sections; a misspelled section name is caught here, where the whole file is checked.
+    if (auto v = m.Get("randomization")) Map(r_, *v, {"physics", "conditions"});
     if (auto v = m.Get("success")) {
       for (const Value& item : r_.List(*v)) spec.success.push_back(Success(item));
     }

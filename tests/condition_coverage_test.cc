@@ -592,7 +592,7 @@ const BadYamlCase kBadYaml[] = {
     {"scale form on an axis", "light_lux: {log_uniform: [100, 3000]}", "light_lux: {scale: {uniform: [0.9, 1.1]}}",
      "light_lux: {scale", "randomization.conditions.axes.light_lux", "nominal"},
     {"bad distribution", "{uniform: [2700, 6500]}", "{uniform: [6500, 2700]}", "[6500, 2700]",
-     "randomization.conditions.axes.light_color_temperature_k", ""},
+     "randomization.conditions.axes.light_color_temperature_k", "min 6500 is greater than max 2700"},
     {"edge case setting nothing", "set: {light_lux: {uniform: [20, 80]}}", "set: {}", "set: {}",
      "randomization.conditions.edge_cases[0].set", "must set at least one axis"},
 };

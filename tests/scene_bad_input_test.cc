@@ -69,6 +69,8 @@ std::vector<BadScene> Cases() {
       {"MalformedYaml", "name: bad\nsimulation: {time_step_s: 0.001\nobjects: []\n", 3, "", "malformed YAML"},
       {"UnknownTopLevelKey", "name: bad\nobjectz: []\n", 2, "objectz",
        "unknown key 'objectz' (did you mean 'objects'?)"},
+      {"MisspelledRandomizationSection", "name: bad\nrandomization:\n  conditons: {}\n", 3, "randomization.conditons",
+       "unknown key 'conditons'"},
       {"UnknownNestedKey", Edit(kCube, "mass_kg:", "mass_kgg:"), 5, "objects[0].mass_kgg",
        "unknown key 'mass_kgg' (did you mean 'mass_kg'?)"},
       {"UnknownSimulationKey", "name: bad\nsimulation:\n  time_step: 0.001\n", 3, "simulation.time_step",
