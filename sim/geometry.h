@@ -35,6 +35,9 @@ struct Shape {
   Eigen::Vector3d plane_normal = Eigen::Vector3d::UnitZ();  // kPlane: infinite, through the shape origin
   std::shared_ptr<const TriangleMesh> mesh;                 // kMesh (shared: one mesh may be used many times)
   MeshCollision mesh_collision = MeshCollision::kConvexHull;
+  // kConvexDecomposition: the pieces' hull vertices (DecomposeConvex), computed once when the scene compiles and
+  // shared by every World; null for shapes built in code, which the World then decomposes itself.
+  std::shared_ptr<const std::vector<std::vector<Eigen::Vector3d>>> convex_pieces;
   Eigen::Isometry3d origin = Eigen::Isometry3d::Identity();  // in the owner's frame (link or object)
   std::string material;                                      // a key of Model::materials, or empty for the default look
 };

@@ -8,6 +8,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "episode/input_error.h"
+#include "sim/convex_decomposition.h"
 #include "sim/mass_properties.h"
 #include "sim/mesh_loader.h"
 #include "sim/params_overlay.h"
@@ -382,6 +383,10 @@ class Compiler {
         const fs::path file = Asset(s.mesh, s.where, "mesh");
         out.mesh = meshes_.Get(file, s.mesh_scale, spec_.scene_file.string(), s.where.Field("mesh"));
         out.mesh_collision = s.mesh_collision;
+        if (out.mesh_collision == MeshCollision::kConvexDecomposition) {
+          out.convex_pieces =
+              std::make_shared<const std::vector<std::vector<Eigen::Vector3d>>>(DecomposeConvex(*out.mesh));
+        }
         break;
       }
     }

@@ -13,11 +13,11 @@
 #include <BulletDynamics/Featherstone/btMultiBodyJointLimitConstraint.h>
 #include <BulletDynamics/Featherstone/btMultiBodyJointMotor.h>
 #include <BulletDynamics/Featherstone/btMultiBodyLinkCollider.h>
-#include <HACD/hacdHACD.h>
 #include <btBulletDynamicsCommon.h>
 #include <Eigen/Eigenvalues>
 
 #include "sim/actuator.h"
+#include "sim/convex_decomposition.h"
 
 #ifndef BT_USE_DOUBLE_PRECISION
 #error "world.cc must be compiled with BT_USE_DOUBLE_PRECISION (link Bullet::Float64)"
@@ -156,7 +156,9 @@ class ShapeStore {
       case ShapeKind::kMesh:
         if (!shape.mesh) throw std::invalid_argument("World: a mesh shape of '" + owner + "' has no mesh");
         if (shape.mesh_collision == MeshCollision::kConvexDecomposition) {
-          for (const auto& piece : Decompose(*shape.mesh)) compound->addChildShape(local, Hull(piece));
+          // Compiled scenes carry the decomposition (done once per model); a hand-built model gets it here.
+          const auto pieces = shape.convex_pieces ? *shape.convex_pieces : DecomposeConvex(*shape.mesh);
+          for (const auto& piece : pieces) compound->addChildShape(local, Hull(piece));
         } else {
           compound->addChildShape(local, Hull(shape.mesh->vertices_m));
         }
@@ -168,48 +170,6 @@ class ShapeStore {
   }
 
  private:
-  // Bullet's HACD (hierarchical approximate convex decomposition) with the settings of Bullet's convex
-  // decomposition demo, except that concavity is also measured at points inside the faces (extra distance and
-  // face points): with vertices alone, a coarse mesh's cavity between large faces goes unseen and the whole mesh
-  // comes back as one hull. Returns each piece's hull vertices in the mesh's frame.
-  static std::vector<std::vector<Eigen::Vector3d>> Decompose(const TriangleMesh& mesh) {
-    std::vector<HACD::Vec3<HACD::Real>> points;
-    points.reserve(mesh.vertices_m.size());
-    for (const auto& v : mesh.vertices_m) points.emplace_back(v.x(), v.y(), v.z());
-    std::vector<HACD::Vec3<long>> triangles;
-    triangles.reserve(mesh.triangles.size());
-    for (const auto& t : mesh.triangles) triangles.emplace_back(long(t[0]), long(t[1]), long(t[2]));
-    HACD::HACD hacd;
-    hacd.SetPoints(points.data());
-    hacd.SetNPoints(points.size());
-    hacd.SetTriangles(triangles.data());
-    hacd.SetNTriangles(triangles.size());
-    hacd.SetCompacityWeight(0.1);
-    hacd.SetVolumeWeight(0.0);
-    hacd.SetNClusters(2);
-    hacd.SetNVerticesPerCH(100);
-    hacd.SetConcavity(100);
-    hacd.SetAddExtraDistPoints(true);
-    hacd.SetAddNeighboursDistPoints(false);
-    hacd.SetAddFacesPoints(true);
-    std::vector<std::vector<Eigen::Vector3d>> pieces;
-    if (!hacd.Compute() || hacd.GetNClusters() == 0) {
-      pieces.push_back(mesh.vertices_m);  // fall back to the hull of the whole mesh
-      return pieces;
-    }
-    for (std::size_t c = 0; c < hacd.GetNClusters(); ++c) {
-      std::vector<HACD::Vec3<HACD::Real>> hull_points(hacd.GetNPointsCH(c));
-      std::vector<HACD::Vec3<long>> hull_triangles(hacd.GetNTrianglesCH(c));
-      hacd.GetCH(c, hull_points.data(), hull_triangles.data());
-      std::vector<Eigen::Vector3d> piece;
-      piece.reserve(hull_points.size());
-      for (const auto& p : hull_points) piece.emplace_back(p.X(), p.Y(), p.Z());
-      if (piece.size() >= 4) pieces.push_back(std::move(piece));
-    }
-    if (pieces.empty()) pieces.push_back(mesh.vertices_m);
-    return pieces;
-  }
-
   std::vector<std::unique_ptr<btCollisionShape>> shapes_;
 };
 
