@@ -19,6 +19,18 @@ struct TriangleMesh {
   std::vector<Eigen::Vector3f> normals;                 // per vertex; empty when the file has none
   std::vector<Eigen::Vector2f> uvs;                     // per vertex; empty when the file has none
   std::string source;                                   // the file it came from, for messages
+
+  // The file's own materials (OBJ's MTL, DAE, glTF), for drawing only: each part is a run of triangles with one
+  // diffuse colour and texture. Parts cover the triangles in order; empty for meshes built in code.
+  struct Part {
+    std::uint32_t first_triangle = 0;
+    std::uint32_t num_triangles = 0;
+    Eigen::Vector4f diffuse_rgba = Eigen::Vector4f::Ones();
+    std::string texture;  // absolute path of the diffuse texture image; empty when none, or none found
+    // The encoded image (PNG, JPEG) when the mesh file embeds its texture; null otherwise.
+    std::shared_ptr<const std::vector<std::uint8_t>> embedded_texture;
+  };
+  std::vector<Part> parts;
 };
 
 enum class ShapeKind { kBox, kSphere, kCylinder, kPlane, kMesh };

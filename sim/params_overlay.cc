@@ -21,6 +21,9 @@ constexpr const char* kFormat = "real2sim.params/1";
 const char* const kJointFields[] = {
     "kp",      "kd",      "effort_limit", "velocity_limit", "latency_s", "coulomb_friction", "viscous_friction",
     "damping", "armature"};
+// A link's inertial: mass, CoM in the link frame, inertia about the CoM in the link frame's axes.
+const char* const kLinkFields[] = {"mass_kg",  "com_x_m",  "com_y_m",  "com_z_m",  "ixx_kgm2",
+                                   "ixy_kgm2", "ixz_kgm2", "iyy_kgm2", "iyz_kgm2", "izz_kgm2"};
 const char* const kObjectFields[] = {"mass_kg", "lateral_friction", "rolling_friction", "spinning_friction",
                                      "restitution"};
 
@@ -193,22 +196,32 @@ void ApplyParams(const ParamsFile& params, const fs::path& params_file, SceneSpe
     if (!name || (name->group != "robot" && name->group != "objects")) {
       where.Fail("name", "'" + e.name +
                              "' is not a parameter name: expected robot.<joint>.<field>, "
-                             "robot.<link>.mass_kg or objects.<name>.<field>");
+                             "robot.<link>.<inertial field> or objects.<name>.<field>");
     }
     const double x = e.estimate;
     if (!std::isfinite(x)) where.Fail("estimate", "'" + e.name + "' has a non-finite estimate");
     if (name->group == "robot") {
       if (!spec.robot) where.Fail("name", "'" + e.name + "' names the robot, but the scene has none");
       RobotSpec& robot = *spec.robot;
-      if (name->field == "mass_kg") {
-        if (!(x > 0)) where.Fail("estimate", "'" + e.name + "' must be > 0, found " + FormatDouble(x));
-        robot.link_masses[name->target] = LinkMassSpec{x, where};
+      if (Contains(kLinkFields, name->field)) {
+        const auto k = std::find(std::begin(kLinkFields), std::end(kLinkFields), name->field) - std::begin(kLinkFields);
+        if (k == 0 && !(x > 0)) where.Fail("estimate", "'" + e.name + "' must be > 0, found " + FormatDouble(x));
+        if ((k == 4 || k == 7 || k == 9) && !(x >= 0)) {
+          where.Fail("estimate", "'" + e.name + "' is a moment of inertia: must be >= 0, found " + FormatDouble(x));
+        }
+        auto [it, created] = robot.link_inertials.try_emplace(name->target);
+        LinkInertialSpec& link = it->second;
+        if (created) link.where = where;  // the compiler names this file and line if the link does not exist
+        if (k == 0) link.mass_kg = x;
+        if (k >= 1 && k <= 3) link.com_m[k - 1] = x;
+        if (k >= 4) link.inertia_kgm2[k - 4] = x;
         continue;
       }
       if (!Contains(kJointFields, name->field)) {
         where.Fail("name", "'" + e.name + "': unknown robot parameter '" + name->field +
                                "' (kp, kd, effort_limit, velocity_limit, latency_s, coulomb_friction, "
-                               "viscous_friction, damping, armature, or mass_kg of a link)");
+                               "viscous_friction, damping, armature of a joint; mass_kg, com_x_m, com_y_m, "
+                               "com_z_m, ixx_kgm2, ixy_kgm2, ixz_kgm2, iyy_kgm2, iyz_kgm2, izz_kgm2 of a link)");
       }
       const bool positive = name->field == "effort_limit" || name->field == "velocity_limit";
       if (positive ? !(x > 0) : !(x >= 0)) {

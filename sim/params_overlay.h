@@ -11,8 +11,9 @@
 //   metrics: {rms_panda_joint1: 0.4}
 //
 // Names: robot.<joint>.<kp|kd|effort_limit|velocity_limit|latency_s|coulomb_friction|viscous_friction|damping|
-// armature>, robot.<link>.mass_kg, objects.<name>.<mass_kg|lateral_friction|rolling_friction|spinning_friction|
-// restitution>.
+// armature>, robot.<link>.<mass_kg|com_x_m|com_y_m|com_z_m|ixx_kgm2|ixy_kgm2|ixz_kgm2|iyy_kgm2|iyz_kgm2|izz_kgm2>
+// (the inertia about the CoM, in the link frame's axes), objects.<name>.<mass_kg|lateral_friction|rolling_friction|
+// spinning_friction|restitution>.
 
 #include <filesystem>
 #include <map>
@@ -52,8 +53,8 @@ void WriteParams(const ParamsFile& params, const std::filesystem::path& out);
 
 // Overlays every estimate (identified or not) on the spec's nominal values. Throws InputError(params_file,
 // "line N: parameters[i].name", ...) for a malformed or unknown name, an unknown object or an invalid value
-// (negative friction, non-positive mass). Joint and link names are checked when the scene compiles, with the same
-// file and line.
+// (negative friction, non-positive mass, a negative moment of inertia). Joint and link names, and whether a link's
+// overlaid inertial is a real mass distribution, are checked when the scene compiles, with the same file and line.
 void ApplyParams(const ParamsFile& params, const std::filesystem::path& params_file, SceneSpec& spec);
 
 }  // namespace r2s::sim

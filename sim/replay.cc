@@ -130,6 +130,9 @@ ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::D
                            "control_mode: position");
     }
     plan.drive_ = "measured positions as targets";
+    const bool has_effort = std::any_of(plan.joints_.begin(), plan.joints_.end(),
+                                        [](const JointBinding& b) { return b.signal == JointSignal::kEffort; });
+    if (has_effort) plan.drive_ += ", measured effort as feedforward";
   } else {
     plan.drive_ = "none";
   }
@@ -188,7 +191,8 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
   const Eigen::MatrixXd qd_cmd = track(JointSignal::kVelocityTarget);
   const Eigen::MatrixXd tau_cmd = track(JointSignal::kTorqueTarget);
   const Eigen::MatrixXd tau_ff = track(JointSignal::kTorqueFeedforward);
-  const bool tracking = plan.drive() == "measured positions as targets";
+  const Eigen::MatrixXd tau_meas = track(JointSignal::kEffort);
+  const bool tracking = plan.drive().rfind("measured positions as targets", 0) == 0;
 
   Eigen::MatrixXd q_sim(n, frames), qd_sim(n, frames), tau_sim(n, frames);
   if (n > 0) {
@@ -249,12 +253,15 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
           command.position[d] = pick(q_meas(d, i + 1), command.position[d]);
           const double finite_difference = frame_s > 0 ? (q_meas(d, i + 1) - q_meas(d, i)) / frame_s : 0.0;
           command.velocity[d] = pick(qd_meas(d, i + 1), pick(finite_difference, 0.0));
+          // The torque the real joint produced drives the simulated one; the PD loop only corrects what the
+          // model gets wrong, so tracking error measures the model (inertials, friction), not the gains.
+          command.feedforward[d] = pick(tau_meas(d, i), 0.0);
         } else {
           command.position[d] = pick(q_cmd(d, i), command.position[d]);
           command.velocity[d] = pick(qd_cmd(d, i), 0.0);
           command.torque[d] = pick(tau_cmd(d, i), 0.0);
         }
-        command.feedforward[d] = pick(tau_ff(d, i), 0.0);
+        command.feedforward[d] += pick(tau_ff(d, i), 0.0);
       }
       world.SetCommand(command);
     }

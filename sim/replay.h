@@ -33,7 +33,8 @@ class ReplayPlan {
   const std::vector<JointBinding>& joint_bindings() const { return joints_; }
   const std::vector<std::pair<int, PoseBinding>>& pose_bindings() const { return poses_; }  // (object, binding)
   const std::vector<std::string>& inactive() const { return inactive_; }  // "scene.yaml:12: ... (feature x absent)"
-  // How the robot is driven: "commands from <feature>", "measured positions as targets", or "none".
+  // How the robot is driven: "commands from <feature>", "measured positions as targets" (", measured effort as
+  // feedforward" when torques are bound), or "none".
   const std::string& drive() const { return drive_; }
   std::optional<double> fps() const { return fps_; }
 
@@ -74,7 +75,7 @@ class World;
 // Replays one episode in `world` (a world of plan.model(), reset first). Frame i happens at the episode's timestamp
 // (relative to its first frame) or else at i / fps, rounded to the physics step; between frames the commands of the
 // earlier frame are held. Without commands, a position-controlled robot tracks the measured positions (and velocities,
-// when bound) of the next frame as targets. Free objects with a pose feature start at its first frame with the velocity
+// when bound) of the next frame as targets, with the frame's measured torque (when bound) as feedforward. Free objects with a pose feature start at its first frame with the velocity
 // of a second-order difference of the first three frames, then move freely.
 EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset,
                             World& world);

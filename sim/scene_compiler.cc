@@ -248,6 +248,37 @@ class Compiler {
     }
   }
 
+  // params.yaml's inertial fields over the URDF's; the result must be a real mass distribution (Bullet takes the
+  // principal moments, and RigidBodyDynamics the tensor as given).
+  static void ApplyLinkInertial(const std::string& link_name, const LinkInertialSpec& spec, Inertial& inertial) {
+    const bool any_inertia = std::any_of(spec.inertia_kgm2.begin(), spec.inertia_kgm2.end(),
+                                         [](const std::optional<double>& v) { return v.has_value(); });
+    if (spec.mass_kg) {
+      CheckPositive(spec.where, "estimate", *spec.mass_kg);
+      // Same shape and density: without inertia fields, the tensor scales with the mass.
+      if (!any_inertia && inertial.mass_kg > 0) inertial.inertia_kgm2 *= *spec.mass_kg / inertial.mass_kg;
+      inertial.mass_kg = *spec.mass_kg;
+    }
+    for (int k = 0; k < 3; ++k) {
+      if (spec.com_m[k]) inertial.com_m[k] = *spec.com_m[k];
+    }
+    static constexpr int kRow[6] = {0, 0, 0, 1, 1, 2}, kCol[6] = {0, 1, 2, 1, 2, 2};
+    for (int k = 0; k < 6; ++k) {
+      if (!spec.inertia_kgm2[k]) continue;
+      inertial.inertia_kgm2(kRow[k], kCol[k]) = inertial.inertia_kgm2(kCol[k], kRow[k]) = *spec.inertia_kgm2[k];
+    }
+    const Eigen::Vector3d moments = Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d>(inertial.inertia_kgm2).eigenvalues();
+    const double tolerance = 1e-9 * std::max(1e-12, moments.cwiseAbs().maxCoeff());
+    const bool triangle = moments[2] <= moments[0] + moments[1] + tolerance;  // ascending: the largest is [2]
+    if (moments[0] < -tolerance || !triangle) {
+      std::ostringstream text;
+      text << "link '" << link_name << "': the overlaid inertia about the CoM has principal moments " << moments[0]
+           << ", " << moments[1] << ", " << moments[2]
+           << " kg m^2; a real body's are >= 0, each at most the sum of the other two";
+      spec.where.Fail("estimate", text.str());
+    }
+  }
+
   RobotModel Robot(const RobotSpec& r, Model& model) {
     const fs::path urdf = Asset(r.urdf, r.where, "urdf");
     UrdfRobot loaded = LoadUrdf(urdf, UrdfLoadOptions{.asset_root = root_}, meshes_);
@@ -263,14 +294,10 @@ class Compiler {
     for (const auto& [joint, a] : r.actuators) {
       ApplyActuator(a, robot.actuators[Dof(robot, joint, a.where, "")]);
     }
-    for (const auto& [link_name, mass] : r.link_masses) {
+    for (const auto& [link_name, spec] : r.link_inertials) {
       const int link = robot.FindLink(link_name);
-      if (link < 0) mass.where.Fail("name", "unknown link '" + link_name + "' in robot." + link_name + ".mass_kg");
-      CheckPositive(mass.where, "estimate", mass.mass_kg);
-      Inertial& inertial = robot.links[link].inertial;
-      // Same shape and density: the inertia tensor scales with the mass.
-      if (inertial.mass_kg > 0) inertial.inertia_kgm2 *= mass.mass_kg / inertial.mass_kg;
-      inertial.mass_kg = mass.mass_kg;
+      if (link < 0) spec.where.Fail("name", "unknown link '" + link_name + "' in robot." + link_name + ".*");
+      ApplyLinkInertial(link_name, spec, robot.links[link].inertial);
     }
 
     robot.initial_q = Eigen::VectorXd::Zero(robot.num_dofs());

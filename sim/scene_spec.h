@@ -4,6 +4,7 @@
 // and resolves the spec into a sim::Model (scene_compiler.h), can name the file, the line and the key at fault.
 // A spec can also be built or edited in code; the compiler checks it the same way.
 
+#include <array>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -101,10 +102,14 @@ struct BindingSpec {
   SourceLoc where;
 };
 
-// A link mass from params.yaml (robot.<link>.mass_kg); the link's inertia tensor scales with it.
-struct LinkMassSpec {
-  double mass_kg = 0;
-  SourceLoc where;
+// A link's inertial from params.yaml (robot.<link>.mass_kg, com_x_m, com_y_m, com_z_m, ixx_kgm2 ... izz_kgm2, the
+// inertia about the CoM in the link frame's axes): each field given replaces the URDF's. A mass given without any
+// inertia field scales the URDF's inertia tensor with it (same shape and density).
+struct LinkInertialSpec {
+  std::optional<double> mass_kg;
+  std::array<std::optional<double>, 3> com_m;         // x, y, z
+  std::array<std::optional<double>, 6> inertia_kgm2;  // xx, xy, xz, yy, yz, zz
+  SourceLoc where;                                    // the link's first params.yaml entry
 };
 
 struct RobotSpec {
@@ -113,8 +118,8 @@ struct RobotSpec {
   std::map<std::string, double> initial_q;  // joint -> value; where.key_lines["initial_q.<joint>"] has the line
   ControlMode control_mode = ControlMode::kPosition;
   std::optional<ActuatorSpec> default_actuator;
-  std::map<std::string, ActuatorSpec> actuators;    // joint -> override
-  std::map<std::string, LinkMassSpec> link_masses;  // link -> mass (params overlay only)
+  std::map<std::string, ActuatorSpec> actuators;           // joint -> override
+  std::map<std::string, LinkInertialSpec> link_inertials;  // link -> inertial (params overlay only)
   std::vector<BindingSpec> bindings;
   SourceLoc where;
 };

@@ -379,7 +379,8 @@ struct World::Impl {
     steps = 0;
     delays.clear();
     const int dofs = model->robot ? model->robot->num_dofs() : 0;
-    for (int dof = 0; dof < dofs; ++dof) delays.emplace_back(model->robot->actuators[dof].latency_s);
+    // With the step, a latency between whole steps blends the two bracketing whole-step delays (CommandDelay).
+    for (int dof = 0; dof < dofs; ++dof) delays.emplace_back(model->robot->actuators[dof].latency_s, dt);
     last_applied = Eigen::VectorXd::Zero(dofs);
   }
 

@@ -7,10 +7,12 @@
 // - The robot is a fixed-base btMultiBody at RobotModel::base_pose, one Bullet link per URDF link (fixed joints
 //   included, as PyBullet does), with joint limits and link colliders. Robot links do not collide with each other
 //   (PyBullet's default); they collide with objects and the environment.
-// - Each step, every dof's command is delayed by its latency_s (to whole steps: a command set at step k with
-//   latency L is first applied at step k + ceil(L / dt)), turned into DriveTorque + ViscousTorque and applied as
-//   a joint torque; Coulomb friction is a velocity-0 joint motor whose impulse is bounded by
-//   coulomb_friction * dt, so the solver holds a joint still below it (stiction) and opposes motion above it.
+// - Each step, every dof's command is delayed by its latency_s (a command set at step k with a latency of n whole
+//   steps is applied from step k + n on; a latency of n + f steps, 0 < f < 1, applies the blend (1 - f) new +
+//   f old at step k + n and the new command from k + n + 1 on, so the response moves continuously with the
+//   latency), turned into DriveTorque + ViscousTorque and applied as a joint torque; Coulomb friction is a
+//   velocity-0 joint motor whose impulse is bounded by coulomb_friction * dt, so the solver holds a joint still
+//   below it (stiction) and opposes motion above it.
 // - Armature is added to the link's rotational inertia as armature * axis axis^T (revolute) or to its mass with
 //   the extra weight cancelled (prismatic): the joint's own effective inertia grows by exactly `armature`, but
 //   unlike a real rotor the added inertia also couples into the parent joints' inertia (cos^2 of the angle

@@ -1,9 +1,15 @@
 #include "sim/actuator.h"
 
+#include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
+
+#include "sim/scene_compiler.h"
+#include "sim/world.h"
+#include "tests/test_support.h"
 
 namespace r2s::sim {
 namespace {
@@ -122,9 +128,83 @@ TEST(CommandDelay, MemoryStaysBounded) {
   EXPECT_LE(delay.size(), 22u);
 }
 
+TEST(CommandDelay, WholeStepLatencyWithAStepIsBitIdenticalToThePlainHold) {
+  const double dt = 1.0 / 240.0;
+  for (const double latency : {0.0, 3 * dt, 12 * dt, 0.05}) {  // 0.05 s is exactly 12 steps of 1/240 s
+    CommandDelay plain(latency);
+    CommandDelay stepped(latency, dt);
+    for (int k = 0; k < 200; ++k) {
+      if (k % 7 == 0) {
+        plain.Push(k * dt, Command(std::sin(k), std::cos(k), k, -k));
+        stepped.Push(k * dt, Command(std::sin(k), std::cos(k), k, -k));
+      }
+      const JointCommand a = plain.At(k * dt), b = stepped.At(k * dt);
+      EXPECT_EQ(std::memcmp(&a, &b, sizeof(a)), 0) << "latency " << latency << " step " << k;
+    }
+    EXPECT_EQ(plain.size(), stepped.size());
+  }
+}
+
+TEST(CommandDelay, FractionalLatencyBlendsTheTwoBracketingWholeStepDelays) {
+  const double dt = 0.01;
+  CommandDelay delay(2.25 * dt, dt);  // n = 2, f = 0.25
+  delay.Push(0.0, Command(0.0, 0.0, 0.0, 0.0));
+  delay.Push(10 * dt, Command(4.0, 8.0, 12.0, 16.0));
+  EXPECT_EQ(delay.At(11 * dt).position, 0.0);
+  // Step 12 sees the new command after 2 steps and the old one after 3: 0.75 new + 0.25 old.
+  const JointCommand c = delay.At(12 * dt);
+  EXPECT_DOUBLE_EQ(c.position, 3.0);
+  EXPECT_DOUBLE_EQ(c.velocity, 6.0);
+  EXPECT_DOUBLE_EQ(c.torque, 9.0);
+  EXPECT_DOUBLE_EQ(c.feedforward, 12.0);
+  EXPECT_EQ(delay.At(13 * dt).position, 4.0);  // both bracketing delays see the new command
+  // Below one step: the blend of now and one step ago.
+  CommandDelay short_delay(0.4 * dt, dt);
+  short_delay.Push(0.0, Command(0.0));
+  short_delay.Push(dt, Command(10.0));
+  EXPECT_DOUBLE_EQ(short_delay.At(dt).position, 6.0);
+  EXPECT_EQ(short_delay.At(2 * dt).position, 10.0);
+}
+
+TEST(CommandDelay, ResponseMovesContinuouslyAndMonotonicallyWithLatency) {
+  // The command applied at each step after a unit step command, summed over steps (the drive's impulse lag), is
+  // linear in the latency: it falls by exactly one per step of latency, with no jumps at whole steps.
+  const double dt = 0.004;
+  double previous = 0;
+  for (int i = 0; i <= 400; ++i) {
+    const double latency = i * 0.01 * dt;  // 0 .. 4 steps in hundredths of a step
+    CommandDelay delay(latency, dt);
+    delay.Push(0.0, Command(0.0));
+    double applied = 0;
+    for (int k = 1; k <= 20; ++k) {
+      if (k == 1) delay.Push(k * dt, Command(1.0));
+      applied += delay.At(k * dt).position;
+    }
+    EXPECT_NEAR(applied, 20.0 - latency / dt, 1e-9) << "latency " << latency;
+    if (i > 0) {
+      EXPECT_LT(applied, previous);
+    }
+    previous = applied;
+  }
+}
+
+TEST(CommandDelay, FractionalLatencyMemoryStaysBounded) {
+  const double dt = 0.001;
+  CommandDelay delay(0.0205, dt);  // 20.5 steps
+  for (int k = 0; k < 10000; ++k) {
+    delay.Push(k * dt, Command(k));
+    // Half of the command of 20 steps ago, half of that of 21 steps ago; the first command (0) before that.
+    const double expected = k < 21 ? 0.0 : 0.5 * (k - 20) + 0.5 * (k - 21);
+    EXPECT_DOUBLE_EQ(delay.At(k * dt).position, expected) << "step " << k;
+  }
+  EXPECT_LE(delay.size(), 23u);
+}
+
 TEST(CommandDelay, RejectsBadInput) {
   EXPECT_THROW(CommandDelay(-0.1), std::invalid_argument);
   EXPECT_THROW(CommandDelay(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
+  EXPECT_THROW(CommandDelay(0.1, -0.001), std::invalid_argument);
+  EXPECT_THROW(CommandDelay(0.1, std::numeric_limits<double>::infinity()), std::invalid_argument);
   CommandDelay delay(0.0);
   delay.Push(1.0, Command(1.0));
   EXPECT_THROW(delay.Push(0.5, Command(2.0)), std::invalid_argument);

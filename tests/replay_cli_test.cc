@@ -24,7 +24,7 @@ TEST(ReplayCli, JsonReportAndOutputInTheInputLayout) {
                               "--episodes", BundledPandaEpisode().string(), "--out", out.path().string(), "--json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto report = nlohmann::json::parse(result.out);
-  EXPECT_EQ(report["drive"], "measured positions as targets");
+  EXPECT_EQ(report["drive"], "measured positions as targets, measured effort as feedforward");
   ASSERT_EQ(report["episodes"].size(), 1u);
   ASSERT_EQ(report["episodes"][0]["joints"].size(), 7u);
   for (const auto& joint : report["episodes"][0]["joints"]) {

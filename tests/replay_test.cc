@@ -31,7 +31,7 @@ TEST(Replay, RealPandaLogTracksItsMeasuredPositions) {
   const auto model = LoadScene(SourceDir() / "scenes/panda_sysid");
   const auto reader = episode::DatasetReader::Open(BundledPandaEpisode());
   const ReplayPlan plan = ReplayPlan::Make(model, reader.info(), BundledPandaEpisode().string());
-  EXPECT_EQ(plan.drive(), "measured positions as targets");
+  EXPECT_EQ(plan.drive(), "measured positions as targets, measured effort as feedforward");
   EXPECT_TRUE(plan.inactive().empty());
   const episode::Episode source = reader.ReadEpisode(0);
   World world(model);
@@ -42,7 +42,8 @@ TEST(Replay, RealPandaLogTracksItsMeasuredPositions) {
   EXPECT_NEAR(static_cast<double>(replay.steps), 20999, 2);
   ASSERT_EQ(replay.joints.size(), 7u);
   for (const auto& joint : replay.joints) {
-    // A PD loop with Franka's gains on the placeholder-inertia model: errors of a degree or two, not more.
+    // The measured torque as feedforward plus a PD loop (Franka's stiffness), on the placeholder-inertia model:
+    // errors of a degree or two, not more.
     EXPECT_LT(joint.rms, 0.05) << joint.joint;
     EXPECT_LT(joint.max_abs, 0.12) << joint.joint;
     EXPECT_GT(joint.rms, 1e-5) << joint.joint << ": a replay that copies its input cannot fail";

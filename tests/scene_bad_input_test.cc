@@ -252,6 +252,18 @@ std::vector<BadParams> ParamsCases() {
        5, "parameters[1]", "unknown joint 'panda_joint99'"},
       {"UnknownLink", kParamsHead + "  - {name: robot.panda_link99.mass_kg, estimate: 1}\n", 4, "parameters[0].name",
        "unknown link 'panda_link99'"},
+      {"UnknownLinkInertia", kParamsHead + "  - {name: robot.panda_link99.izz_kgm2, estimate: 0.01}\n", 4,
+       "parameters[0].name", "unknown link 'panda_link99'"},
+      {"NegativeMomentOfInertia", kParamsHead + "  - {name: robot.panda_link3.iyy_kgm2, estimate: -0.01, lower: -1}\n",
+       4, "parameters[0].estimate", "is a moment of inertia: must be >= 0, found -0.01"},
+      {"InertiaNotARealBody",
+       kParamsHead + "  - {name: robot.panda_link3.mass_kg, estimate: 2}\n"
+                     "  - {name: robot.panda_link3.ixx_kgm2, estimate: 0.01}\n"
+                     "  - {name: robot.panda_link3.iyy_kgm2, estimate: 0.01}\n"
+                     "  - {name: robot.panda_link3.izz_kgm2, estimate: 0.05}\n",
+       4, "parameters[0].estimate", "each at most the sum of the other two"},
+      {"InertiaNotPositiveSemidefinite", kParamsHead + "  - {name: robot.panda_link3.ixy_kgm2, estimate: 0.5}\n", 4,
+       "parameters[0].estimate", "principal moments -0.4"},
       {"UnknownObject", kParamsHead + "  - {name: objects.cube.mass_kg, estimate: 1}\n", 4, "parameters[0].name",
        "no free object 'cube'"},
       {"UnknownGroup", kParamsHead + "  - {name: world.gravity.z, estimate: 1}\n", 4, "parameters[0].name",

@@ -437,7 +437,8 @@ TEST(WorldActuator, CoulombFrictionHoldsBelowAndSlipsAbove) {
 
 TEST(WorldActuator, LatencyDelaysTheResponseByWholeSteps) {
   for (const double latency_s : {0.0, 12 * kDt, 0.051}) {
-    const int delay_steps = static_cast<int>(std::ceil(latency_s / kDt - 1e-9));
+    // A latency between whole steps (0.051 s = 12.24 steps) applies part of the command from step 24 + 12 on.
+    const int delay_steps = static_cast<int>(std::floor(latency_s / kDt + 1e-9));
     ActuatorParams p;
     p.latency_s = latency_s;
     World world(
