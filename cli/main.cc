@@ -8,6 +8,7 @@
 
 #include "cli/inspect_command.h"
 #include "cli/replay_command.h"
+#include "cli/sysid_command.h"
 #include "episode/input_error.h"
 #include "real2sim/build_config.h"
 
@@ -43,6 +44,26 @@ int Run(int argc, char** argv) {
   replay_cmd->add_flag("--json", replay.json, "print the report as JSON");
   replay_cmd->add_flag("--overwrite", replay.overwrite, "replace replayed episodes already in --out");
 
+  r2s::cli::SysidOptions sysid;
+  CLI::App* sysid_cmd = app.add_subcommand(
+      "sysid", "fit the scene's friction, dynamics, actuators and objects to real episodes; writes params.yaml");
+  sysid_cmd->add_option("--scene", sysid.scene, "scene.yaml, or the scene folder holding it")->required();
+  sysid_cmd->add_option("--episodes", sysid.episodes, "real episodes (robomimic file, ALOHA file or folder)")
+      ->required();
+  sysid_cmd->add_option("--out", sysid.out, "params.yaml to write (estimates, std, bounds, covariance, metrics)")
+      ->required();
+  sysid_cmd->add_option("--report", sysid.report,
+                        "folder for the fit report: index.html with plots, predictions.csv, fit.json");
+  sysid_cmd->add_option("--params", sysid.params, "an earlier params.yaml overlaid on the scene's nominal values");
+  sysid_cmd->add_option("--baseline", sysid.baseline,
+                        "a published reference model (JSON) to compare joint-dynamics predictions with");
+  sysid_cmd->add_option("--problem", sysid.problems, "only these problems: joint_dynamics, actuators, objects");
+  sysid_cmd->add_option("--held-out", sysid.held_out, "fraction at the end of each episode held out (default 0.3)");
+  sysid_cmd->add_option("--threads", sysid.threads, "simulation threads (default: every hardware thread)")
+      ->check(CLI::NonNegativeNumber);
+  sysid_cmd->add_option("--seed", sysid.seed, "seed of the global searches (default 0)");
+  sysid_cmd->add_flag("--json", sysid.json, "print the results as JSON");
+
   if (argc > 1 && argv[1][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
     std::cerr << "r2s: unknown command '" << argv[1] << "'\nRun 'r2s --help' for usage.\n";
@@ -71,6 +92,11 @@ int Run(int argc, char** argv) {
   if (replay_cmd->parsed()) {
     std::ostringstream out;
     r2s::cli::RunReplay(replay, out);
+    std::cout << out.str() << std::flush;
+  }
+  if (sysid_cmd->parsed()) {
+    std::ostringstream out;
+    r2s::cli::RunSysid(sysid, out);
     std::cout << out.str() << std::flush;
   }
   return 0;

@@ -12,6 +12,8 @@ packages=(
   libbullet-dev libbullet-extras-dev liburdfdom-dev libassimp-dev libyaml-cpp-dev
   # randomize/ and cuda/: Philox (Random123, header-only, host and CUDA), Sobol direction numbers (Boost.Random)
   librandom123-dev libboost-dev
+  # sysid/: Ceres; the fit report's plots (Debian's matplotlib)
+  libceres-dev python3-matplotlib
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer

@@ -212,5 +212,34 @@ TEST(CommandDelay, RejectsBadInput) {
   EXPECT_TRUE(delay.empty());
 }
 
+TEST(WorldLatency, FractionalLatencyMovesTheMotionContinuously) {
+  // The XL330 pendulum (1 ms steps) after a step command at 5 ms: where it is 40 ms later, for latencies from 0 to 4 steps
+  // in tenths of a step. Whole-step delays alone would leave it still within each step and jump between steps.
+  const auto scene = LoadScene(r2s::testing::SourceDir() / "scenes/xl330_pendulum");
+  const double dt = scene->sim.time_step_s;
+  std::vector<double> reached;
+  for (int i = 0; i <= 40; ++i) {
+    auto model = std::make_shared<Model>(*scene);
+    model->robot->actuators[0].latency_s = 0.1 * i * dt;
+    model->robot->actuators[0].coulomb_friction = 0;  // stiction would hide the first, small drive torques
+    World world(model);
+    RobotCommand command;
+    command.position = Eigen::VectorXd::Constant(1, 0.0);
+    world.SetCommand(command);  // held from the start: the robot's first command
+    world.Step(5);
+    command.position[0] = 0.5;
+    world.SetCommand(command);
+    world.Step(40);
+    reached.push_back(world.joint_positions()[0]);
+  }
+  const double total = reached.front() - reached.back();
+  ASSERT_GT(total, 1e-4);
+  for (int i = 1; i <= 40; ++i) {
+    const double change = reached[i - 1] - reached[i];
+    EXPECT_GT(change, 0) << "latency " << 0.1 * i << " steps";    // more latency, less progress: never flat
+    EXPECT_LT(change, 0.1 * total) << "latency " << 0.1 * i << " steps";  // about 1/40 of the total: no jump
+  }
+}
+
 }  // namespace
 }  // namespace r2s::sim

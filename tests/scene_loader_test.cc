@@ -761,7 +761,8 @@ TEST(BundledScenes, PandaSysidUsesThePlaceholderInertiaPrior) {
   EXPECT_EQ(model->joint_bindings.size(), 3u);
   EXPECT_DOUBLE_EQ(robot.links[robot.FindLink("panda_link3")].inertial.mass_kg, 2.04);
   EXPECT_DOUBLE_EQ(robot.actuators[robot.FindDof("panda_joint7")].kp, 50);
-  EXPECT_DOUBLE_EQ(robot.actuators[robot.FindDof("panda_joint1")].kd, 50);
+  EXPECT_DOUBLE_EQ(robot.actuators[robot.FindDof("panda_joint7")].kd, 1);
+  EXPECT_DOUBLE_EQ(robot.actuators[robot.FindDof("panda_joint1")].kd, 10);
 }
 
 }  // namespace

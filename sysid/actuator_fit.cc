@@ -1,0 +1,925 @@
+// Problem 2: actuators from commands and measured positions, by simulation in the loop.
+//
+// How an episode runs: as `r2s replay` runs it (sim::ReplayEpisode): frame i at the episode's timestamp rounded
+// to the physics step, the commands of frame i held until frame i + 1, the robot starting at the first measured
+// positions (and velocities, when bound). The world is a copy of the scene's Model with the candidate actuator
+// values and without free objects: where they were during the recording is unknown, and the scene's initial poses
+// (a generation default) might put them in the arm's way. The static environment stays. A candidate's encoder
+// offset o shifts the simulated joint: it starts at q_measured + o, is commanded to target + o, and is compared
+// as q_simulated - o.
+//
+// The residual of joint j is its simulated minus measured position (rad or m) on every fitted frame after the first
+// of every episode, with the whole robot simulated; joints are fitted one at a time (block coordinate descent), the
+// others running with their current values. That keeps each search low-dimensional (the Halton stage needs it) at
+// the price of ignoring cross-joint covariance: the covariance is block diagonal, one block per joint.
+//
+// What the data can tell apart, and what is done about what they cannot:
+//   - passive damping and viscous friction are one torque, -(viscous_friction + damping) qd: damping is never
+//     fitted (reported at its nominal value, not identified);
+//   - with a zero velocity reference, kd (qd* - qd) is the same torque as viscous friction until the drive
+//     saturates at its effort limit (kd acts inside the clip, viscous friction outside): the Jacobian analysis
+//     (uncertainty.h) finds the pair in its null space when the data never saturate;
+//   - a limit the data never reach, or a parameter the motion does not feel, has a zero Jacobian column.
+// After each fit, parameters in the null space are held at their nominal values one at a time (kd first, see
+// kHoldOrder) and the others refitted from where they were, until the rest are identified: the estimates then
+// reproduce the data with the held values, which is what the scene will run with. Zero-sensitivity parameters
+// need no refit. A limit the data never reach is held at the scene's value when that is at least where the fit
+// left it (a higher limit that is never reached changes nothing), else where the fit left it: the data say only
+// that the limit lies above what they reach.
+
+#include "sysid/actuator_fit.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "episode/input_error.h"
+#include "sim/rigid_body_dynamics.h"
+#include "sim/world.h"
+#include "sysid/sim_fit.h"
+
+namespace r2s::sysid {
+namespace {
+
+using episode::Array;
+using episode::DType;
+
+constexpr std::int64_t kMinFitFrames = 10;
+constexpr int kLimitScanSamples = 12;
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+const double kInf = std::numeric_limits<double>::infinity();
+
+// Per joint, in the order the result lists them.
+enum class Kind {
+  kKp,
+  kKd,
+  kEffortLimit,
+  kVelocityLimit,
+  kLatency,
+  kCoulomb,
+  kViscous,
+  kDamping,
+  kArmature,
+  kPositionOffset,
+};
+constexpr Kind kKinds[] = {Kind::kKp,       Kind::kKd,      Kind::kEffortLimit, Kind::kVelocityLimit,
+                           Kind::kLatency,  Kind::kCoulomb, Kind::kViscous,     Kind::kDamping,
+                           Kind::kArmature, Kind::kPositionOffset};
+constexpr int kNumKinds = static_cast<int>(std::size(kKinds));
+// Which of several parameters in the data's null space is held first: the drive's velocity gain before the passive
+// friction it mimics, nuisance terms before the gains.
+constexpr Kind kHoldOrder[] = {Kind::kKd,      Kind::kLatency,       Kind::kArmature,      Kind::kPositionOffset,
+                               Kind::kCoulomb, Kind::kViscous,       Kind::kEffortLimit,   Kind::kVelocityLimit,
+                               Kind::kKp,      Kind::kDamping};
+
+const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kKp:
+      return "kp";
+    case Kind::kKd:
+      return "kd";
+    case Kind::kEffortLimit:
+      return "effort_limit";
+    case Kind::kVelocityLimit:
+      return "velocity_limit";
+    case Kind::kLatency:
+      return "latency_s";
+    case Kind::kCoulomb:
+      return "coulomb_friction";
+    case Kind::kViscous:
+      return "viscous_friction";
+    case Kind::kDamping:
+      return "damping";
+    case Kind::kArmature:
+      return "armature";
+    case Kind::kPositionOffset:
+      return "position_offset";
+  }
+  return "?";
+}
+
+std::string KindUnit(Kind kind, bool prismatic) {
+  switch (kind) {
+    case Kind::kKp:
+      return prismatic ? "N/m" : "N m/rad";
+    case Kind::kKd:
+    case Kind::kViscous:
+    case Kind::kDamping:
+      return prismatic ? "N s/m" : "N m s/rad";
+    case Kind::kEffortLimit:
+    case Kind::kCoulomb:
+      return prismatic ? "N" : "N m";
+    case Kind::kVelocityLimit:
+      return prismatic ? "m/s" : "rad/s";
+    case Kind::kLatency:
+      return "s";
+    case Kind::kArmature:
+      return prismatic ? "kg" : "kg m^2";
+    case Kind::kPositionOffset:
+      return prismatic ? "m" : "rad";
+  }
+  return "";
+}
+
+bool IsLimit(Kind kind) { return kind == Kind::kEffortLimit || kind == Kind::kVelocityLimit; }
+
+// The actuator field of a kind (not for the position offset, which is no ActuatorParams field).
+double& FieldOf(sim::ActuatorParams& a, Kind kind) {
+  switch (kind) {
+    case Kind::kKp:
+      return a.kp;
+    case Kind::kKd:
+      return a.kd;
+    case Kind::kEffortLimit:
+      return a.effort_limit;
+    case Kind::kVelocityLimit:
+      return a.velocity_limit;
+    case Kind::kLatency:
+      return a.latency_s;
+    case Kind::kCoulomb:
+      return a.coulomb_friction;
+    case Kind::kViscous:
+      return a.viscous_friction;
+    case Kind::kDamping:
+      return a.damping;
+    case Kind::kArmature:
+      return a.armature;
+    case Kind::kPositionOffset:
+      break;
+  }
+  throw std::logic_error("FieldOf: the position offset is not an actuator field");
+}
+
+// One joint's values of every kind: the actuator's fields and the encoder offset.
+struct JointValues {
+  sim::ActuatorParams actuator;
+  double offset = 0;
+
+  double Get(Kind kind) const {
+    return kind == Kind::kPositionOffset ? offset : FieldOf(const_cast<sim::ActuatorParams&>(actuator), kind);
+  }
+  void Set(Kind kind, double value) {
+    if (kind == Kind::kPositionOffset) {
+      offset = value;
+    } else {
+      FieldOf(actuator, kind) = value;
+    }
+  }
+};
+
+std::string Format(double x, int precision = 4) {
+  std::ostringstream s;
+  s.precision(precision);
+  s << x;
+  return s.str();
+}
+
+std::int64_t RowWidth(const Array& array) {
+  std::int64_t width = 1;
+  for (std::size_t i = 1; i < array.shape.size(); ++i) width *= array.shape[i];
+  return width;
+}
+
+double Element(const Array& array, std::int64_t width, std::int64_t frame, std::int64_t index) {
+  const auto at = static_cast<std::size_t>(frame * width + index);
+  return array.dtype == DType::kFloat32 ? static_cast<double>(array.values<float>()[at]) : array.values<double>()[at];
+}
+
+const char* SignalName(sim::JointSignal signal) {
+  switch (signal) {
+    case sim::JointSignal::kPosition:
+      return "position";
+    case sim::JointSignal::kVelocity:
+      return "velocity";
+    case sim::JointSignal::kEffort:
+      return "effort";
+    case sim::JointSignal::kPositionTarget:
+      return "position_target";
+    case sim::JointSignal::kVelocityTarget:
+      return "velocity_target";
+    case sim::JointSignal::kTorqueTarget:
+      return "torque_target";
+    case sim::JointSignal::kTorqueFeedforward:
+      return "torque_feedforward";
+  }
+  return "?";
+}
+
+// An episode's bound signals, per dof (rows) and frame (columns), NaN where a dof's signal is not bound.
+struct PreparedEpisode {
+  std::int64_t index = 0;
+  std::int64_t frames = 0;
+  std::int64_t split = 0;        // frames [0, split) are fitted
+  std::vector<double> time_s;    // from the first frame
+  std::vector<std::int64_t> step_of;  // physics step of each frame
+  Eigen::MatrixXd q_meas, qd_meas, q_cmd, qd_cmd, tau_cmd, tau_ff;
+};
+
+PreparedEpisode Prepare(const ProblemInput& input, const episode::Episode& source, double held_out_fraction) {
+  const sim::Model& model = input.plan.model();
+  const int n = model.robot->num_dofs();
+  const std::string which = "episode " + std::to_string(source.metadata.index);
+  PreparedEpisode ep;
+  ep.index = source.metadata.index;
+  ep.frames = source.metadata.length;
+  ep.split = HeldOutSplit(ep.frames, held_out_fraction);
+  if (ep.split < kMinFitFrames) {
+    throw InputError(input.dataset_file, which,
+                     "has " + std::to_string(ep.frames) + " frames, " + std::to_string(ep.split) +
+                         " of them to fit; actuator identification needs at least " + std::to_string(kMinFitFrames));
+  }
+  ep.time_s.resize(static_cast<std::size_t>(ep.frames));
+  if (const episode::Column* ts = source.Find("timestamp")) {
+    const std::int64_t w = RowWidth(ts->data);
+    for (std::int64_t i = 0; i < ep.frames; ++i) {
+      ep.time_s[i] = Element(ts->data, w, i, 0) - Element(ts->data, w, 0, 0);
+      if (!std::isfinite(ep.time_s[i])) {
+        throw InputError(input.dataset_file, "timestamp (" + which + ")",
+                         "frame " + std::to_string(i) + " is " + Format(ep.time_s[i]));
+      }
+    }
+  } else if (input.plan.fps()) {
+    for (std::int64_t i = 0; i < ep.frames; ++i) ep.time_s[i] = static_cast<double>(i) / *input.plan.fps();
+  } else {
+    throw InputError(input.dataset_file, "timestamp (" + which + ")", "is missing and the dataset declares no fps");
+  }
+  const double dt = model.sim.time_step_s;
+  ep.step_of.resize(static_cast<std::size_t>(ep.frames));
+  for (std::int64_t i = 0; i < ep.frames; ++i) {
+    ep.step_of[i] = std::llround(ep.time_s[i] / dt);
+    if (i > 0 && ep.step_of[i] < ep.step_of[i - 1]) {
+      throw InputError(input.dataset_file, "timestamp (" + which + ")",
+                       "goes back in time at frame " + std::to_string(i) + " (" + Format(ep.time_s[i]) + " s after " +
+                           Format(ep.time_s[i - 1]) + " s)");
+    }
+  }
+  auto track = [&](sim::JointSignal signal) {
+    Eigen::MatrixXd values = Eigen::MatrixXd::Constant(n, ep.frames, kNaN);
+    for (const sim::JointBinding& b : input.plan.joint_bindings()) {
+      if (b.signal != signal) continue;
+      const episode::Column* column = source.Find(b.feature);
+      if (column == nullptr) throw InputError(input.dataset_file, b.feature + " (" + which + ")", "is missing");
+      const std::int64_t w = RowWidth(column->data);
+      for (std::int64_t i = 0; i < ep.frames; ++i) {
+        for (std::size_t k = 0; k < b.dofs.size(); ++k) {
+          const double v = Element(column->data, w, i, b.begin + static_cast<std::int64_t>(k));
+          if (!std::isfinite(v)) {
+            throw InputError(input.dataset_file, b.feature + " (" + which + ")",
+                             "frame " + std::to_string(i) + ": " + SignalName(signal) + " of joint '" +
+                                 model.robot->dof_link(b.dofs[k]).joint_name + "' is " + Format(v));
+          }
+          values(b.dofs[k], i) = v;
+        }
+      }
+    }
+    return values;
+  };
+  ep.q_meas = track(sim::JointSignal::kPosition);
+  ep.qd_meas = track(sim::JointSignal::kVelocity);
+  ep.q_cmd = track(sim::JointSignal::kPositionTarget);
+  ep.qd_cmd = track(sim::JointSignal::kVelocityTarget);
+  ep.tau_cmd = track(sim::JointSignal::kTorqueTarget);
+  ep.tau_ff = track(sim::JointSignal::kTorqueFeedforward);
+  return ep;
+}
+
+// Runs episodes in worlds of the scene with given actuator values: thread-safe (every call builds its own world).
+class Simulator {
+ public:
+  explicit Simulator(const sim::Model& scene) : base_(scene) {
+    // Free objects are dropped (see the top of the file); static bodies stay.
+    base_.objects.clear();
+  }
+
+  // Simulated positions (dofs x end) of an episode run from frame 0 to frame end - 1, in measured coordinates.
+  Eigen::MatrixXd Run(const std::vector<JointValues>& values, const PreparedEpisode& ep, std::int64_t end) const {
+    auto model = std::make_shared<sim::Model>(base_);
+    const sim::RobotModel& robot = *model->robot;
+    const int n = robot.num_dofs();
+    Eigen::VectorXd offset(n);
+    for (int d = 0; d < n; ++d) {
+      model->robot->actuators[d] = values[d].actuator;
+      offset[d] = values[d].offset;
+    }
+    sim::World world(model);
+    Eigen::VectorXd q0 = robot.initial_q.size() ? robot.initial_q : Eigen::VectorXd::Zero(n);
+    Eigen::VectorXd qd0 = Eigen::VectorXd::Zero(n);
+    for (int d = 0; d < n; ++d) {
+      if (!std::isnan(ep.q_meas(d, 0))) q0[d] = ep.q_meas(d, 0) + offset[d];
+      if (!std::isnan(ep.qd_meas(d, 0))) qd0[d] = ep.qd_meas(d, 0);
+    }
+    world.SetJointState(q0, qd0);
+    Eigen::MatrixXd q(n, end);
+    q.col(0) = world.joint_positions() - offset;
+    const Eigen::VectorXd hold = robot.initial_q.size() ? robot.initial_q : Eigen::VectorXd::Zero(n);
+    sim::RobotCommand command;
+    command.position.resize(n);
+    command.velocity.resize(n);
+    command.torque.resize(n);
+    command.feedforward.resize(n);
+    auto pick = [](double value, double fallback) { return std::isnan(value) ? fallback : value; };
+    for (std::int64_t i = 0; i + 1 < end; ++i) {
+      for (int d = 0; d < n; ++d) {
+        command.position[d] = std::isnan(ep.q_cmd(d, i)) ? hold[d] : ep.q_cmd(d, i) + offset[d];
+        command.velocity[d] = pick(ep.qd_cmd(d, i), 0.0);
+        command.torque[d] = pick(ep.tau_cmd(d, i), 0.0);
+        command.feedforward[d] = pick(ep.tau_ff(d, i), 0.0);
+      }
+      world.SetCommand(command);
+      world.Step(static_cast<int>(ep.step_of[i + 1] - ep.step_of[i]));
+      q.col(i + 1) = world.joint_positions() - offset;
+    }
+    return q;
+  }
+
+ private:
+  sim::Model base_;
+};
+
+// A parameter of one joint as the fit sees it.
+struct JointParameter {
+  Kind kind;
+  std::string name;  // robot.<joint>.<kind>
+  double nominal = 0;  // the scene's value (may be infinite for a limit)
+  double start = 0;    // the nominal value clamped into the bounds: the prior the fit starts from and holds
+  ParameterBounds bounds;
+  bool log_scale = false;
+  bool fit = false;    // asked for (options.parameters) and fittable
+  std::string why_not_fitted;
+};
+
+// 0.5 |r|^2 at each candidate (one parameter), on `threads` threads.
+std::vector<double> Costs(const ResidualFunction& residual, const std::vector<double>& candidates,
+                          std::int64_t residual_count, int threads) {
+  std::vector<double> costs(candidates.size(), kInf);
+  std::vector<std::exception_ptr> errors(candidates.size());
+  auto work = [&](std::size_t first) {
+    for (std::size_t k = first; k < candidates.size(); k += static_cast<std::size_t>(std::max(1, threads))) {
+      try {
+        Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
+        residual(Eigen::VectorXd::Constant(1, candidates[k]), r);
+        const double cost = 0.5 * r.squaredNorm();
+        costs[k] = std::isfinite(cost) ? cost : kInf;
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, static_cast<std::size_t>(t));
+    work(0);
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return costs;
+}
+
+std::string Joined(const std::vector<std::string>& items, const char* separator = ", ") {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : separator) + s;
+  return out;
+}
+
+}  // namespace
+
+FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  if (!input.model) throw std::invalid_argument("FitActuators: no model");
+  const sim::Model& model = input.plan.model();
+  const std::string& dataset = input.dataset_file;
+  if (!model.robot) {
+    throw InputError(input.scene_file, "robot", "actuator identification needs a robot; the scene has none");
+  }
+  const sim::RobotModel& robot = *model.robot;
+  if (robot.control_mode != sim::ControlMode::kPosition) {
+    throw InputError(input.scene_file, "robot.control_mode",
+                     "actuator identification fits a position-controlled robot (control_mode: position)");
+  }
+  const int n = robot.num_dofs();
+
+  // --- which joints: those the dataset both commands and measures ---
+  std::vector<bool> commanded(n, false), measured(n, false);
+  for (const sim::JointBinding& b : input.plan.joint_bindings()) {
+    for (int d : b.dofs) {
+      if (b.signal == sim::JointSignal::kPositionTarget) commanded[d] = true;
+      if (b.signal == sim::JointSignal::kPosition) measured[d] = true;
+    }
+  }
+  std::vector<int> joints;
+  if (options.joints.empty()) {
+    for (int d = 0; d < n; ++d) {
+      if (commanded[d] && measured[d]) joints.push_back(d);
+    }
+  } else {
+    for (const std::string& name : options.joints) {
+      const int d = robot.FindDof(name);
+      if (d < 0) throw std::invalid_argument("ActuatorFitOptions::joints: '" + name + "' is no movable joint");
+      if (!commanded[d] || !measured[d]) {
+        std::vector<std::string> missing;
+        if (!commanded[d]) missing.push_back("commanded positions (signal position_target)");
+        if (!measured[d]) missing.push_back("measured positions (signal position)");
+        throw InputError(dataset, "(features)",
+                         "feeds no " + Joined(missing, " and no ") + " of joint '" + name + "' of scene " +
+                             input.scene_file);
+      }
+      joints.push_back(d);
+    }
+  }
+  if (joints.empty()) {
+    std::vector<std::string> missing;
+    if (std::none_of(commanded.begin(), commanded.end(), [](bool b) { return b; })) {
+      missing.push_back("commanded positions (signal position_target)");
+    }
+    if (std::none_of(measured.begin(), measured.end(), [](bool b) { return b; })) {
+      missing.push_back("measured positions (signal position)");
+    }
+    std::string problem = missing.empty()
+                              ? "commands and measures no joint in common, for scene " + input.scene_file
+                              : "feeds no " + Joined(missing, " and no ") + " of any joint of scene " + input.scene_file;
+    problem += "; actuator identification needs both for the same joints";
+    if (!input.plan.inactive().empty()) problem += " (inactive bindings: " + Joined(input.plan.inactive(), "; ") + ")";
+    throw InputError(dataset, "(features)", problem);
+  }
+
+  // --- options ---
+  std::vector<Kind> asked;
+  for (const std::string& name : options.parameters) {
+    const Kind* kind = std::find_if(std::begin(kKinds), std::end(kKinds), [&](Kind k) { return name == KindName(k); });
+    if (kind == std::end(kKinds) || *kind == Kind::kPositionOffset) {
+      throw std::invalid_argument("ActuatorFitOptions::parameters: '" + name +
+                                  "' is not kp, kd, effort_limit, velocity_limit, latency_s, coulomb_friction, "
+                                  "viscous_friction, damping or armature");
+    }
+    asked.push_back(*kind);
+  }
+  if (options.fit_position_offset) asked.push_back(Kind::kPositionOffset);
+  for (const auto& [key, b] : options.bounds) {
+    if (!(b.lower < b.upper) || !std::isfinite(b.lower) || !std::isfinite(b.upper)) {
+      throw std::invalid_argument("ActuatorFitOptions::bounds['" + key + "'] = [" + Format(b.lower) + ", " +
+                                  Format(b.upper) + "]: needs finite lower < upper");
+    }
+  }
+  if (options.reference) {
+    if (static_cast<int>(options.reference->actuators.size()) != n ||
+        (options.reference->position_offset.size() != 0 && options.reference->position_offset.size() != n)) {
+      throw std::invalid_argument("ActuatorFitOptions::reference: " +
+                                  std::to_string(options.reference->actuators.size()) + " actuators and " +
+                                  std::to_string(options.reference->position_offset.size()) + " offsets for " +
+                                  std::to_string(n) + " dofs");
+    }
+  }
+  if (options.passes < 1) throw std::invalid_argument("ActuatorFitOptions::passes must be at least 1");
+
+  // --- episodes ---
+  if (input.episodes.empty()) throw InputError(dataset, "(episodes)", "holds no episode");
+  std::vector<PreparedEpisode> episodes;
+  for (const episode::Episode& source : input.episodes) {
+    episodes.push_back(Prepare(input, source, options.common.held_out_fraction));
+  }
+
+  // --- scales from the model and the data, for the default bounds ---
+  Eigen::VectorXd q_first = robot.initial_q.size() ? robot.initial_q : Eigen::VectorXd::Zero(n);
+  for (int d = 0; d < n; ++d) {
+    if (!std::isnan(episodes[0].q_meas(d, 0))) q_first[d] = episodes[0].q_meas(d, 0);
+  }
+  const Eigen::MatrixXd mass_matrix = sim::RigidBodyDynamics(robot, model.sim.gravity_mps2).MassMatrix(q_first);
+  std::vector<double> periods;
+  for (const auto& ep : episodes) {
+    for (std::int64_t i = 1; i < ep.frames; ++i) periods.push_back(ep.time_s[i] - ep.time_s[i - 1]);
+  }
+  std::nth_element(periods.begin(), periods.begin() + static_cast<std::ptrdiff_t>(periods.size() / 2), periods.end());
+  const double frame_period_s = periods.empty() ? model.sim.time_step_s : periods[periods.size() / 2];
+
+  std::vector<JointValues> nominal(n);
+  for (int d = 0; d < n; ++d) nominal[d].actuator = robot.actuators[d];
+
+  FitResult result;
+  result.problem = Problem::kActuators;
+  std::vector<std::vector<JointParameter>> joint_parameters(joints.size());
+  for (std::size_t j = 0; j < joints.size(); ++j) {
+    const int d = joints[j];
+    const sim::Link& link = robot.dof_link(d);
+    const std::string& joint = link.joint_name;
+    const sim::ActuatorParams& a = robot.actuators[d];
+    if (!(a.kp > 0)) {
+      throw InputError(input.scene_file, "robot.actuators." + joint + ".kp",
+                       "is " + Format(a.kp) + "; actuator identification starts from a nominal kp > 0");
+    }
+    const double inertia = mass_matrix(d, d);
+    const double critical = 2 * std::sqrt(a.kp * inertia);
+    double demand = 0, speed = 0;
+    for (const auto& ep : episodes) {
+      for (std::int64_t i = 0; i < ep.split; ++i) demand = std::max(demand, std::abs(a.kp * (ep.q_cmd(d, i) - ep.q_meas(d, i))));
+      for (std::int64_t i = 1; i + 1 < ep.split; ++i) {
+        const double span = ep.time_s[i + 1] - ep.time_s[i - 1];
+        if (span > 0) speed = std::max(speed, std::abs(ep.q_meas(d, i + 1) - ep.q_meas(d, i - 1)) / span);
+      }
+    }
+    if (!(demand > 0)) demand = a.kp * 0.1;
+    if (!(speed > 0)) speed = 1.0;
+
+    for (Kind kind : kKinds) {
+      JointParameter p;
+      p.kind = kind;
+      p.name = "robot." + joint + "." + KindName(kind);
+      p.nominal = nominal[d].Get(kind);
+      const double x0 = p.nominal;
+      switch (kind) {
+        case Kind::kKp:
+          p.bounds = {x0 / 10, 10 * x0};
+          p.log_scale = true;
+          break;
+        case Kind::kKd:
+        case Kind::kViscous:
+        case Kind::kDamping:
+          p.bounds = {0, std::max(10 * x0, 2 * critical)};
+          break;
+        case Kind::kCoulomb:
+          p.bounds = {0, std::max(10 * x0, 0.5 * std::min(demand, a.effort_limit))};
+          break;
+        case Kind::kArmature:
+          p.bounds = {0, std::max(10 * x0, 2 * inertia)};
+          break;
+        case Kind::kEffortLimit:
+          p.bounds = std::isfinite(x0) ? ParameterBounds{x0 / 5, 5 * x0} : ParameterBounds{demand / 20, 2 * demand};
+          p.log_scale = true;
+          break;
+        case Kind::kVelocityLimit:
+          p.bounds = {speed / 2, std::isfinite(x0) ? std::max(2 * speed, x0) : 2 * speed};
+          p.log_scale = true;
+          break;
+        case Kind::kLatency:
+          p.bounds = {0, std::max(10 * frame_period_s, 2 * x0)};
+          break;
+        case Kind::kPositionOffset:
+          p.bounds = {-0.1, 0.1};
+          break;
+      }
+      for (const std::string& key : {std::string(KindName(kind)), p.name}) {
+        if (auto it = options.bounds.find(key); it != options.bounds.end()) p.bounds = it->second;
+      }
+      if (p.log_scale && !(p.bounds.lower > 0)) p.log_scale = false;
+      p.start = std::clamp(x0, p.bounds.lower, p.bounds.upper);
+      const bool wanted = std::find(asked.begin(), asked.end(), kind) != asked.end();
+      if (kind == Kind::kDamping) {
+        p.why_not_fitted = "the same torque as viscous_friction (-(viscous_friction + damping) qd): only their sum is "
+                           "observable, and viscous_friction carries it";
+      } else if (!wanted) {
+        p.why_not_fitted = kind == Kind::kPositionOffset ? "not fitted (ActuatorFitOptions::fit_position_offset is off)"
+                                                         : "not fitted (ActuatorFitOptions::parameters leaves it out)";
+      } else {
+        p.fit = true;
+      }
+      joint_parameters[j].push_back(std::move(p));
+    }
+  }
+
+  // Whether a joint's commands carry a velocity reference (a bound velocity_target, not all zero).
+  std::vector<bool> velocity_reference(joints.size(), false);
+  for (std::size_t j = 0; j < joints.size(); ++j) {
+    for (const auto& ep : episodes) {
+      for (std::int64_t i = 0; i < ep.split; ++i) {
+        const double v = ep.qd_cmd(joints[j], i);
+        if (!std::isnan(v) && v != 0) velocity_reference[j] = true;
+      }
+    }
+  }
+
+  // --- the fit: joint by joint, `passes` rounds ---
+  Simulator simulator(model);
+  std::vector<JointValues> current = nominal;
+  for (std::size_t j = 0; j < joints.size(); ++j) {
+    for (const JointParameter& p : joint_parameters[j]) {
+      if (p.fit) current[joints[j]].Set(p.kind, p.start);
+    }
+  }
+  std::int64_t residual_count = 0;
+  for (const auto& ep : episodes) residual_count += ep.split - 1;
+
+  struct JointOutcome {
+    std::vector<int> analysed;  // indices into joint_parameters[j] of the parameters of the final analysis
+    Uncertainty uncertainty;
+    std::vector<std::string> held_why;  // per parameter: why it was held (empty when not held)
+    std::string termination;
+    bool converged = true;
+    int iterations = 0;
+  };
+  std::vector<JointOutcome> outcomes(joints.size());
+  const bool quick = options.common.quick;
+  for (int pass = 0; pass < options.passes; ++pass) {
+    for (std::size_t j = 0; j < joints.size(); ++j) {
+      const int d = joints[j];
+      std::vector<JointParameter>& params = joint_parameters[j];
+      JointOutcome out;
+      out.held_why.assign(params.size(), "");
+      std::vector<int> free;
+      for (std::size_t k = 0; k < params.size(); ++k) {
+        if (params[k].fit) free.push_back(static_cast<int>(k));
+      }
+      const bool prismatic = robot.dof_link(d).joint_type == sim::JointType::kPrismatic;
+      // The residual with the free parameters x, the others at their current values.
+      auto residual_of = [&, d](const std::vector<int>& free) -> ResidualFunction {
+        return [&, free, d](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
+          std::vector<JointValues> values = current;
+          for (std::size_t i = 0; i < free.size(); ++i) values[d].Set(params[free[i]].kind, x[static_cast<Eigen::Index>(i)]);
+          Eigen::Index at = 0;
+          for (const auto& ep : episodes) {
+            const Eigen::MatrixXd q = simulator.Run(values, ep, ep.split);
+            for (std::int64_t i = 1; i < ep.split; ++i) r[at++] = q(d, i) - ep.q_meas(d, i);
+          }
+        };
+      };
+      // global: the Halton search only (no refinement: a limit left above what the data demand is flat there, and
+      // the limit scan below must see the search's best point first); else Levenberg-Marquardt from `current`.
+      auto fit_free = [&](const std::vector<int>& free, bool global) {
+        std::vector<BoundedParameter> bounded;
+        Eigen::VectorXd x(static_cast<Eigen::Index>(free.size()));
+        for (std::size_t i = 0; i < free.size(); ++i) {
+          const JointParameter& p = params[free[i]];
+          x[static_cast<Eigen::Index>(i)] = std::clamp(current[d].Get(p.kind), p.bounds.lower, p.bounds.upper);
+          bounded.push_back({p.name, KindUnit(p.kind, prismatic), x[static_cast<Eigen::Index>(i)], p.bounds.lower,
+                             p.bounds.upper, p.log_scale});
+        }
+        SimFitOptions fit;
+        // Later rounds refine from where the last one left off: the global search has been done.
+        fit.global_samples = global ? (quick ? std::min(options.global_samples, 8) : options.global_samples) : 0;
+        fit.refine_starts = 1;
+        fit.max_iterations = global ? 0 : quick ? std::min(options.max_iterations, 4) : options.max_iterations;
+        fit.seed = options.common.seed + static_cast<std::uint64_t>(j) + 1000u * static_cast<std::uint64_t>(pass);
+        fit.threads = options.common.threads;
+        fit.uncertainty = options.uncertainty;
+        SimFitOutcome o = FitBySimulation(bounded, static_cast<int>(residual_count), residual_of(free), fit);
+        out.iterations += o.iterations;
+        out.termination = o.termination;
+        out.converged = o.converged;
+        for (std::size_t i = 0; i < free.size(); ++i) current[d].Set(params[free[i]].kind, o.x[static_cast<Eigen::Index>(i)]);
+        out.analysed = free;
+        out.uncertainty = o.uncertainty;
+        return o;
+      };
+      if (free.empty()) {
+        outcomes[j] = std::move(out);
+        continue;
+      }
+      SimFitOutcome o = fit_free(free, true);
+
+      // A limit above everything the candidate demands is flat: no gradient leads back to where it bites. Scan each
+      // limit below its value (log-spaced down to its lower bound) and take a value that bites and lowers the cost;
+      // then refine, and scan again where the refinement ended.
+      for (int round = 0; round < 3; ++round) {
+        bool moved = false;
+        double cost = o.cost;
+        for (std::size_t i = 0; i < free.size(); ++i) {
+          const JointParameter& p = params[free[i]];
+          if (!IsLimit(p.kind)) continue;
+          const double at = current[d].Get(p.kind);
+          const int samples = quick ? 4 : kLimitScanSamples;
+          std::vector<double> candidates;
+          for (int m = 0; m < samples; ++m) {
+            candidates.push_back(p.bounds.lower * std::pow(at / p.bounds.lower, static_cast<double>(m) / samples));
+          }
+          const std::vector<int> only = {free[i]};
+          const ResidualFunction residual = residual_of(only);
+          const std::vector<double> costs = Costs(residual, candidates, residual_count, options.common.threads);
+          const auto best = std::min_element(costs.begin(), costs.end());
+          if (*best < cost * (1 - 1e-9)) {
+            current[d].Set(p.kind, candidates[static_cast<std::size_t>(best - costs.begin())]);
+            cost = *best;
+            moved = true;
+          }
+        }
+        if (round > 0 && !moved) break;
+        o = fit_free(free, false);
+      }
+
+      // kd without a velocity reference: kd (0 - qd) is viscous friction's torque, told apart only where the drive
+      // saturates (kd acts inside the effort limit's clip, viscous friction outside). When the fitted drive never
+      // saturates (the run with no effort limit is the same to the bit), hold kd and refit. The Jacobian cannot be
+      // relied on for this: its finite differences keep two such columns apart by ~1e-3 of their size, a margin
+      // that also separates genuinely weak but identified parameters (see the .h of uncertainty and the tests).
+      const auto free_kind = [&](Kind kind) {
+        return std::find_if(free.begin(), free.end(), [&](int k) { return params[k].kind == kind; });
+      };
+      if (!velocity_reference[j] && free_kind(Kind::kKd) != free.end() && free_kind(Kind::kViscous) != free.end()) {
+        std::vector<JointValues> unlimited = current;
+        unlimited[d].actuator.effort_limit = kInf;
+        bool saturates = false;
+        for (const auto& ep : episodes) {
+          saturates = saturates || simulator.Run(current, ep, ep.split) != simulator.Run(unlimited, ep, ep.split);
+        }
+        if (!saturates) {
+          const int k = *free_kind(Kind::kKd);
+          current[d].Set(Kind::kKd, params[k].start);
+          out.held_why[k] = "with no velocity reference and a drive that never saturates (the effort limit is never "
+                            "reached), kd (0 - qd) is the same torque as viscous friction: only kd + viscous_friction "
+                            "is observable, and viscous_friction carries it; held at its nominal value";
+          free.erase(free_kind(Kind::kKd));
+          o = fit_free(free, false);
+        }
+      }
+
+      // Hold what the data cannot see: every zero-sensitivity parameter at once (no refit needed), and the first
+      // null-space parameter in kHoldOrder (then refit the rest), until the rest are identified.
+      while (!free.empty()) {
+        std::vector<int> zero, null_space;
+        for (std::size_t i = 0; i < free.size(); ++i) {
+          if (o.uncertainty.identified.size() == free.size() && o.uncertainty.identified[i]) continue;
+          const std::string why = i < o.uncertainty.why_not.size() ? o.uncertainty.why_not[i] : "not analysed";
+          (why.rfind("the data do not depend on it", 0) == 0 ? zero : null_space).push_back(static_cast<int>(i));
+        }
+        if (zero.empty() && null_space.empty()) break;
+        std::vector<int> hold = zero;
+        const bool refit = !null_space.empty();
+        if (refit) {
+          const auto rank = [&](int i) {
+            return std::find(std::begin(kHoldOrder), std::end(kHoldOrder), params[free[i]].kind) - std::begin(kHoldOrder);
+          };
+          hold.push_back(*std::min_element(null_space.begin(), null_space.end(),
+                                           [&](int a, int b) { return rank(a) < rank(b); }));
+        }
+        for (int i : hold) {
+          JointParameter& p = params[free[i]];
+          const double fitted = current[d].Get(p.kind);
+          std::string why = i < static_cast<int>(o.uncertainty.why_not.size()) ? o.uncertainty.why_not[i] : "";
+          const bool zero_sensitivity = std::find(zero.begin(), zero.end(), i) != zero.end();
+          if (IsLimit(p.kind) && zero_sensitivity) {
+            // Never reached: a higher limit changes nothing, a lower one might.
+            if (p.start >= fitted) {
+              current[d].Set(p.kind, p.start);
+              why += "; the data never reach it: held at the scene's value";
+            } else {
+              why += "; the data never reach it, and reach beyond the scene's value " + Format(p.nominal) +
+                     ": held at " + Format(fitted) + ", where the fit left it";
+            }
+          } else {
+            current[d].Set(p.kind, p.start);
+            why += zero_sensitivity ? "; held at its nominal value" : "; held at its nominal value, the others refitted";
+          }
+          out.held_why[free[i]] = why;
+        }
+        std::vector<int> remaining;
+        for (std::size_t i = 0; i < free.size(); ++i) {
+          if (std::find(hold.begin(), hold.end(), static_cast<int>(i)) == hold.end()) remaining.push_back(free[i]);
+        }
+        // Zero columns leave the analysis of the others unchanged: it stands without a refit.
+        if (!refit || remaining.empty()) break;
+        free = remaining;
+        o = fit_free(free, false);
+      }
+      outcomes[j] = std::move(out);
+    }
+  }
+
+  // --- the result's parameters, covariance and diagnostics ---
+  std::vector<Eigen::MatrixXd> blocks;
+  for (std::size_t j = 0; j < joints.size(); ++j) {
+    const int d = joints[j];
+    const bool prismatic = robot.dof_link(d).joint_type == sim::JointType::kPrismatic;
+    const JointOutcome& out = outcomes[j];
+    const std::vector<JointParameter>& params = joint_parameters[j];
+    std::vector<int> kept;  // positions in out.analysed that stay identified
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const JointParameter& p = params[k];
+      FitParameter f;
+      f.name = p.name;
+      f.unit = KindUnit(p.kind, prismatic);
+      f.nominal = p.nominal;
+      f.lower = p.bounds.lower;
+      f.upper = p.bounds.upper;
+      f.overlays_scene = p.kind != Kind::kPositionOffset;
+      f.estimate = current[d].Get(p.kind);
+      const auto at = std::find(out.analysed.begin(), out.analysed.end(), static_cast<int>(k));
+      const bool analysed = at != out.analysed.end();
+      const auto i = static_cast<std::size_t>(at - out.analysed.begin());
+      if (analysed && out.uncertainty.identified.size() == out.analysed.size() && out.uncertainty.identified[i] &&
+          out.held_why[k].empty()) {
+        f.identified = true;
+        f.std_dev = out.uncertainty.std_dev[static_cast<Eigen::Index>(i)];
+        kept.push_back(static_cast<int>(i));
+      } else {
+        f.identified = false;
+        f.why_not_identified = !out.held_why[k].empty() ? out.held_why[k]
+                               : !p.why_not_fitted.empty() ? p.why_not_fitted
+                               : analysed && i < out.uncertainty.why_not.size() ? out.uncertainty.why_not[i]
+                                                                                 : "not analysed";
+        f.std_dev = (f.upper - f.lower) / std::sqrt(12.0);
+        if (!std::isfinite(f.estimate)) {
+          // A limit the scene leaves infinite and the data never reach: the scene keeps it; nothing to overlay.
+          result.warnings.push_back(f.name + " is not fitted or not reached by the data; the scene's value (" +
+                                    Format(f.estimate) + ") stands");
+          continue;
+        }
+      }
+      result.parameters.push_back(std::move(f));
+    }
+    // The covariance block of this joint's identified parameters: the final analysis restricted to them (a held
+    // parameter's covariance rows belong to the analysis that flagged it).
+    std::vector<int> identified_index;  // into the analysis' identified list
+    {
+      std::vector<int> order;  // analysis position -> index in its covariance
+      int c = 0;
+      for (std::size_t i = 0; i < out.analysed.size(); ++i) {
+        order.push_back(out.uncertainty.identified.size() == out.analysed.size() && out.uncertainty.identified[i] ? c++ : -1);
+      }
+      for (int i : kept) identified_index.push_back(order[i]);
+    }
+    Eigen::MatrixXd block(identified_index.size(), identified_index.size());
+    for (std::size_t a = 0; a < identified_index.size(); ++a) {
+      for (std::size_t b = 0; b < identified_index.size(); ++b) {
+        block(a, b) = out.uncertainty.covariance(identified_index[a], identified_index[b]);
+      }
+    }
+    for (int i : kept) result.covariance_names.push_back(params[out.analysed[i]].name);
+    blocks.push_back(std::move(block));
+    result.condition_number = std::max(result.condition_number, out.uncertainty.condition_number);
+    result.rank += out.uncertainty.rank;
+    for (const auto& w : out.uncertainty.warnings) result.warnings.push_back(w);
+    result.termination += (result.termination.empty() ? "" : "; ") + robot.dof_link(d).joint_name + ": " +
+                          out.termination;
+    result.converged = (j == 0 || result.converged) && out.converged;
+    result.iterations += out.iterations;
+    if (!out.converged) {
+      result.warnings.push_back(robot.dof_link(d).joint_name + ": the fit stopped before converging: " +
+                                out.termination);
+    }
+  }
+  Eigen::Index total = 0;
+  for (const auto& b : blocks) total += b.rows();
+  result.covariance = Eigen::MatrixXd::Zero(total, total);
+  Eigen::Index at = 0;
+  for (const auto& b : blocks) {
+    result.covariance.block(at, at, b.rows(), b.cols()) = b;
+    at += b.rows();
+  }
+
+  // --- predictions: every episode from its start to its end, fitted and baseline ---
+  std::vector<JointValues> baseline_values = nominal;
+  std::string baseline_name = "the scene's nominal values";
+  if (options.reference) {
+    baseline_name = options.reference->name;
+    for (int d = 0; d < n; ++d) {
+      baseline_values[d].actuator = options.reference->actuators[d];
+      baseline_values[d].offset =
+          options.reference->position_offset.size() ? options.reference->position_offset[d] : 0.0;
+    }
+  }
+  std::vector<Eigen::MatrixXd> predicted(episodes.size()), baseline(episodes.size());
+  for (std::size_t e = 0; e < episodes.size(); ++e) {
+    predicted[e] = simulator.Run(current, episodes[e], episodes[e].frames);
+    baseline[e] = simulator.Run(baseline_values, episodes[e], episodes[e].frames);
+  }
+  for (int d : joints) {
+    const std::string channel = robot.dof_link(d).joint_name + " position";
+    const std::string unit = robot.dof_link(d).joint_type == sim::JointType::kPrismatic ? "m" : "rad";
+    std::vector<double> train_m, train_p, train_b, held_m, held_p, held_b;
+    for (std::size_t e = 0; e < episodes.size(); ++e) {
+      const PreparedEpisode& ep = episodes[e];
+      HeldOutSeries series;
+      series.channel = channel;
+      series.unit = unit;
+      series.episode = ep.index;
+      for (std::int64_t i = 0; i < ep.frames; ++i) {
+        const double m = ep.q_meas(d, i), p = predicted[e](d, i), b = baseline[e](d, i);
+        if (i < ep.split) {
+          train_m.push_back(m);
+          train_p.push_back(p);
+          train_b.push_back(b);
+          continue;
+        }
+        held_m.push_back(m);
+        held_p.push_back(p);
+        held_b.push_back(b);
+        series.time_s.push_back(ep.time_s[i]);
+        series.measured.push_back(m);
+        series.predicted.push_back(p);
+        series.baseline.push_back(b);
+      }
+      result.predictions.push_back(std::move(series));
+    }
+    auto with_baseline = [&](ChannelFit fit, const ChannelFit& base) {
+      fit.baseline_rms = base.rms;
+      fit.baseline = baseline_name;
+      return fit;
+    };
+    result.train.push_back(with_baseline(MeasureFit(channel, unit, train_m, train_p), MeasureFit(channel, unit, train_m, train_b)));
+    result.held_out.push_back(with_baseline(MeasureFit(channel, unit, held_m, held_p), MeasureFit(channel, unit, held_m, held_b)));
+    result.train_samples += static_cast<std::int64_t>(train_m.size());
+    result.held_out_samples += static_cast<std::int64_t>(held_m.size());
+  }
+  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace r2s::sysid

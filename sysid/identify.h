@@ -1,0 +1,54 @@
+#pragma once
+// r2s sysid's engine: load the scene and the episodes, decide which identification problems the episodes
+// support, run them, and turn their results into params.yaml.
+//
+// Which problems run is decided by the scene's bindings the dataset feeds:
+//   joint dynamics  measured positions and torques (JointSignal::kEffort) for robot joints;
+//   actuators       commanded positions (kPositionTarget) and measured positions, for a position-controlled robot;
+//   objects         a pose feature for at least one free object.
+// A problem the data do not support is listed with the signals it lacks, never silently dropped; no problem at
+// all is an InputError naming the dataset and what each problem needs.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/params_overlay.h"
+#include "sysid/fit_result.h"
+#include "sysid/problem_input.h"
+
+namespace r2s::sysid {
+
+struct SysidOptions {
+  CommonFitOptions common;
+  // A published reference model to compare joint dynamics with on the same held-out samples (reference_model.h).
+  std::optional<std::filesystem::path> baseline;
+  std::vector<Problem> only;  // empty: every problem the data support
+};
+
+struct SkippedProblem {
+  Problem problem;
+  std::string why;  // "needs commanded positions (kPositionTarget bindings); the dataset feeds none"
+};
+
+struct SysidRun {
+  std::string scene_name;
+  std::filesystem::path scene_file;
+  std::filesystem::path dataset;
+  std::int64_t episodes = 0;
+  std::vector<FitResult> results;
+  std::vector<SkippedProblem> skipped;
+  double wall_s = 0;
+};
+
+// Throws InputError for a bad scene, params overlay or dataset, and for data that support no problem.
+SysidRun Identify(const std::filesystem::path& scene, const std::optional<std::filesystem::path>& params,
+                  const std::filesystem::path& dataset, const SysidOptions& options);
+
+// The contract with later stages: every fitted parameter the scene can take, with std, bounds and the identified
+// flag; the covariance (block-diagonal over the problems, which share no parameters); and fit metrics named
+// "<problem>.<train|held_out>.<channel>.<rms|r2|baseline_rms>" (channel with spaces as underscores).
+sim::ParamsFile ToParamsFile(const SysidRun& run);
+
+}  // namespace r2s::sysid

@@ -1,0 +1,267 @@
+#include "sysid/sim_fit.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include <ceres/ceres.h>
+
+namespace r2s::sysid {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Runs body(i) for i in [0, count) on `threads` threads (the caller's choice; 1 runs inline). The first exception
+// is rethrown on the calling thread once every worker has stopped.
+template <typename Body>
+void ParallelFor(int count, int threads, const Body& body) {
+  threads = std::clamp(threads, 1, std::max(1, count));
+  if (threads == 1) {
+    for (int i = 0; i < count; ++i) body(i);
+    return;
+  }
+  std::atomic<int> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto work = [&] {
+    for (int i = next++; i < count; i = next++) {
+      try {
+        body(i);
+      } catch (...) {
+        const std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = count;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+double HalfSquaredNorm(const Eigen::VectorXd& r) {
+  const double cost = 0.5 * r.squaredNorm();
+  return std::isfinite(cost) ? cost : kInf;
+}
+
+// The i-th point of the Halton sequence in `base`, in [0, 1).
+double RadicalInverse(std::uint64_t i, int base) {
+  double inverse_base = 1.0 / base, fraction = inverse_base, value = 0;
+  while (i > 0) {
+    value += static_cast<double>(i % static_cast<std::uint64_t>(base)) * fraction;
+    i /= static_cast<std::uint64_t>(base);
+    fraction *= inverse_base;
+  }
+  return value;
+}
+
+int NthPrime(int n) {
+  int found = 0;
+  for (int candidate = 2;; ++candidate) {
+    bool prime = true;
+    for (int d = 2; d * d <= candidate; ++d) {
+      if (candidate % d == 0) {
+        prime = false;
+        break;
+      }
+    }
+    if (prime && found++ == n) return candidate;
+  }
+}
+
+double FromUnit(const BoundedParameter& p, double u) {
+  if (p.log_scale) return std::exp(std::log(p.lower) + u * (std::log(p.upper) - std::log(p.lower)));
+  return p.lower + u * (p.upper - p.lower);
+}
+
+// The finite-difference scale of a parameter at x: its magnitude, floored at 1 % of its range so that a value near
+// zero still gets a step the simulation can feel.
+double StepScale(const BoundedParameter& p, double x) { return std::max(std::abs(x), 0.01 * (p.upper - p.lower)); }
+
+class FiniteDifferenceCost : public ceres::CostFunction {
+ public:
+  FiniteDifferenceCost(const std::vector<BoundedParameter>& parameters, int residual_count,
+                       const ResidualFunction& residual, const SimFitOptions& options, std::atomic<int>& evaluations)
+      : parameters_(parameters), residual_(residual), options_(options), evaluations_(evaluations) {
+    set_num_residuals(residual_count);
+    mutable_parameter_block_sizes()->push_back(static_cast<int>(parameters.size()));
+  }
+
+  bool Evaluate(double const* const* values, double* residuals, double** jacobians) const override {
+    const auto n = static_cast<Eigen::Index>(parameters_.size());
+    const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(values[0], n);
+    Eigen::VectorXd r(num_residuals());
+    Run(x, r);
+    if (!r.allFinite()) return false;  // Ceres treats it as a failed step and shrinks the trust region
+    Eigen::Map<Eigen::VectorXd>(residuals, num_residuals()) = r;
+    if (jacobians != nullptr && jacobians[0] != nullptr) {
+      Eigen::MatrixXd j;
+      if (!Jacobian(x, j)) return false;
+      Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(jacobians[0], num_residuals(),
+                                                                                         n) = j;
+    }
+    return true;
+  }
+
+  // Central differences where both sides lie within the bounds, one-sided at a bound.
+  bool Jacobian(const Eigen::VectorXd& x, Eigen::MatrixXd& jacobian) const {
+    const auto n = static_cast<int>(parameters_.size());
+    jacobian.resize(num_residuals(), n);
+    std::vector<Eigen::VectorXd> plus(n), minus(n);
+    std::vector<double> x_plus(n), x_minus(n);
+    for (int i = 0; i < n; ++i) {
+      const BoundedParameter& p = parameters_[i];
+      const double h = options_.relative_step * StepScale(p, x(i));
+      x_plus[i] = std::min(x(i) + h, p.upper);
+      x_minus[i] = std::max(x(i) - h, p.lower);
+    }
+    ParallelFor(2 * n, options_.threads, [&](int k) {
+      const int i = k / 2;
+      Eigen::VectorXd xi = x;
+      xi(i) = k % 2 == 0 ? x_plus[i] : x_minus[i];
+      Eigen::VectorXd& r = k % 2 == 0 ? plus[i] : minus[i];
+      r.resize(num_residuals());
+      Run(xi, r);
+    });
+    for (int i = 0; i < n; ++i) {
+      if (!plus[i].allFinite() || !minus[i].allFinite() || !(x_plus[i] > x_minus[i])) return false;
+      jacobian.col(i) = (plus[i] - minus[i]) / (x_plus[i] - x_minus[i]);
+    }
+    return true;
+  }
+
+  void Run(const Eigen::VectorXd& x, Eigen::VectorXd& r) const {
+    r.setZero();
+    residual_(x, r);
+    ++evaluations_;
+  }
+
+ private:
+  const std::vector<BoundedParameter>& parameters_;
+  const ResidualFunction& residual_;
+  const SimFitOptions& options_;
+  std::atomic<int>& evaluations_;
+};
+
+void CheckParameters(const std::vector<BoundedParameter>& parameters) {
+  for (const auto& p : parameters) {
+    if (!(p.lower < p.upper) || !std::isfinite(p.lower) || !std::isfinite(p.upper)) {
+      throw std::invalid_argument("FitBySimulation: " + p.name + " needs finite bounds lower < upper");
+    }
+    if (!(p.nominal >= p.lower && p.nominal <= p.upper)) {
+      throw std::invalid_argument("FitBySimulation: " + p.name + "'s nominal value " + std::to_string(p.nominal) +
+                                  " lies outside [" + std::to_string(p.lower) + ", " + std::to_string(p.upper) + "]");
+    }
+    if (p.log_scale && !(p.lower > 0)) {
+      throw std::invalid_argument("FitBySimulation: " + p.name + " is log-scaled and needs lower > 0");
+    }
+  }
+}
+
+}  // namespace
+
+SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
+                              const ResidualFunction& residual, const SimFitOptions& options) {
+  CheckParameters(parameters);
+  const auto n = static_cast<int>(parameters.size());
+  std::atomic<int> evaluations{0};
+  FiniteDifferenceCost cost_function(parameters, residual_count, residual, options, evaluations);
+
+  // 1. The nominal point and a randomly shifted Halton set over the bounds.
+  std::vector<Eigen::VectorXd> candidates;
+  Eigen::VectorXd nominal(n);
+  for (int i = 0; i < n; ++i) nominal(i) = parameters[i].nominal;
+  candidates.push_back(nominal);
+  std::mt19937_64 rng(options.seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<double> shift(n);
+  for (double& s : shift) s = unit(rng);
+  for (int k = 0; k < options.global_samples; ++k) {
+    Eigen::VectorXd x(n);
+    for (int i = 0; i < n; ++i) {
+      const double u = std::fmod(RadicalInverse(static_cast<std::uint64_t>(k) + 1, NthPrime(i)) + shift[i], 1.0);
+      x(i) = FromUnit(parameters[i], u);
+    }
+    candidates.push_back(std::move(x));
+  }
+  std::vector<double> costs(candidates.size(), kInf);
+  ParallelFor(static_cast<int>(candidates.size()), options.threads, [&](int k) {
+    Eigen::VectorXd r(residual_count);
+    cost_function.Run(candidates[k], r);
+    costs[k] = HalfSquaredNorm(r);
+  });
+  std::vector<int> order(candidates.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return costs[a] < costs[b]; });
+  if (!std::isfinite(costs[order[0]])) {
+    throw std::runtime_error("FitBySimulation: the simulation gave non-finite residuals at every sampled point");
+  }
+
+  SimFitOutcome best;
+  best.global_best_cost = costs[order[0]];
+  best.cost = kInf;
+  const int starts = std::clamp(options.refine_starts, 1, static_cast<int>(candidates.size()));
+  for (int s = 0; s < starts; ++s) {
+    if (!std::isfinite(costs[order[s]])) break;
+    std::vector<double> x(candidates[order[s]].data(), candidates[order[s]].data() + n);
+    ceres::Problem::Options problem_options;
+    problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+    ceres::Problem problem(problem_options);
+    problem.AddResidualBlock(&cost_function, nullptr, x.data());
+    for (int i = 0; i < n; ++i) {
+      problem.SetParameterLowerBound(x.data(), i, parameters[i].lower);
+      problem.SetParameterUpperBound(x.data(), i, parameters[i].upper);
+    }
+    ceres::Solver::Options solver;
+    solver.linear_solver_type = ceres::DENSE_QR;
+    solver.max_num_iterations = options.max_iterations;
+    solver.logging_type = ceres::SILENT;
+    solver.function_tolerance = 1e-8;
+    solver.parameter_tolerance = 1e-6;
+    solver.num_threads = 1;  // the parallelism is in the finite differences
+    ceres::Solver::Summary summary;
+    ceres::Solve(solver, &problem, &summary);
+    if (summary.final_cost < best.cost) {
+      best.x = Eigen::Map<const Eigen::VectorXd>(x.data(), n);
+      best.cost = summary.final_cost;
+      best.termination = summary.message;
+      best.converged = summary.termination_type == ceres::CONVERGENCE;
+      best.iterations = static_cast<int>(summary.iterations.size()) - 1;
+    }
+  }
+  // The global search's best point may beat every refinement (a non-smooth cost can stall LM at once).
+  if (best.global_best_cost < best.cost) {
+    best.x = candidates[order[0]];
+    best.cost = best.global_best_cost;
+  }
+
+  best.residuals.resize(residual_count);
+  cost_function.Run(best.x, best.residuals);
+  Eigen::MatrixXd jacobian;
+  Eigen::VectorXd scale(n);
+  for (int i = 0; i < n; ++i) scale(i) = StepScale(parameters[i], best.x(i));
+  std::vector<std::string> names;
+  for (const auto& p : parameters) names.push_back(p.name);
+  if (cost_function.Jacobian(best.x, jacobian)) {
+    const double dof = static_cast<double>(residual_count - n);
+    const double variance = dof > 0 ? 2.0 * best.cost / dof : std::numeric_limits<double>::quiet_NaN();
+    best.uncertainty = AnalyzeJacobian(jacobian, variance, names, scale, options.uncertainty);
+  } else {
+    best.uncertainty.identified.assign(n, false);
+    best.uncertainty.why_not.assign(n, "the simulation failed near the solution; no Jacobian");
+    best.uncertainty.std_dev = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN());
+  }
+  best.evaluations = evaluations.load();
+  return best;
+}
+
+}  // namespace r2s::sysid
