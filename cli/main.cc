@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/inspect_command.h"
+#include "cli/render_command.h"
 #include "cli/replay_command.h"
 #include "cli/sysid_command.h"
 #include "episode/input_error.h"
@@ -64,6 +65,15 @@ int Run(int argc, char** argv) {
   sysid_cmd->add_option("--seed", sysid.seed, "seed of the global searches (default 0)");
   sysid_cmd->add_flag("--json", sysid.json, "print the results as JSON");
 
+  r2s::cli::RenderOptions render;
+  CLI::App* render_cmd =
+      app.add_subcommand("render", "one frame per camera of a scene (RGB, depth, segmentation), to look at");
+  render_cmd->add_option("--scene", render.scene, "scene.yaml, or the scene folder holding it")->required();
+  render_cmd->add_option("--params", render.params, "params.yaml from r2s sysid, overlaid on the scene's values");
+  render_cmd->add_option("--out", render.out, "folder for the images")->required();
+  render_cmd->add_option("--device", render.device, "part of the Vulkan device name (default: a GPU, else lavapipe)");
+  render_cmd->add_flag("--validation", render.validation, "run under the Vulkan validation layer");
+
   if (argc > 1 && argv[1][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
     std::cerr << "r2s: unknown command '" << argv[1] << "'\nRun 'r2s --help' for usage.\n";
@@ -97,6 +107,11 @@ int Run(int argc, char** argv) {
   if (sysid_cmd->parsed()) {
     std::ostringstream out;
     r2s::cli::RunSysid(sysid, out);
+    std::cout << out.str() << std::flush;
+  }
+  if (render_cmd->parsed()) {
+    std::ostringstream out;
+    r2s::cli::RunRender(render, out);
     std::cout << out.str() << std::flush;
   }
   return 0;

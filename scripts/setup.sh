@@ -14,6 +14,8 @@ packages=(
   librandom123-dev libboost-dev
   # sysid/: Ceres; the fit report's plots (Debian's matplotlib)
   libceres-dev python3-matplotlib
+  # render/: headless Vulkan (Mesa's lavapipe on CPU), GLSL to SPIR-V, validation layer; stb_image for textures
+  libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers libstb-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer

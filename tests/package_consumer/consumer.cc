@@ -1,8 +1,10 @@
-// Reads a dataset and steps a scene's world through the installed public headers, as a harness would.
+// Reads a dataset, steps a scene's world and numbers its bodies for segmentation through the installed public
+// headers and libraries, as a harness would.
 #include <cstdio>
 
 #include "episode/dataset_reader.h"
 #include "episode/input_error.h"
+#include "render/segmentation.h"
 #include "sim/scene_compiler.h"
 #include "sim/world.h"
 
@@ -17,7 +19,8 @@ int main(int argc, char** argv) {
     const auto model = r2s::sim::LoadScene(argv[2]);
     r2s::sim::World world(model);
     world.Step(100);
-    std::printf("dofs=%d time=%.3f\n", model->robot->num_dofs(), world.time_s());
+    std::printf("dofs=%d time=%.3f segmentation_ids=%zu\n", model->robot->num_dofs(), world.time_s(),
+                r2s::render::SegmentationTable(*model).size());
   } catch (const r2s::InputError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;

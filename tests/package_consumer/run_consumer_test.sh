@@ -15,4 +15,6 @@ echo "$output"
 # The first joint position of the real log, read independently with h5py.
 expected="$(/usr/bin/python3 -c "import h5py,sys; print('%.6f' % h5py.File(sys.argv[1])['observations/qpos'][0,0])" \
   "$source_dir/scenes/panda_gaz2019/episode_0.hdf5")"
-[[ "$output" == "episodes=1 frames=20544 state0=${expected}"$'\n'"dofs=9 time=0.100" ]] || { echo "expected state0=${expected}"; exit 1; }
+# One segmentation id per URDF link, counted independently, plus the scene's floor.
+ids="$(( $(grep -c '<link ' "$source_dir/scenes/panda_sysid/robot/panda.urdf") + 1 ))"
+[[ "$output" == "episodes=1 frames=20544 state0=${expected}"$'\n'"dofs=9 time=0.100 segmentation_ids=${ids}" ]] || { echo "expected state0=${expected} segmentation_ids=${ids}"; exit 1; }

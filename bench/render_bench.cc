@@ -1,0 +1,144 @@
+// Camera frames per second (RGB + metric depth + segmentation, read back to host memory) of the bundled tabletop
+// scene, B views per batch, each view a different world state: the Panda at B samples of the real Panda log
+// (scenes/panda_gaz2019), seen by the scene's front camera (fov_y 55 degrees) at the benchmark's resolution, with
+// the scene's two lights and the key light's shadow map. bench/mujoco_render.py renders the same protocol with
+// MuJoCo; bench/run_render.sh runs both (bench/README.md).
+//
+//   render_bench [--source_dir=DIR] [--device=NAME] [--shadow_map_px=N] [--no_shadows]
+//                [--collision_shadows] [google benchmark flags]
+//
+// Benchmarks are named Render/<width>/<height>/<views per batch>/<views per submission>.
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "episode/dataset_reader.h"
+#include "render/renderer.h"
+#include "sim/scene_compiler.h"
+#include "sim/world.h"
+
+namespace {
+
+std::string g_source_dir = R2S_SOURCE_DIR;
+std::string g_device;
+int g_shadow_map_px = 1024;
+bool g_shadows = true;
+bool g_collision_shadows = false;
+constexpr int kMaxViews = 64;
+
+double ProcessCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+struct Workload {
+  std::shared_ptr<const r2s::sim::Model> model;
+  std::vector<r2s::render::SceneState> states;  // kMaxViews arm poses spread over the log
+};
+
+const Workload& GetWorkload() {
+  static const Workload workload = [] {
+    Workload w;
+    w.model = r2s::sim::LoadScene(g_source_dir + "/scenes/tabletop");
+    const auto reader = r2s::episode::DatasetReader::Open(g_source_dir + "/scenes/panda_gaz2019/episode_0.hdf5");
+    const auto q = reader.ReadEpisode(0).At("observation.state").data.values<double>();
+    const std::size_t samples = q.size() / 7;
+    r2s::sim::World world(w.model);
+    const int n = w.model->robot->num_dofs();
+    for (int v = 0; v < kMaxViews; ++v) {
+      Eigen::VectorXd pose = w.model->robot->initial_q;
+      const std::size_t sample = (samples - 1) * v / (kMaxViews - 1);
+      for (int j = 0; j < 7; ++j) pose[j] = q[7 * sample + j];
+      world.SetJointState(pose, Eigen::VectorXd::Zero(n));
+      w.states.push_back(r2s::render::CaptureState(world));
+    }
+    return w;
+  }();
+  return workload;
+}
+
+void BM_Render(benchmark::State& state) {
+  const Workload& w = GetWorkload();
+  const int width = static_cast<int>(state.range(0)), height = static_cast<int>(state.range(1));
+  const int views_per_batch = static_cast<int>(state.range(2));
+  r2s::render::RendererOptions options;
+  options.validation = false;
+  options.device = g_device;
+  options.views_per_submission = static_cast<int>(state.range(3));
+  options.shadow_map_px = g_shadow_map_px;
+  options.collision_shapes_cast_shadows = g_collision_shadows;
+  r2s::render::Renderer renderer(options);
+  renderer.LoadModel(w.model);
+
+  // The front camera's field of view at this resolution.
+  const r2s::sim::CameraModel& front = w.model->cameras[0];
+  const double fy = front.fy_px * height / front.height_px;
+  r2s::render::CameraIntrinsics k{width, height, fy, fy, 0.5 * width, 0.5 * height, front.near_m, front.far_m};
+  std::vector<r2s::render::ViewRequest> views(views_per_batch);
+  for (int v = 0; v < views_per_batch; ++v) {
+    views[v].state = v;
+    views[v].camera = 0;
+    views[v].params.intrinsics = k;
+    if (!g_shadows) {
+      views[v].params.lights = w.model->lights;
+      for (auto& light : *views[v].params.lights) light.casts_shadows = false;
+    }
+  }
+  const std::span<const r2s::render::SceneState> states(w.states.data(), views_per_batch);
+  std::vector<r2s::render::Frame> frames;
+  renderer.Render(states, views, &frames);  // warm-up: shader compilation, target allocation
+
+  std::int64_t rendered = 0;
+  // The whole process's CPU time, the driver's worker threads included: on lavapipe the device is the CPU.
+  const double cpu_start = ProcessCpuSeconds();
+  for (auto _ : state) {
+    renderer.Render(states, views, &frames);
+    rendered += views_per_batch;
+    benchmark::DoNotOptimize(frames.data());
+  }
+  const double cpu_s = ProcessCpuSeconds() - cpu_start;
+  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(rendered), benchmark::Counter::kIsRate);
+  state.counters["cpu_ms_per_frame"] = 1e3 * cpu_s / static_cast<double>(rendered);
+  state.SetLabel(renderer.device_name());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--source_dir=", 13) == 0) {
+      g_source_dir = argv[i] + 13;
+    } else if (std::strncmp(argv[i], "--device=", 9) == 0) {
+      g_device = argv[i] + 9;
+    } else if (std::strcmp(argv[i], "--collision_shadows") == 0) {
+      g_collision_shadows = true;
+    } else if (std::strcmp(argv[i], "--no_shadows") == 0) {
+      g_shadows = false;
+    } else if (std::strncmp(argv[i], "--shadow_map_px=", 16) == 0) {
+      g_shadow_map_px = std::atoi(argv[i] + 16);
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  int count = static_cast<int>(args.size());
+  GetWorkload();  // load outside the timed region
+  auto* bench = benchmark::RegisterBenchmark("Render", BM_Render);
+  for (const auto& [w, h] : {std::pair{128, 128}, std::pair{640, 480}}) {
+    for (int b : {1, 16, 64}) {
+      bench->Args({w, h, b, std::min(b, 16)});
+      if (b == 64) bench->Args({w, h, b, 64});  // the whole batch in one submission
+    }
+  }
+  bench->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+  benchmark::Initialize(&count, args.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
