@@ -90,6 +90,13 @@ struct PoseBinding {
   int begin = 0;
 };
 
+// feature[begin:begin+3] holds a vector per frame (an object's velocity).
+struct VectorBinding {
+  std::string source;  // where the scene declares it, for later errors
+  std::string feature;
+  int begin = 0;
+};
+
 // A free rigid body (a cube to push), or a static one (a table) when is_static.
 struct ObjectModel {
   std::string name;
@@ -100,6 +107,11 @@ struct ObjectModel {
   std::string material;  // contact properties: a key of Model::materials
   Eigen::Isometry3d initial_pose = Eigen::Isometry3d::Identity();
   std::optional<PoseBinding> pose_feature;  // where a dataset records this object's pose per frame
+  // Where it records the object's velocities: linear (m/s, of the frame origin, world axes) and angular (rad/s,
+  // world axes, or the body's own axes when angular_velocity_in_body_frame).
+  std::optional<VectorBinding> linear_velocity_feature;
+  std::optional<VectorBinding> angular_velocity_feature;
+  bool angular_velocity_in_body_frame = false;
 };
 
 // A pinhole camera. Its frame follows OpenCV: +z along the optical axis, +x right, +y down in the image.

@@ -89,9 +89,18 @@ ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::D
     if (check_feature(binding.source, binding.feature, binding.end)) plan.joints_.push_back(binding);
   }
   for (std::size_t i = 0; i < m.objects.size(); ++i) {
-    const auto& pose = m.objects[i].pose_feature;
+    const ObjectModel& object = m.objects[i];
+    const auto& pose = object.pose_feature;
     if (pose && check_feature(pose->source, pose->feature, pose->begin + 7)) {
       plan.poses_.emplace_back(static_cast<int>(i), *pose);
+    }
+    const auto& linear = object.linear_velocity_feature;
+    if (linear && check_feature(linear->source, linear->feature, linear->begin + 3)) {
+      plan.linear_velocities_.emplace_back(static_cast<int>(i), *linear);
+    }
+    const auto& angular = object.angular_velocity_feature;
+    if (angular && check_feature(angular->source, angular->feature, angular->begin + 3)) {
+      plan.angular_velocities_.emplace_back(static_cast<int>(i), *angular);
     }
   }
   if (plan.joints_.empty() && plan.poses_.empty()) {
@@ -122,6 +131,7 @@ ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::D
     commands.erase(std::unique(commands.begin(), commands.end()), commands.end());
     plan.drive_ = "commands from";
     for (const auto& c : commands) plan.drive_ += " " + c;
+    plan.commanded_ = true;
   } else if (tracks_positions) {
     if (m.robot->control_mode != ControlMode::kPosition) {
       throw InputError(m.scene_file.string(), "robot.control_mode",
@@ -139,93 +149,180 @@ ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::D
   return plan;
 }
 
-EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset,
-                            World& world) {
-  if (&world.model() != &plan.model()) throw std::invalid_argument("ReplayEpisode: the world is of another model");
+namespace {
+
+// Per-dof signal tracks of an episode from the plan's bindings (dofs x frames; NaN where unbound).
+Eigen::MatrixXd Track(const ReplayPlan& plan, const episode::Episode& source, JointSignal signal) {
+  const int n = plan.model().robot ? plan.model().robot->num_dofs() : 0;
+  const std::int64_t frames = source.metadata.length;
+  Eigen::MatrixXd values = Eigen::MatrixXd::Constant(n, frames, std::nan(""));
+  for (const JointBinding& b : plan.joint_bindings()) {
+    if (b.signal != signal) continue;
+    const Array& data = source.At(b.feature).data;
+    const std::int64_t w = RowWidth(data);
+    for (std::int64_t i = 0; i < frames; ++i) {
+      for (std::size_t k = 0; k < b.dofs.size(); ++k) values(b.dofs[k], i) = Element(data, w, i, b.begin + k);
+    }
+  }
+  return values;
+}
+
+void WriteTrack(const JointBinding& b, const Eigen::MatrixXd& values, episode::Episode& episode) {
+  Array& data = episode.columns.at(b.feature).data;
+  const std::int64_t w = RowWidth(data);
+  for (std::int64_t i = 0; i < episode.metadata.length; ++i) {
+    for (std::size_t k = 0; k < b.dofs.size(); ++k) SetElement(data, w, i, b.begin + k, values(b.dofs[k], i));
+  }
+}
+
+void WriteVectors(const VectorBinding& b, const std::vector<Eigen::Vector3d>& values, episode::Episode& episode) {
+  Array& data = episode.columns.at(b.feature).data;
+  const std::int64_t w = RowWidth(data);
+  for (std::int64_t i = 0; i < episode.metadata.length; ++i) {
+    for (int k = 0; k < 3; ++k) SetElement(data, w, i, b.begin + k, values[i][k]);
+  }
+}
+
+}  // namespace
+
+FrameClock MakeFrameClock(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset) {
+  const std::int64_t frames = source.metadata.length;
+  FrameClock clock;
+  clock.time_s.resize(static_cast<std::size_t>(frames));
+  clock.step.resize(static_cast<std::size_t>(frames));
+  if (const auto* ts = source.Find("timestamp")) {
+    const std::int64_t w = RowWidth(ts->data);
+    for (std::int64_t i = 0; i < frames; ++i) {
+      clock.time_s[i] = Element(ts->data, w, i, 0) - Element(ts->data, w, 0, 0);
+    }
+  } else {
+    for (std::int64_t i = 0; i < frames; ++i) clock.time_s[i] = static_cast<double>(i) / *plan.fps();
+  }
+  const double dt = plan.model().sim.time_step_s;
+  for (std::int64_t i = 0; i < frames; ++i) {
+    clock.step[i] = std::llround(clock.time_s[i] / dt);
+    if (i > 0 && clock.step[i] < clock.step[i - 1]) {
+      throw InputError(
+          source_dataset, "timestamp",
+          "episode " + std::to_string(source.metadata.index) + " goes back in time at frame " + std::to_string(i));
+    }
+  }
+  return clock;
+}
+
+ReplayDrive MakeReplayDrive(const ReplayPlan& plan, const episode::Episode& source, const FrameClock& clock) {
   const Model& model = plan.model();
   const std::int64_t frames = source.metadata.length;
+  const int n = model.robot ? model.robot->num_dofs() : 0;
+  const Eigen::MatrixXd q_meas = Track(plan, source, JointSignal::kPosition);
+  const Eigen::MatrixXd qd_meas = Track(plan, source, JointSignal::kVelocity);
+  const Eigen::MatrixXd q_cmd = Track(plan, source, JointSignal::kPositionTarget);
+  const Eigen::MatrixXd qd_cmd = Track(plan, source, JointSignal::kVelocityTarget);
+  const Eigen::MatrixXd tau_cmd = Track(plan, source, JointSignal::kTorqueTarget);
+  const Eigen::MatrixXd tau_ff = Track(plan, source, JointSignal::kTorqueFeedforward);
+  const Eigen::MatrixXd tau_meas = Track(plan, source, JointSignal::kEffort);
+  const bool tracking = plan.drive().rfind("measured positions as targets", 0) == 0;
+  auto pick = [](double value, double fallback) { return std::isnan(value) ? fallback : value; };
+
+  ReplayDrive drive;
+  drive.position = Eigen::MatrixXd::Zero(n, frames);
+  drive.velocity = Eigen::MatrixXd::Zero(n, frames);
+  drive.torque = Eigen::MatrixXd::Zero(n, frames);
+  drive.feedforward = Eigen::MatrixXd::Zero(n, frames);
+  if (n > 0) {
+    drive.q0 = model.robot->initial_q;
+    drive.qd0 = Eigen::VectorXd::Zero(n);
+    for (int d = 0; d < n; ++d) {
+      if (frames > 0 && !std::isnan(q_meas(d, 0))) drive.q0[d] = q_meas(d, 0);
+      if (frames > 0 && !std::isnan(qd_meas(d, 0))) drive.qd0[d] = qd_meas(d, 0);
+    }
+    for (std::int64_t i = 0; i < frames; ++i) drive.position.col(i) = model.robot->initial_q;
+    for (std::int64_t i = 0; i + 1 < frames; ++i) {
+      const double frame_s = clock.time_s[i + 1] - clock.time_s[i];
+      for (int d = 0; d < n; ++d) {
+        if (tracking) {
+          // Track where the robot was measured at the end of this interval.
+          drive.position(d, i) = pick(q_meas(d, i + 1), drive.position(d, i));
+          const double finite_difference = frame_s > 0 ? (q_meas(d, i + 1) - q_meas(d, i)) / frame_s : 0.0;
+          drive.velocity(d, i) = pick(qd_meas(d, i + 1), pick(finite_difference, 0.0));
+          // The torque the real joint produced drives the simulated one; the PD loop only corrects what the
+          // model gets wrong, so tracking error measures the model (inertials, friction), not the gains.
+          drive.feedforward(d, i) = pick(tau_meas(d, i), 0.0);
+        } else {
+          drive.position(d, i) = pick(q_cmd(d, i), drive.position(d, i));
+          drive.velocity(d, i) = pick(qd_cmd(d, i), 0.0);
+          drive.torque(d, i) = pick(tau_cmd(d, i), 0.0);
+        }
+        drive.feedforward(d, i) += pick(tau_ff(d, i), 0.0);
+      }
+    }
+    // The last column is never applied; for a commanded plan it is what the command features hold there.
+    if (!tracking && frames > 0) {
+      for (int d = 0; d < n; ++d) {
+        drive.position(d, frames - 1) = pick(q_cmd(d, frames - 1), drive.position(d, frames - 1));
+        drive.velocity(d, frames - 1) = pick(qd_cmd(d, frames - 1), 0.0);
+        drive.torque(d, frames - 1) = pick(tau_cmd(d, frames - 1), 0.0);
+        drive.feedforward(d, frames - 1) = pick(tau_ff(d, frames - 1), 0.0);
+      }
+    }
+  }
+  // Objects: first measured pose, velocity from a second-order one-sided difference of the first three frames.
+  const std::vector<double>& t = clock.time_s;
+  for (const auto& [object, binding] : plan.pose_bindings()) {
+    const Array& data = source.At(binding.feature).data;
+    const std::int64_t w = RowWidth(data);
+    ObjectStart start;
+    if (frames == 0) {
+      drive.objects.push_back(start);
+      continue;
+    }
+    const Eigen::Isometry3d p0 = PoseAt(data, w, 0, binding.begin);
+    start.pose = p0;
+    if (frames >= 3 && t[2] > t[0]) {
+      const Eigen::Isometry3d p1 = PoseAt(data, w, 1, binding.begin), p2 = PoseAt(data, w, 2, binding.begin);
+      const double h = (t[2] - t[0]) / 2;
+      start.linear_mps = (-3 * p0.translation() + 4 * p1.translation() - p2.translation()) / (2 * h);
+      const Eigen::Vector3d r1 = RotationVector(p0.linear().transpose() * p1.linear());
+      const Eigen::Vector3d r2 = RotationVector(p0.linear().transpose() * p2.linear());
+      start.angular_radps = p0.linear() * ((4 * r1 - r2) / (2 * h));
+    }
+    drive.objects.push_back(start);
+  }
+  return drive;
+}
+
+EpisodeReplay SimulateEpisode(const ReplayPlan& plan, const episode::Episode& source, const FrameClock& clock,
+                              const ReplayDrive& drive, const std::string& source_dataset, World& world,
+                              const FrameCallback& on_frame) {
+  if (&world.model() != &plan.model()) throw std::invalid_argument("SimulateEpisode: the world is of another model");
+  const Model& model = plan.model();
+  const std::int64_t frames = source.metadata.length;
+  const int n = model.robot ? model.robot->num_dofs() : 0;
+  if (static_cast<std::int64_t>(clock.step.size()) != frames || drive.position.cols() != frames ||
+      drive.position.rows() != n || drive.objects.size() != plan.pose_bindings().size()) {
+    throw std::invalid_argument("SimulateEpisode: the clock or the drive does not fit the episode");
+  }
   EpisodeReplay out;
   out.source_index = source.metadata.index;
   out.frames = frames;
   out.episode = source;
   if (frames == 0) return out;
 
-  // Frame times, relative to the first frame.
-  std::vector<double> t(static_cast<std::size_t>(frames));
-  if (const auto* ts = source.Find("timestamp")) {
-    const std::int64_t w = RowWidth(ts->data);
-    for (std::int64_t i = 0; i < frames; ++i) t[i] = Element(ts->data, w, i, 0) - Element(ts->data, w, 0, 0);
-  } else {
-    for (std::int64_t i = 0; i < frames; ++i) t[i] = static_cast<double>(i) / *plan.fps();
-  }
-  const double dt = model.sim.time_step_s;
-  std::vector<std::int64_t> step_of(static_cast<std::size_t>(frames));
-  for (std::int64_t i = 0; i < frames; ++i) {
-    step_of[i] = std::llround(t[i] / dt);
-    if (i > 0 && step_of[i] < step_of[i - 1]) {
-      throw InputError(
-          source_dataset, "timestamp",
-          "episode " + std::to_string(source.metadata.index) + " goes back in time at frame " + std::to_string(i));
-    }
-  }
-
   world.Reset();
-  const int n = model.robot ? model.robot->num_dofs() : 0;
-
-  // Per-dof signal tracks from the bindings (NaN where unbound).
-  auto track = [&](JointSignal signal) {
-    Eigen::MatrixXd values = Eigen::MatrixXd::Constant(n, frames, std::nan(""));
-    for (const JointBinding& b : plan.joint_bindings()) {
-      if (b.signal != signal) continue;
-      const Array& data = source.At(b.feature).data;
-      const std::int64_t w = RowWidth(data);
-      for (std::int64_t i = 0; i < frames; ++i) {
-        for (std::size_t k = 0; k < b.dofs.size(); ++k) values(b.dofs[k], i) = Element(data, w, i, b.begin + k);
-      }
-    }
-    return values;
-  };
-  const Eigen::MatrixXd q_meas = track(JointSignal::kPosition);
-  const Eigen::MatrixXd qd_meas = track(JointSignal::kVelocity);
-  const Eigen::MatrixXd q_cmd = track(JointSignal::kPositionTarget);
-  const Eigen::MatrixXd qd_cmd = track(JointSignal::kVelocityTarget);
-  const Eigen::MatrixXd tau_cmd = track(JointSignal::kTorqueTarget);
-  const Eigen::MatrixXd tau_ff = track(JointSignal::kTorqueFeedforward);
-  const Eigen::MatrixXd tau_meas = track(JointSignal::kEffort);
-  const bool tracking = plan.drive().rfind("measured positions as targets", 0) == 0;
+  if (n > 0) world.SetJointState(drive.q0, drive.qd0);
+  for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
+    const int object = plan.pose_bindings()[k].first;
+    world.SetObjectPose(object, drive.objects[k].pose);
+    world.SetObjectVelocity(object, drive.objects[k].linear_mps, drive.objects[k].angular_radps);
+  }
 
   Eigen::MatrixXd q_sim(n, frames), qd_sim(n, frames), tau_sim(n, frames);
-  if (n > 0) {
-    Eigen::VectorXd q0 = model.robot->initial_q;
-    Eigen::VectorXd qd0 = Eigen::VectorXd::Zero(n);
-    for (int d = 0; d < n; ++d) {
-      if (!std::isnan(q_meas(d, 0))) q0[d] = q_meas(d, 0);
-      if (!std::isnan(qd_meas(d, 0))) qd0[d] = qd_meas(d, 0);
-    }
-    world.SetJointState(q0, qd0);
-  }
-  // Objects: first measured pose, velocity from a second-order one-sided difference of the first three frames.
-  std::vector<std::vector<Eigen::Isometry3d>> pose_meas;
-  for (const auto& [object, binding] : plan.pose_bindings()) {
-    const Array& data = source.At(binding.feature).data;
-    const std::int64_t w = RowWidth(data);
-    std::vector<Eigen::Isometry3d> poses(static_cast<std::size_t>(frames));
-    for (std::int64_t i = 0; i < frames; ++i) poses[i] = PoseAt(data, w, i, binding.begin);
-    world.SetObjectPose(object, poses[0]);
-    if (frames >= 3 && t[2] > t[0]) {
-      const double h = (t[2] - t[0]) / 2;
-      const Eigen::Vector3d v =
-          (-3 * poses[0].translation() + 4 * poses[1].translation() - poses[2].translation()) / (2 * h);
-      const Eigen::Vector3d r1 = RotationVector(poses[0].linear().transpose() * poses[1].linear());
-      const Eigen::Vector3d r2 = RotationVector(poses[0].linear().transpose() * poses[2].linear());
-      const Eigen::Vector3d w_body = (4 * r1 - r2) / (2 * h);
-      world.SetObjectVelocity(object, v, poses[0].linear() * w_body);
-    }
-    pose_meas.push_back(std::move(poses));
-  }
   std::vector<std::vector<Eigen::Isometry3d>> pose_sim(plan.pose_bindings().size(),
                                                        std::vector<Eigen::Isometry3d>(frames));
-
+  std::vector<std::vector<Eigen::Vector3d>> linear_sim(plan.linear_velocity_bindings().size(),
+                                                       std::vector<Eigen::Vector3d>(frames));
+  std::vector<std::vector<Eigen::Vector3d>> angular_sim(plan.angular_velocity_bindings().size(),
+                                                        std::vector<Eigen::Vector3d>(frames));
   auto record = [&](std::int64_t i) {
     if (n > 0) {
       q_sim.col(i) = world.joint_positions();
@@ -235,54 +332,48 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
     for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
       pose_sim[k][i] = world.ObjectPose(plan.pose_bindings()[k].first);
     }
+    for (std::size_t k = 0; k < plan.linear_velocity_bindings().size(); ++k) {
+      linear_sim[k][i] = world.ObjectLinearVelocity(plan.linear_velocity_bindings()[k].first);
+    }
+    for (std::size_t k = 0; k < plan.angular_velocity_bindings().size(); ++k) {
+      const int object = plan.angular_velocity_bindings()[k].first;
+      const Eigen::Vector3d w = world.ObjectAngularVelocity(object);
+      angular_sim[k][i] =
+          model.objects[object].angular_velocity_in_body_frame ? world.ObjectPose(object).linear().transpose() * w : w;
+    }
+    if (on_frame) on_frame(i, world);
   };
-  auto pick = [](double value, double fallback) { return std::isnan(value) ? fallback : value; };
 
   record(0);
+  RobotCommand command;
   for (std::int64_t i = 0; i + 1 < frames; ++i) {
     if (n > 0) {
-      RobotCommand command;
-      command.position = model.robot->initial_q;
-      command.velocity = Eigen::VectorXd::Zero(n);
-      command.torque = Eigen::VectorXd::Zero(n);
-      command.feedforward = Eigen::VectorXd::Zero(n);
-      const double frame_s = t[i + 1] - t[i];
-      for (int d = 0; d < n; ++d) {
-        if (tracking) {
-          // Track where the robot was measured at the end of this interval.
-          command.position[d] = pick(q_meas(d, i + 1), command.position[d]);
-          const double finite_difference = frame_s > 0 ? (q_meas(d, i + 1) - q_meas(d, i)) / frame_s : 0.0;
-          command.velocity[d] = pick(qd_meas(d, i + 1), pick(finite_difference, 0.0));
-          // The torque the real joint produced drives the simulated one; the PD loop only corrects what the
-          // model gets wrong, so tracking error measures the model (inertials, friction), not the gains.
-          command.feedforward[d] = pick(tau_meas(d, i), 0.0);
-        } else {
-          command.position[d] = pick(q_cmd(d, i), command.position[d]);
-          command.velocity[d] = pick(qd_cmd(d, i), 0.0);
-          command.torque[d] = pick(tau_cmd(d, i), 0.0);
-        }
-        command.feedforward[d] += pick(tau_ff(d, i), 0.0);
-      }
+      command.position = drive.position.col(i);
+      command.velocity = drive.velocity.col(i);
+      command.torque = drive.torque.col(i);
+      command.feedforward = drive.feedforward.col(i);
       world.SetCommand(command);
     }
-    const std::int64_t steps = step_of[i + 1] - step_of[i];
+    const std::int64_t steps = clock.step[i + 1] - clock.step[i];
     world.Step(static_cast<int>(steps));
     out.steps += steps;
     record(i + 1);
   }
 
-  // The replayed episode: the simulated values where the scene binds measured signals and poses.
+  // The simulated episode: simulated values where the scene binds measured signals, poses and velocities, and the
+  // commands that drove it where a commanded plan binds commands.
   for (const JointBinding& b : plan.joint_bindings()) {
     const Eigen::MatrixXd* values = b.signal == JointSignal::kPosition   ? &q_sim
                                     : b.signal == JointSignal::kVelocity ? &qd_sim
                                     : b.signal == JointSignal::kEffort   ? &tau_sim
                                                                          : nullptr;
-    if (values == nullptr) continue;
-    Array& data = out.episode.columns.at(b.feature).data;
-    const std::int64_t w = RowWidth(data);
-    for (std::int64_t i = 0; i < frames; ++i) {
-      for (std::size_t k = 0; k < b.dofs.size(); ++k) SetElement(data, w, i, b.begin + k, (*values)(b.dofs[k], i));
+    if (values == nullptr && plan.commanded()) {
+      values = b.signal == JointSignal::kPositionTarget   ? &drive.position
+               : b.signal == JointSignal::kVelocityTarget ? &drive.velocity
+               : b.signal == JointSignal::kTorqueTarget   ? &drive.torque
+                                                          : &drive.feedforward;
     }
+    if (values != nullptr) WriteTrack(b, *values, out.episode);
   }
   for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
     const PoseBinding& b = plan.pose_bindings()[k].second;
@@ -296,8 +387,15 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
       for (int j = 0; j < 7; ++j) SetElement(data, w, i, b.begin + j, values[j]);
     }
   }
+  for (std::size_t k = 0; k < plan.linear_velocity_bindings().size(); ++k) {
+    WriteVectors(plan.linear_velocity_bindings()[k].second, linear_sim[k], out.episode);
+  }
+  for (std::size_t k = 0; k < plan.angular_velocity_bindings().size(); ++k) {
+    WriteVectors(plan.angular_velocity_bindings()[k].second, angular_sim[k], out.episode);
+  }
 
-  // Tracking errors.
+  // Tracking errors against the source.
+  const Eigen::MatrixXd q_meas = Track(plan, source, JointSignal::kPosition);
   for (int d = 0; d < n; ++d) {
     if (std::isnan(q_meas(d, 0))) continue;
     JointTrackingError e;
@@ -312,13 +410,16 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
     out.joints.push_back(e);
   }
   for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
+    const PoseBinding& b = plan.pose_bindings()[k].second;
+    const Array& data = source.At(b.feature).data;
+    const std::int64_t w = RowWidth(data);
     ObjectTrackingError e;
     e.object = model.objects[plan.pose_bindings()[k].first].name;
     double sum_p = 0, sum_a = 0;
     for (std::int64_t i = 0; i < frames; ++i) {
-      const double p = (pose_sim[k][i].translation() - pose_meas[k][i].translation()).norm();
-      const double a =
-          Eigen::AngleAxisd(pose_meas[k][i].linear().transpose() * pose_sim[k][i].linear()).angle() * 180.0 / M_PI;
+      const Eigen::Isometry3d measured = PoseAt(data, w, i, b.begin);
+      const double p = (pose_sim[k][i].translation() - measured.translation()).norm();
+      const double a = Eigen::AngleAxisd(measured.linear().transpose() * pose_sim[k][i].linear()).angle() * 180.0 / M_PI;
       sum_p += p * p;
       sum_a += a * a;
       e.position_max_m = std::max(e.position_max_m, p);
@@ -334,10 +435,17 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
   provenance.source_episode = source.metadata.index;
   provenance.variant = 0;
   provenance.software_version = R2S_VERSION;
-  provenance.parameters.push_back({"replay.time_step_s", {dt}});
+  provenance.parameters.push_back({"replay.time_step_s", {model.sim.time_step_s}});
   provenance.parameters.push_back({"replay.steps", {static_cast<double>(out.steps)}});
   out.episode.provenance = provenance;
   return out;
+}
+
+EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset,
+                            World& world) {
+  if (&world.model() != &plan.model()) throw std::invalid_argument("ReplayEpisode: the world is of another model");
+  const FrameClock clock = MakeFrameClock(plan, source, source_dataset);
+  return SimulateEpisode(plan, source, clock, MakeReplayDrive(plan, source, clock), source_dataset, world);
 }
 
 DatasetReplay ReplayDataset(std::shared_ptr<const Model> model, const std::filesystem::path& dataset,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,11 @@ class ReplayPlan {
   const std::shared_ptr<const Model>& shared_model() const { return model_; }
   const std::vector<JointBinding>& joint_bindings() const { return joints_; }
   const std::vector<std::pair<int, PoseBinding>>& pose_bindings() const { return poses_; }  // (object, binding)
+  // Active velocity bindings, (object, binding): linear and angular (Model::objects says in which frame).
+  const std::vector<std::pair<int, VectorBinding>>& linear_velocity_bindings() const { return linear_velocities_; }
+  const std::vector<std::pair<int, VectorBinding>>& angular_velocity_bindings() const { return angular_velocities_; }
+  // Whether the robot follows recorded commands (false: it tracks measured positions, or is not driven).
+  bool commanded() const { return commanded_; }
   const std::vector<std::string>& inactive() const { return inactive_; }  // "scene.yaml:12: ... (feature x absent)"
   // How the robot is driven: "commands from <feature>", "measured positions as targets" (", measured effort as
   // feedforward" when torques are bound), or "none".
@@ -42,7 +48,9 @@ class ReplayPlan {
   std::shared_ptr<const Model> model_;
   std::vector<JointBinding> joints_;
   std::vector<std::pair<int, PoseBinding>> poses_;
+  std::vector<std::pair<int, VectorBinding>> linear_velocities_, angular_velocities_;
   std::vector<std::string> inactive_;
+  bool commanded_ = false;
   std::string drive_;
   std::optional<double> fps_;
 };
@@ -72,11 +80,48 @@ struct EpisodeReplay {
 
 class World;
 
+// When each frame happens: frame i at time_s[i] from the episode's first frame (its timestamp, or i / fps), which
+// falls on physics step step[i] (rounded to the nearest). Throws InputError naming the dataset when time goes back.
+struct FrameClock {
+  std::vector<double> time_s;
+  std::vector<std::int64_t> step;
+};
+FrameClock MakeFrameClock(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset);
+
+// How a free object starts: its frame's pose and velocities (world axes).
+struct ObjectStart {
+  Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+  Eigen::Vector3d linear_mps = Eigen::Vector3d::Zero();
+  Eigen::Vector3d angular_radps = Eigen::Vector3d::Zero();
+};
+
+// What drives a simulated episode: the command of every dof for each frame interval [i, i + 1) (dofs x frames;
+// the last column is never applied), the robot's start, and the start of every pose-bound object (in
+// plan.pose_bindings() order). MakeReplayDrive derives it from a recorded episode as ReplayEpisode describes; a
+// generator perturbs it before simulating.
+struct ReplayDrive {
+  Eigen::MatrixXd position, velocity, torque, feedforward;
+  Eigen::VectorXd q0, qd0;
+  std::vector<ObjectStart> objects;
+};
+ReplayDrive MakeReplayDrive(const ReplayPlan& plan, const episode::Episode& source, const FrameClock& clock);
+
+// Runs `drive` in `world` (a world of plan.model(), reset first) at the clock's frames and returns the episode
+// with the simulated values where the scene binds measured signals, poses and velocities (and, for a commanded
+// plan, the drive's commands where it binds commands), plus the tracking errors against `source` and a
+// provenance record. Calls on_frame(i, world) once frame i is recorded. Objects without a pose binding start at
+// their model initial_pose, at rest.
+using FrameCallback = std::function<void(std::int64_t frame, const World& world)>;
+EpisodeReplay SimulateEpisode(const ReplayPlan& plan, const episode::Episode& source, const FrameClock& clock,
+                              const ReplayDrive& drive, const std::string& source_dataset, World& world,
+                              const FrameCallback& on_frame = {});
+
 // Replays one episode in `world` (a world of plan.model(), reset first). Frame i happens at the episode's timestamp
 // (relative to its first frame) or else at i / fps, rounded to the physics step; between frames the commands of the
 // earlier frame are held. Without commands, a position-controlled robot tracks the measured positions (and velocities,
-// when bound) of the next frame as targets, with the frame's measured torque (when bound) as feedforward. Free objects with a pose feature start at its first frame with the velocity
-// of a second-order difference of the first three frames, then move freely.
+// when bound) of the next frame as targets, with the frame's measured torque (when bound) as feedforward. Free
+// objects with a pose feature start at its first frame with the velocity of a second-order difference of the first
+// three frames, then move freely. SimulateEpisode(MakeReplayDrive(...)).
 EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset,
                             World& world);
 

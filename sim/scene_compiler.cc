@@ -477,6 +477,22 @@ class Compiler {
       }
       out.pose_feature = PoseBinding{SourceLine(o.where) + ".pose_feature", f.name, begin};
     }
+    const auto velocity = [&](const std::optional<FeatureRef>& ref, const char* key) -> std::optional<VectorBinding> {
+      if (!ref) return std::nullopt;
+      const int begin = ref->begin.value_or(0);
+      const int end = ref->end.value_or(begin + 3);
+      if (ref->name.empty()) o.where.Fail(key, "the feature name is empty");
+      if (begin < 0 || end - begin != 3) {
+        o.where.Fail(key, "slice [" + std::to_string(begin) + ":" + std::to_string(end) + "] must hold 3 values");
+      }
+      return VectorBinding{SourceLine(o.where) + "." + key, ref->name, begin};
+    };
+    out.linear_velocity_feature = velocity(o.linear_velocity_feature, "linear_velocity_feature");
+    out.angular_velocity_feature = velocity(o.angular_velocity_feature, "angular_velocity_feature");
+    out.angular_velocity_in_body_frame = o.angular_velocity_frame == "body";
+    if (!o.angular_velocity_frame.empty() && !o.angular_velocity_feature) {
+      o.where.Fail("angular_velocity_frame", "is given without an angular_velocity_feature");
+    }
     return out;
   }
 

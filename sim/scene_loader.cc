@@ -288,7 +288,8 @@ class SceneParser {
     if (is_static) {
       keys.push_back("pose");
     } else {
-      keys.insert(keys.end(), {"mass_kg", "inertia_kgm2", "com_m", "initial_pose", "pose_feature"});
+      keys.insert(keys.end(), {"mass_kg", "inertia_kgm2", "com_m", "initial_pose", "pose_feature",
+                               "linear_velocity_feature", "angular_velocity_feature", "angular_velocity_frame"});
     }
     Map m(r_, v, keys, &o.where);
     o.name = r_.String(m.Require("name"));
@@ -311,6 +312,14 @@ class SceneParser {
     if (auto x = m.Get("restitution")) o.contact.restitution = r_.Number(*x);
     if (auto x = m.Get(is_static ? "pose" : "initial_pose")) o.pose = Pose(*x, false);
     if (auto x = m.Get("pose_feature")) o.pose_feature = Feature(*x);
+    if (auto x = m.Get("linear_velocity_feature")) o.linear_velocity_feature = Feature(*x);
+    if (auto x = m.Get("angular_velocity_feature")) o.angular_velocity_feature = Feature(*x);
+    if (auto x = m.Get("angular_velocity_frame")) {
+      o.angular_velocity_frame = r_.String(*x);
+      if (o.angular_velocity_frame != "world" && o.angular_velocity_frame != "body") {
+        r_.Fail(*x, "'" + o.angular_velocity_frame + "' is not world or body");
+      }
+    }
     return o;
   }
 

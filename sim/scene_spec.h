@@ -135,6 +135,9 @@ struct ObjectSpec {
   ContactOverrides contact;
   std::optional<PoseSpec> pose;  // initial_pose (objects) or pose (environment)
   std::optional<FeatureRef> pose_feature;
+  std::optional<FeatureRef> linear_velocity_feature;   // 3 values: the object frame origin's velocity, world frame
+  std::optional<FeatureRef> angular_velocity_feature;  // 3 values, in angular_velocity_frame
+  std::string angular_velocity_frame;                  // "world" (the default) or "body"
   SourceLoc where;
 };
 

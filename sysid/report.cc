@@ -126,7 +126,7 @@ std::string PredictionsCsv(const SysidRun& run) {
 }
 
 fs::path PlotScript() {
-  for (const fs::path candidate : {fs::path(R2S_REPORT_SCRIPT_BUILD), fs::path(R2S_REPORT_SCRIPT_INSTALL)}) {
+  for (const fs::path& candidate : {fs::path(R2S_REPORT_SCRIPT_BUILD), fs::path(R2S_REPORT_SCRIPT_INSTALL)}) {
     if (fs::exists(candidate)) return candidate;
   }
   throw std::runtime_error(std::string("the report's plotting script is missing (looked for ") +

@@ -186,6 +186,13 @@ std::vector<BadScene> Cases() {
        "only environment bodies can be planes"},
       {"PoseFeatureNotSeven", kCube + "    pose_feature: \"observation.object_pose[0:3]\"\n", 6,
        "objects[0].pose_feature", "must hold 7 values"},
+      {"VelocityFeatureNotThree", kCube + "    linear_velocity_feature: \"observation.v[0:4]\"\n", 6,
+       "objects[0].linear_velocity_feature", "must hold 3 values"},
+      {"AngularVelocityFrameUnknown",
+       kCube + "    angular_velocity_feature: \"observation.w\"\n    angular_velocity_frame: camera\n", 7,
+       "objects[0].angular_velocity_frame", "'camera' is not world or body"},
+      {"AngularVelocityFrameWithoutFeature", kCube + "    angular_velocity_frame: body\n", 6,
+       "objects[0].angular_velocity_frame", "without an angular_velocity_feature"},
       {"EmptyFile", "", 1, "", "expected a map of scene keys"},
       // Franka's gains on a 10 ms step: explicit PD would ring and diverge; the message gives the step that works.
       {"ExplicitPdUnstable", Edit(kRobot, "{kp: 60, kd: 5}", "{kp: 600, kd: 50}") + "simulation: {time_step_s: 0.01}\n",

@@ -232,7 +232,7 @@ SysidRun TwoProblemRun() {
   objects.problem = Problem::kObjects;
   objects.parameters = {{"objects.cube.restitution", "", 0.1, 0.2, 0.01, 0, 1, true, "", true}};
   objects.covariance_names = {"objects.cube.restitution"};
-  objects.covariance = Eigen::Matrix<double, 1, 1>(1e-4);
+  objects.covariance = Eigen::MatrixXd::Constant(1, 1, 1e-4);
   objects.predictions = {{"cube position x", "m", 1, {0.5}, {0.1}, {0.12}, {}}};
   run.results = {joints, objects};
   return run;
