@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "sim/parameter_name.h"
 #include "sim/params_overlay.h"
 #include "sim/yaml_values.h"
 
@@ -16,12 +17,6 @@ namespace {
 using sim::yaml::Map;
 using sim::yaml::Reader;
 using sim::yaml::Value;
-
-constexpr std::string_view kJointFields[] = {
-    "kp",      "kd",       "effort_limit", "velocity_limit", "latency_s", "coulomb_friction", "viscous_friction",
-    "damping", "armature", "mass_kg"};
-constexpr std::string_view kObjectFields[] = {"mass_kg", "lateral_friction", "rolling_friction", "spinning_friction",
-                                              "restitution"};
 
 // Where `posterior` gets its numbers.
 struct PosteriorSource {
@@ -167,21 +162,6 @@ Distribution Parse(const Reader& r, const Value& v) {
   return form == "scale" ? Distribution::Scale(inner) : Distribution::Offset(inner);
 }
 
-bool IsParameterName(const std::string& name) {
-  const auto first = name.find('.');
-  const auto last = name.rfind('.');
-  if (first == std::string::npos || first == last || first == 0 || last == first + 1 || last + 1 == name.size()) {
-    return false;
-  }
-  const std::string group = name.substr(0, first);
-  const std::string field = name.substr(last + 1);
-  if (group == "robot")
-    return std::find(std::begin(kJointFields), std::end(kJointFields), field) != std::end(kJointFields);
-  if (group == "objects") {
-    return std::find(std::begin(kObjectFields), std::end(kObjectFields), field) != std::end(kObjectFields);
-  }
-  return false;
-}
 
 const sim::ParameterEstimate& Posterior(const Reader& r, const Value& where, const PosteriorSource& source,
                                         const std::string& name) {
@@ -260,12 +240,9 @@ PhysicsRandomization ParsePhysicsRandomization(const std::filesystem::path& scen
   const PosteriorSource source{params, params_file};
   std::set<std::string> seen;
   const auto check_name = [&](const Value& where, const std::string& name) {
-    if (!IsParameterName(name)) {
-      r.Fail(where, "'" + name +
-                        "' is not a physics parameter: expected robot.<joint>.<kp|kd|effort_limit|velocity_limit|"
-                        "latency_s|coulomb_friction|viscous_friction|damping|armature>, robot.<link>.mass_kg or "
-                        "objects.<name>.<mass_kg|lateral_friction|rolling_friction|spinning_friction|restitution>, "
-                        "or a group {parameters: [...], distribution: ...}");
+    std::string why;
+    if (!sim::ParseParameterName(name, &why)) {
+      r.Fail(where, "is not a physics parameter: " + why + "; or a group {parameters: [...], distribution: ...}");
     }
     if (!seen.insert(name).second) r.Fail(where, "'" + name + "' is randomized twice");
   };

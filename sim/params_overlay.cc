@@ -1,11 +1,13 @@
 #include "sim/params_overlay.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
 
 #include "episode/atomic_file.h"
 #include "episode/input_error.h"
+#include "sim/parameter_name.h"
 #include "sim/yaml_values.h"
 
 namespace r2s::sim {
@@ -17,15 +19,6 @@ using yaml::Reader;
 using yaml::Value;
 
 constexpr const char* kFormat = "real2sim.params/1";
-
-const char* const kJointFields[] = {
-    "kp",      "kd",      "effort_limit", "velocity_limit", "latency_s", "coulomb_friction", "viscous_friction",
-    "damping", "armature"};
-// A link's inertial: mass, CoM in the link frame, inertia about the CoM in the link frame's axes.
-const char* const kLinkFields[] = {"mass_kg",  "com_x_m",  "com_y_m",  "com_z_m",  "ixx_kgm2",
-                                   "ixy_kgm2", "ixz_kgm2", "iyy_kgm2", "iyz_kgm2", "izz_kgm2"};
-const char* const kObjectFields[] = {"mass_kg", "lateral_friction", "rolling_friction", "spinning_friction",
-                                     "restitution"};
 
 std::string FormatDouble(double x) {
   if (std::isnan(x)) return ".nan";
@@ -55,24 +48,6 @@ std::string Quote(const std::string& s) {
     }
   }
   return out + "\"";
-}
-
-// "robot.panda_joint1.kp" -> {"robot", "panda_joint1", "kp"}; the middle may itself contain dots.
-struct ParamName {
-  std::string group, target, field;
-};
-
-std::optional<ParamName> SplitName(const std::string& name) {
-  const auto first = name.find('.');
-  const auto last = name.rfind('.');
-  if (first == std::string::npos || last == first || last + 1 == name.size() || last == first + 1) {
-    return std::nullopt;
-  }
-  return ParamName{name.substr(0, first), name.substr(first + 1, last - first - 1), name.substr(last + 1)};
-}
-
-bool Contains(const auto& list, const std::string& s) {
-  return std::find(std::begin(list), std::end(list), s) != std::end(list);
 }
 
 }  // namespace
@@ -121,7 +96,7 @@ ParamsFile ReadParams(const fs::path& params_yaml) {
     for (const Value& n : r.List(names_value)) {
       std::string name = r.String(n);
       if (!names.count(name)) r.Fail(n, "'" + name + "' is not one of the parameters");
-      if (Contains(params.covariance_names, name)) r.Fail(n, "'" + name + "' is listed twice");
+      if (std::count(params.covariance_names.begin(), params.covariance_names.end(), name) > 0) r.Fail(n, "'" + name + "' is listed twice");
       params.covariance_names.push_back(std::move(name));
     }
     const int n = static_cast<int>(params.covariance_names.size());
@@ -192,92 +167,60 @@ void ApplyParams(const ParamsFile& params, const fs::path& params_file, SceneSpe
   for (std::size_t i = 0; i < params.parameters.size(); ++i) {
     const ParameterEstimate& e = params.parameters[i];
     const SourceLoc where{params_file, e.line, "parameters[" + std::to_string(i) + "]", {}};
-    const auto name = SplitName(e.name);
-    if (!name || (name->group != "robot" && name->group != "objects")) {
-      where.Fail("name", "'" + e.name +
-                             "' is not a parameter name: expected robot.<joint>.<field>, "
-                             "robot.<link>.<inertial field> or objects.<name>.<field>");
-    }
+    std::string why;
+    const auto name = ParseParameterName(e.name, &why);
+    if (!name) where.Fail("name", why);
     const double x = e.estimate;
     if (!std::isfinite(x)) where.Fail("estimate", "'" + e.name + "' has a non-finite estimate");
-    if (name->group == "robot") {
-      if (!spec.robot) where.Fail("name", "'" + e.name + "' names the robot, but the scene has none");
-      RobotSpec& robot = *spec.robot;
-      if (Contains(kLinkFields, name->field)) {
-        const auto k = std::find(std::begin(kLinkFields), std::end(kLinkFields), name->field) - std::begin(kLinkFields);
-        if (k == 0 && !(x > 0)) where.Fail("estimate", "'" + e.name + "' must be > 0, found " + FormatDouble(x));
-        if ((k == 4 || k == 7 || k == 9) && !(x >= 0)) {
-          where.Fail("estimate", "'" + e.name + "' is a moment of inertia: must be >= 0, found " + FormatDouble(x));
-        }
-        auto [it, created] = robot.link_inertials.try_emplace(name->target);
+    if (const std::string problem = ParameterValueProblem(*name, x); !problem.empty()) {
+      where.Fail("estimate", "'" + e.name + "' " + problem);
+    }
+    const int k = name->field_index;
+    switch (name->group) {
+      case ParameterGroup::kLink: {
+        if (!spec.robot) where.Fail("name", "'" + e.name + "' names the robot, but the scene has none");
+        auto [it, created] = spec.robot->link_inertials.try_emplace(name->target);
         LinkInertialSpec& link = it->second;
         if (created) link.where = where;  // the compiler names this file and line if the link does not exist
         if (k == 0) link.mass_kg = x;
         if (k >= 1 && k <= 3) link.com_m[k - 1] = x;
         if (k >= 4) link.inertia_kgm2[k - 4] = x;
-        continue;
+        break;
       }
-      if (!Contains(kJointFields, name->field)) {
-        where.Fail("name", "'" + e.name + "': unknown robot parameter '" + name->field +
-                               "' (kp, kd, effort_limit, velocity_limit, latency_s, coulomb_friction, "
-                               "viscous_friction, damping, armature of a joint; mass_kg, com_x_m, com_y_m, "
-                               "com_z_m, ixx_kgm2, ixy_kgm2, ixz_kgm2, iyy_kgm2, iyz_kgm2, izz_kgm2 of a link)");
+      case ParameterGroup::kJoint: {
+        if (!spec.robot) where.Fail("name", "'" + e.name + "' names the robot, but the scene has none");
+        auto [it, created] = spec.robot->actuators.try_emplace(name->target);
+        ActuatorSpec& a = it->second;
+        if (created) a.where = where;  // the compiler names this file and line if the joint does not exist
+        std::optional<double>* fields[] = {&a.kp,        &a.kd,           &a.effort_limit,
+                                           &a.velocity_limit, &a.latency_s,    &a.coulomb_friction,
+                                           &a.viscous_friction, &a.damping, &a.armature};
+        *fields[k] = x;
+        break;
       }
-      const bool positive = name->field == "effort_limit" || name->field == "velocity_limit";
-      if (positive ? !(x > 0) : !(x >= 0)) {
-        where.Fail("estimate",
-                   "'" + e.name + "' must be " + (positive ? "> 0" : ">= 0") + ", found " + FormatDouble(x));
+      case ParameterGroup::kObject: {
+        auto object = std::find_if(spec.objects.begin(), spec.objects.end(),
+                                   [&](const ObjectSpec& o) { return o.name == name->target; });
+        if (object == spec.objects.end()) {
+          std::string known;
+          for (const auto& o : spec.objects) known += (known.empty() ? "" : ", ") + o.name;
+          where.Fail("name", "'" + e.name + "': the scene has no free object '" + name->target +
+                                 "' (objects: " + (known.empty() ? "none" : known) + ")");
+        }
+        if (name->field == "mass_kg") {
+          // An explicit inertia was written for the nominal mass; it scales with the mass (same shape and density).
+          if (object->inertia_kgm2 && object->mass_kg && *object->mass_kg > 0) {
+            *object->inertia_kgm2 *= x / *object->mass_kg;
+          }
+          object->mass_kg = x;
+          break;
+        }
+        std::optional<double>* fields[] = {nullptr, &object->contact.lateral_friction,
+                                           &object->contact.rolling_friction, &object->contact.spinning_friction,
+                                           &object->contact.restitution};
+        *fields[k] = x;
+        break;
       }
-      auto [it, created] = robot.actuators.try_emplace(name->target);
-      ActuatorSpec& a = it->second;
-      if (created) a.where = where;  // the compiler names this file and line if the joint does not exist
-      std::optional<double>* fields[] = {&a.kp,
-                                         &a.kd,
-                                         &a.effort_limit,
-                                         &a.velocity_limit,
-                                         &a.latency_s,
-                                         &a.coulomb_friction,
-                                         &a.viscous_friction,
-                                         &a.damping,
-                                         &a.armature};
-      for (std::size_t k = 0; k < std::size(kJointFields); ++k) {
-        if (name->field == kJointFields[k]) *fields[k] = x;
-      }
-      continue;
-    }
-    auto object = std::find_if(spec.objects.begin(), spec.objects.end(),
-                               [&](const ObjectSpec& o) { return o.name == name->target; });
-    if (object == spec.objects.end()) {
-      std::string known;
-      for (const auto& o : spec.objects) known += (known.empty() ? "" : ", ") + o.name;
-      where.Fail("name", "'" + e.name + "': the scene has no free object '" + name->target +
-                             "' (objects: " + (known.empty() ? "none" : known) + ")");
-    }
-    if (!Contains(kObjectFields, name->field)) {
-      where.Fail("name", "'" + e.name + "': unknown object parameter '" + name->field +
-                             "' (mass_kg, lateral_friction, rolling_friction, spinning_friction, restitution)");
-    }
-    if (name->field == "mass_kg" ? !(x > 0) : !(x >= 0)) {
-      where.Fail("estimate", "'" + e.name + "' must be " + (name->field == "mass_kg" ? "> 0" : ">= 0") + ", found " +
-                                 FormatDouble(x));
-    }
-    if (name->field == "restitution" && x > 1) {
-      where.Fail("estimate", "'" + e.name + "' must be <= 1, found " + FormatDouble(x));
-    }
-    if (name->field == "mass_kg") {
-      // An explicit inertia was written for the nominal mass; it scales with the mass (same shape and density).
-      if (object->inertia_kgm2 && object->mass_kg && *object->mass_kg > 0) {
-        *object->inertia_kgm2 *= x / *object->mass_kg;
-      }
-      object->mass_kg = x;
-    } else if (name->field == "lateral_friction") {
-      object->contact.lateral_friction = x;
-    } else if (name->field == "rolling_friction") {
-      object->contact.rolling_friction = x;
-    } else if (name->field == "spinning_friction") {
-      object->contact.spinning_friction = x;
-    } else {
-      object->contact.restitution = x;
     }
   }
 }
