@@ -160,4 +160,40 @@ void SetModelParameter(Model& model, const ParameterName& name, double x) {
   }
 }
 
+double ModelParameter(const Model& model, const ParameterName& name) {
+  const std::string full = std::string(name.group == ParameterGroup::kObject ? "objects." : "robot.") + name.target +
+                           "." + name.field;
+  switch (name.group) {
+    case ParameterGroup::kJoint: {
+      const int dof = model.robot ? model.robot->FindDof(name.target) : -1;
+      if (dof < 0) throw std::invalid_argument("'" + full + "': the robot has no movable joint '" + name.target + "'");
+      const ActuatorParams& a = model.robot->actuators[dof];
+      const double fields[] = {a.kp,        a.kd,           a.effort_limit,     a.velocity_limit,
+                               a.latency_s, a.coulomb_friction, a.viscous_friction, a.damping,
+                               a.armature};
+      return fields[name.field_index];
+    }
+    case ParameterGroup::kLink: {
+      const int link = model.robot ? model.robot->FindLink(name.target) : -1;
+      if (link < 0) throw std::invalid_argument("'" + full + "': the robot has no link '" + name.target + "'");
+      const Inertial& inertial = model.robot->links[link].inertial;
+      const int k = name.field_index;
+      if (k == 0) return inertial.mass_kg;
+      if (k <= 3) return inertial.com_m[k - 1];
+      static constexpr int kRow[6] = {0, 0, 0, 1, 1, 2}, kCol[6] = {0, 1, 2, 1, 2, 2};
+      return inertial.inertia_kgm2(kRow[k - 4], kCol[k - 4]);
+    }
+    case ParameterGroup::kObject: {
+      const int object = model.FindObject(name.target);
+      if (object < 0) throw std::invalid_argument("'" + full + "': the scene has no free object '" + name.target + "'");
+      const ObjectModel& o = model.objects[object];
+      if (name.field == "mass_kg") return o.inertial.mass_kg;
+      const Material& m = model.MaterialOf(o.material);
+      const double fields[] = {0, m.lateral_friction, m.rolling_friction, m.spinning_friction, m.restitution};
+      return fields[name.field_index];
+    }
+  }
+  return 0;
+}
+
 }  // namespace r2s::sim

@@ -41,5 +41,8 @@ std::string ParameterValueProblem(const ParameterName& name, double value);
 // scales the inertia with it (same shape and density). Throws std::invalid_argument naming the parameter when the
 // joint, link or object does not exist or the value is invalid.
 void SetModelParameter(Model& model, const ParameterName& name, double value);
+// The parameter's value in a compiled Model (the nominal a scale or offset distribution acts on). Throws
+// std::invalid_argument like SetModelParameter for an unknown joint, link or object.
+double ModelParameter(const Model& model, const ParameterName& name);
 
 }  // namespace r2s::sim

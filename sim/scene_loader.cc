@@ -32,7 +32,7 @@ class SceneParser {
     spec.where = r_.Loc(top);
     Map m(r_, top,
           {"name", "simulation", "materials", "robot", "objects", "environment", "cameras", "lights", "success",
-           "randomization"},
+           "randomization", "retarget"},
           &spec.where);
     spec.name = r_.String(m.Require("name"));
     if (auto v = m.Get("simulation")) spec.simulation = Simulation(*v);
@@ -53,9 +53,10 @@ class SceneParser {
     if (auto v = m.Get("lights")) {
       for (const Value& item : r_.List(*v)) spec.lights.push_back(Light(item));
     }
-    // randomization: is read by randomize/ (distribution_yaml.h, condition_space.h), which reports errors inside
-    // its sections; a misspelled section name is caught here, where the whole file is checked.
-    if (auto v = m.Get("randomization")) Map(r_, *v, {"physics", "conditions"});
+    // randomization: is read by randomize/ (physics, conditions) and amplify/ (actions, apply, sensors), which
+    // report errors inside their sections; a misspelled section name is caught here, where the whole file is
+    // checked. retarget: is amplify/'s too.
+    if (auto v = m.Get("randomization")) Map(r_, *v, {"physics", "conditions", "actions", "apply", "sensors"});
     if (auto v = m.Get("success")) {
       for (const Value& item : r_.List(*v)) spec.success.push_back(Success(item));
     }

@@ -102,6 +102,11 @@ parameters:
   EXPECT_EQ(set.objects[set.FindObject("cube")].material, "objects/cube");
   EXPECT_EQ(set.MaterialOf("objects/cube").lateral_friction, 0.31);
   EXPECT_EQ(set.MaterialOf("acrylic").lateral_friction, 0.18);  // the shared material is untouched
+  // ModelParameter reads back what was set.
+  for (const ParameterEstimate& e : ReadParams(params).parameters) {
+    EXPECT_DOUBLE_EQ(ModelParameter(set, *ParseParameterName(e.name)), e.estimate) << e.name;
+  }
+  EXPECT_DOUBLE_EQ(ModelParameter(*nominal, *ParseParameterName("objects.cube.lateral_friction")), 0.18);
 }
 
 TEST(SetModelParameter, UnknownTargetsAndBadValuesNameTheParameter) {
