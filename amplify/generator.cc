@@ -1,0 +1,285 @@
+#include "amplify/generator.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "episode/dataset_reader.h"
+#include "episode/input_error.h"
+#include "randomize/distribution_yaml.h"
+#include "sim/params_overlay.h"
+#include "sim/scene_compiler.h"
+
+namespace r2s::amplify {
+namespace {
+
+namespace fs = std::filesystem;
+using episode::DType;
+
+std::string Shape(const episode::FeatureSpec& spec) {
+  std::string out = std::string(episode::DTypeName(spec.dtype)) + " [";
+  for (std::size_t i = 0; i < spec.shape.size(); ++i) out += (i ? ", " : "") + std::to_string(spec.shape[i]);
+  return out + "]";
+}
+
+// The cameras the output records: those the source has image, depth or segmentation features for, and the
+// opt-in ones.
+std::vector<CameraStream> CameraStreams(const sim::Model& model, const episode::DatasetInfo& source,
+                                        const std::string& dataset, const GeneratorOptions& options) {
+  for (const std::string& name : options.cameras) {
+    if (std::none_of(model.cameras.begin(), model.cameras.end(), [&](const auto& c) { return c.name == name; })) {
+      std::string known;
+      for (const auto& c : model.cameras) known += (known.empty() ? "" : ", ") + c.name;
+      throw InputError("command line", "--cameras",
+                       "'" + name + "' is not a camera of scene " + model.scene_file.string() + " (cameras: " +
+                           (known.empty() ? "none" : known) + ")");
+    }
+  }
+  for (const std::string& s : options.streams) {
+    if (s != "rgb" && s != "depth" && s != "segmentation") {
+      throw InputError("command line", "--streams", "'" + s + "' is not rgb, depth or segmentation");
+    }
+  }
+  const auto wants = [&](const std::string& camera, const char* stream) {
+    return std::count(options.cameras.begin(), options.cameras.end(), camera) > 0 &&
+           std::count(options.streams.begin(), options.streams.end(), stream) > 0;
+  };
+  std::vector<CameraStream> streams;
+  for (std::size_t c = 0; c < model.cameras.size(); ++c) {
+    const sim::CameraModel& camera = model.cameras[c];
+    CameraStream s;
+    s.camera = static_cast<int>(c);
+    s.width_px = camera.width_px;
+    s.height_px = camera.height_px;
+    bool sized_by_source = false;
+    const auto take = [&](const std::string& feature, DType dtype, int channels, const char* stream,
+                          std::string* slot) {
+      auto it = source.features.find(feature);
+      if (it == source.features.end()) {
+        if (wants(camera.name, stream)) *slot = feature;
+        return;
+      }
+      const episode::FeatureSpec& spec = it->second;
+      const bool fits = spec.dtype == dtype && (channels == 0 ? spec.shape.size() == 2
+                                                              : spec.shape.size() == 3 && spec.shape[2] == channels);
+      if (!fits) {
+        throw InputError(dataset, feature,
+                         "is " + Shape(spec) + "; camera '" + camera.name + "' renders it as " +
+                             std::string(episode::DTypeName(dtype)) +
+                             (channels ? " [height, width, 3]" : " [height, width]"));
+      }
+      const int h = static_cast<int>(spec.shape[0]), w = static_cast<int>(spec.shape[1]);
+      if (sized_by_source && (h != s.height_px || w != s.width_px)) {
+        throw InputError(dataset, feature,
+                         "is " + std::to_string(h) + " x " + std::to_string(w) + ", but another feature of camera '" +
+                             camera.name + "' is " + std::to_string(s.height_px) + " x " + std::to_string(s.width_px));
+      }
+      s.height_px = h;
+      s.width_px = w;
+      sized_by_source = true;
+      *slot = feature;
+    };
+    take("observation.images." + camera.name, DType::kUInt8, 3, "rgb", &s.rgb_feature);
+    take("observation.depth." + camera.name, DType::kFloat32, 0, "depth", &s.depth_feature);
+    take("observation.segmentation." + camera.name, DType::kUInt16, 0, "segmentation", &s.segmentation_feature);
+    if (!s.rgb_feature.empty() || !s.depth_feature.empty() || !s.segmentation_feature.empty()) streams.push_back(s);
+  }
+  return streams;
+}
+
+}  // namespace
+
+struct Generator::Impl {
+  GeneratorOptions options;
+  std::optional<episode::DatasetReader> reader;
+  PipelineConfig config;
+  render::RendererOptions renderer;
+  std::int64_t source_episodes = 0;
+  std::uint64_t begin = 0, end = 0;
+  int threads = 1;
+};
+
+Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& params, const fs::path& dataset,
+                          const GeneratorOptions& options) {
+  if (options.variants < 1) throw InputError("command line", "--variants", "must be at least 1, found 0");
+  if (options.threads < 0) {
+    throw InputError("command line", "--threads", "must be >= 0, found " + std::to_string(options.threads));
+  }
+  if (options.max_source_episodes && *options.max_source_episodes < 1) {
+    throw InputError("command line", "--max-episodes",
+                     "must be at least 1, found " + std::to_string(*options.max_source_episodes));
+  }
+  if (options.device == cuda::Device::kCuda && !cuda::CudaAvailable()) {
+    throw InputError("command line", "--device",
+                     cuda::BuiltWithCuda() ? "cuda: no CUDA device is present"
+                                           : "cuda: real2sim was built without CUDA (R2S_CUDA=OFF or no nvcc)");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const std::shared_ptr<const sim::Model> model = sim::LoadScene(scene, params);
+  const fs::path scene_file = model->scene_file;
+  std::optional<sim::ParamsFile> params_file;
+  if (params) params_file = sim::ReadParams(*params);
+
+  DrawSources& draw = impl->config.draw;
+  draw.physics = randomize::ParsePhysicsRandomization(scene_file, params_file ? &*params_file : nullptr,
+                                                      params.value_or(fs::path()));
+  draw.conditions = randomize::ParseConditionSpace(scene_file);
+  draw.spec = ParseGenerationSpec(scene_file, *model, draw.conditions);
+  draw.model = PrepareModel(*model, draw.spec);
+  draw.seed = options.seed;
+  draw.variants_per_episode = options.variants;
+  impl->config.retarget = ParseRetargetSpec(scene_file, *model);
+
+  impl->reader.emplace(episode::DatasetReader::Open(dataset));
+  impl->config.dataset = dataset.string();
+  impl->config.source_info = impl->reader->info();
+  impl->config.plan = sim::ReplayPlan::Make(draw.model, impl->config.source_info, impl->config.dataset);
+  impl->config.cameras = CameraStreams(*draw.model, impl->config.source_info, impl->config.dataset, options);
+  impl->config.output_info = OutputInfo(impl->config.source_info, impl->config.cameras);
+  impl->config.sensor = cuda::SensorOptions{options.device, 1};
+
+  impl->source_episodes = impl->reader->num_episodes();
+  if (options.max_source_episodes) impl->source_episodes = std::min(impl->source_episodes, *options.max_source_episodes);
+  if (impl->source_episodes == 0) throw InputError(dataset.string(), "(episodes)", "holds no episode");
+  const auto [begin, end] = ShardUnits(options.shard, static_cast<std::uint64_t>(impl->source_episodes) * options.variants);
+  impl->begin = begin;
+  impl->end = end;
+  impl->threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  impl->renderer.device = options.render_device;
+  impl->renderer.validation = options.render_validation;
+  return Generator(std::move(impl));
+}
+
+Generator::Generator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Generator::Generator(Generator&&) noexcept = default;
+Generator& Generator::operator=(Generator&&) noexcept = default;
+Generator::~Generator() = default;
+
+const episode::DatasetInfo& Generator::source_info() const { return impl_->config.source_info; }
+const episode::DatasetInfo& Generator::output_info() const { return impl_->config.output_info; }
+const GeneratorOptions& Generator::options() const { return impl_->options; }
+const PipelineConfig& Generator::config() const { return impl_->config; }
+std::int64_t Generator::source_episodes() const { return impl_->source_episodes; }
+std::uint64_t Generator::total_units() const {
+  return static_cast<std::uint64_t>(impl_->source_episodes) * impl_->options.variants;
+}
+std::uint64_t Generator::shard_begin() const { return impl_->begin; }
+std::uint64_t Generator::shard_end() const { return impl_->end; }
+int Generator::threads() const { return impl_->threads; }
+
+void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
+                         const std::vector<std::uint64_t>& skip) {
+  end = std::min(end, total_units());
+  const std::set<std::uint64_t> skipped(skip.begin(), skip.end());
+  std::vector<std::uint64_t> units;
+  for (std::uint64_t u = begin; u < end; ++u) {
+    if (!skipped.count(u)) units.push_back(u);
+  }
+  if (units.empty()) return;
+  const std::uint32_t K = impl_->options.variants;
+  const int threads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(impl_->threads), units.size()));
+  const std::size_t window = 2 * static_cast<std::size_t>(threads);
+
+  struct Task {
+    std::uint64_t unit;
+    std::shared_ptr<const episode::Episode> source;
+  };
+  struct Result {
+    std::optional<GeneratedEpisode> episode;
+    std::exception_ptr error;
+  };
+  std::mutex mutex;
+  std::condition_variable work_ready, result_ready;
+  std::deque<Task> tasks;
+  std::map<std::uint64_t, Result> results;
+  std::exception_ptr fatal;  // a worker that could not start
+  bool closing = false;
+
+  auto work = [&] {
+    std::optional<VariantWorker> worker;
+    try {
+      worker.emplace(impl_->config, impl_->renderer);
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!fatal) fatal = std::current_exception();
+      result_ready.notify_all();
+      return;
+    }
+    for (;;) {
+      Task task;
+      {
+        std::unique_lock lock(mutex);
+        work_ready.wait(lock, [&] { return closing || !tasks.empty(); });
+        if (tasks.empty()) return;
+        task = std::move(tasks.front());
+        tasks.pop_front();
+      }
+      Result result;
+      try {
+        result.episode = worker->Run(*task.source, static_cast<std::uint32_t>(task.unit / K),
+                                     static_cast<std::uint32_t>(task.unit % K));
+      } catch (...) {
+        result.error = std::current_exception();
+      }
+      std::lock_guard lock(mutex);
+      results.emplace(task.unit, std::move(result));
+      result_ready.notify_all();
+    }
+  };
+
+  std::vector<std::jthread> pool;
+  auto stop = [&] {
+    {
+      std::lock_guard lock(mutex);
+      closing = true;
+      tasks.clear();
+    }
+    work_ready.notify_all();
+    pool.clear();  // joins
+  };
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+
+  // Sources are read here, on the calling thread, and shared by the variants of one source episode.
+  std::map<std::uint32_t, std::shared_ptr<const episode::Episode>> sources;
+  std::size_t dispatched = 0;
+  try {
+    for (std::size_t consumed = 0; consumed < units.size(); ++consumed) {
+      while (dispatched < units.size() && dispatched < consumed + window) {
+        const auto position = static_cast<std::uint32_t>(units[dispatched] / K);
+        auto& source = sources[position];
+        if (!source) source = std::make_shared<const episode::Episode>(impl_->reader->ReadEpisode(position));
+        {
+          std::lock_guard lock(mutex);
+          tasks.push_back({units[dispatched], source});
+        }
+        work_ready.notify_one();
+        ++dispatched;
+      }
+      Result result;
+      {
+        std::unique_lock lock(mutex);
+        result_ready.wait(lock, [&] { return fatal || results.count(units[consumed]) > 0; });
+        if (fatal) std::rethrow_exception(fatal);
+        auto node = results.extract(units[consumed]);
+        result = std::move(node.mapped());
+      }
+      if (result.error) std::rethrow_exception(result.error);
+      consume(*result.episode);
+      // A source no later unit needs is released.
+      const auto position = static_cast<std::uint32_t>(units[consumed] / K);
+      for (auto it = sources.begin(); it != sources.end() && it->first < position;) it = sources.erase(it);
+    }
+  } catch (...) {
+    stop();
+    throw;
+  }
+  stop();
+}
+
+}  // namespace r2s::amplify

@@ -1,0 +1,85 @@
+#pragma once
+// The generator's C++ API, for batch jobs (r2s generate) and training harnesses that want synthetic episodes as a
+// stream without touching the disk:
+//
+//   #include "amplify/generator.h"
+//   r2s::amplify::GeneratorOptions options;
+//   options.variants = 8;
+//   options.threads = 4;
+//   auto generator = r2s::amplify::Generator::Open("scenes/tabletop", "params.yaml", "demos.hdf5", options);
+//   generator.Generate(generator.shard_begin(), generator.shard_end(), [&](r2s::amplify::GeneratedEpisode& g) {
+//     if (g.success) train_on(g.episode);                 // same features, dtypes and shapes as the source
+//   });
+//
+// Each unit u (source episode u / K, variant u % K) is a pure function of the scene, params, dataset, options and
+// u: episodes come out in unit order, identical for any thread count and any shard split. Generate runs its
+// workers (one Bullet world and, when cameras are recorded, one renderer each) on options.threads threads that
+// live only during the call; the source is read and `consume` is called on the calling thread (HDF5 is not
+// thread-safe), and at most 2 x threads episodes are in memory at once.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "amplify/shard.h"
+#include "amplify/variant_pipeline.h"
+#include "cuda/sensor.h"
+#include "episode/dataset_info.h"
+
+namespace r2s::amplify {
+
+struct GeneratorOptions {
+  std::uint32_t variants = 1;  // K: synthetic episodes per source episode
+  std::uint64_t seed = 0;
+  Shard shard;
+  int threads = 0;  // 0: every hardware thread
+  cuda::Device device = cuda::Device::kAuto;  // the sensor models
+  std::string render_device;                  // part of a Vulkan device name; empty: a GPU, else lavapipe
+  bool render_validation = false;             // run the renderer under the Vulkan validation layer
+  // Cameras to record beyond the ones the source already has image features for (observation.images.<camera>),
+  // and what of them: "rgb" (observation.images.<camera>), "depth" (observation.depth.<camera>), "segmentation"
+  // (observation.segmentation.<camera>). Opt-in: they add features the source does not have.
+  std::vector<std::string> cameras;
+  std::vector<std::string> streams = {"rgb"};
+  std::optional<std::int64_t> max_source_episodes;  // the dataset's first N episodes only
+};
+
+class Generator {
+ public:
+  // Loads and checks everything before anything runs: the scene (with the params overlay), its randomization and
+  // generation sections, the dataset and how it binds to the scene, the options. Throws InputError naming the
+  // file, field and value.
+  static Generator Open(const std::filesystem::path& scene, const std::optional<std::filesystem::path>& params,
+                        const std::filesystem::path& dataset, const GeneratorOptions& options);
+  Generator(Generator&&) noexcept;
+  Generator& operator=(Generator&&) noexcept;
+  ~Generator();
+
+  const episode::DatasetInfo& source_info() const;
+  const episode::DatasetInfo& output_info() const;  // the generated episodes' schema
+  const GeneratorOptions& options() const;
+  const PipelineConfig& config() const;
+  std::int64_t source_episodes() const;
+  std::uint64_t total_units() const;  // source episodes x variants
+  std::uint64_t shard_begin() const;  // this shard's units [shard_begin, shard_end)
+  std::uint64_t shard_end() const;
+  int threads() const;  // options.threads resolved
+
+  // Generates units [begin, end) except those in `skip` and calls consume(episode) on the calling thread for each,
+  // in unit order. An exception in a worker or in `consume` stops the run (the workers finish their current
+  // episode and are joined) and is rethrown.
+  using Consumer = std::function<void(GeneratedEpisode&)>;
+  void Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
+                const std::vector<std::uint64_t>& skip = {});
+
+ private:
+  struct Impl;
+  explicit Generator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace r2s::amplify

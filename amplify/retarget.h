@@ -1,0 +1,122 @@
+#pragma once
+// Object-centric retargeting of a demonstration, as MimicGen does (Mandlekar et al., "MimicGen: A Data Generation
+// System for Scalable Robot Learning using Human Demonstrations", CoRL 2023): when a variant puts the manipulated
+// object somewhere else, the part of the demonstration that acts on the object is replayed relative to the object,
+// so that the gripper still meets it, and the rest is kept where it was.
+//
+// What Retarget does, given the demonstration's joint position targets (dofs x frames):
+//   1. Gripper state per frame: closed iff the mean of the gripper dofs' targets is below gripper_closed_below.
+//      The demonstration splits into segments at every grasp (open -> closed) and release (closed -> open).
+//   2. The end-effector pose of every frame, by forward kinematics of the targets (sim::RigidBodyDynamics).
+//   3. The open frames before the first grasp (the approach) act on the object: their end-effector pose, in the
+//      object's frame at the demonstration's start (T_obj^-1 T_ee), is mapped onto the new object pose
+//      (T_new T_obj^-1 T_ee). Every later frame (transport, place, retreat) acts on the place target, which does
+//      not move with the object, and keeps its world pose. (MimicGen transforms each subtask by the pose of that
+//      subtask's reference object; the place target's pose is the same in every variant, so its transform is the
+//      identity. Moving the place target too would be a second object and a second transform.)
+//   4. Damped-least-squares IK on the 6-D geometric Jacobian per frame for the arm dofs (position error and the
+//      rotation vector of R_target R_current^T), clamped to the joint limits. Each frame starts from the previous
+//      frame's solution advanced by the demonstration's own joint step, so an unchanged pose needs no iteration
+//      and the redundant dof follows the demonstration instead of drifting; a frame whose transform differs from
+//      the previous frame's (a segment boundary) also tries the demonstration's own joints and keeps the closer
+//      start. Non-arm dofs (the gripper) keep the source targets.
+//   5. No jumps: at each segment boundary b (and at frame 0, where the robot stands at the source's first targets)
+//      the gap d = q_before - q_ik(b) between the joints just before the boundary and the new segment's solution
+//      is carried as an offset, q(f) = q_ik(f) + (1 - w(f)) d, with w rising from 0 to 1 by smoothstep over
+//      transition_frames frames (or the rest of the segment when it is shorter). While the demonstration's end
+//      effector stays where it was at the boundary (it holds still while the fingers close), w stays 0: the robot
+//      holds still too, so it closes the fingers on the moved object rather than starting towards the next
+//      segment's world pose with the fingers half shut. Where the retargeted trajectory is continuous anyway (the
+//      same transform on both sides), d is 0 and nothing changes.
+//
+// Assumptions: one free object and one grasp of it; the place target is fixed in the world; the end-effector
+// link's pose describes the grasp (a rigid hand); the targets are what drives the robot, so a robot that sags
+// under gravity reaches the retargeted poses with the same sag as in the demonstration (close poses, close sag).
+// Limits: no collision avoidance (the approach is replayed relative to the object, whatever lies in its way); no
+// check that the new pose is reachable beyond the IK error reported (max_ik_error_*: the caller decides what is
+// too much); a gripper signal that chatters around the threshold makes many short segments; the episode keeps its
+// length (the transitions are blended into the next segment's frames instead of inserted as MimicGen does).
+// Deterministic: no randomness, the same inputs give the same outputs.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <Eigen/Geometry>
+
+#include "sim/model.h"
+#include "sim/rigid_body_dynamics.h"
+
+namespace r2s::amplify {
+
+// From scene.yaml's top-level section:
+//   retarget:
+//     object: cube                      # the free object the demonstration manipulates (Model::objects)
+//     end_effector_link: panda_hand     # a robot link, moved by every arm joint
+//     arm_joints: [panda_joint1, ..., panda_joint7]
+//     gripper_joints: [panda_finger_joint1, panda_finger_joint2]
+//     gripper_closed_below: 0.035       # the mean gripper target below this is "closed" (a grasp)
+//     transition_frames: 15             # optional (default 15), >= 1: frames over which one segment blends into
+//                                       # the next
+struct RetargetSpec {
+  int object = -1;             // index into Model::objects
+  int end_effector_link = -1;  // index into RobotModel::links
+  std::vector<int> arm_dofs;   // dof indices, as listed
+  std::vector<int> gripper_dofs;
+  double gripper_closed_below = 0;
+  int transition_frames = 15;
+  std::string source;  // "scene.yaml:40: retarget", for messages
+  // When the demonstration's end effector counts as holding still after a boundary (step 5 above): within this
+  // distance and angle of its pose at the boundary. Not in the YAML; loose enough for a teleoperator's jitter.
+  double hold_tolerance_m = 0.002;
+  double hold_tolerance_rad = 0.02;
+};
+
+// std::nullopt when the scene has no retarget section (or an empty one). Errors throw
+// r2s::InputError(scene_yaml, "line N: retarget.<key>", problem): unknown or missing keys, an unknown object,
+// link or joint, a joint listed twice or in both lists, an arm joint that does not move the end-effector link, a
+// transition_frames below 1, a scene without a robot.
+std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene_yaml, const sim::Model& model);
+
+struct RetargetResult {
+  Eigen::MatrixXd position;                  // dofs x frames: the retargeted joint targets (non-arm dofs copied)
+  std::vector<std::int64_t> segment_starts;  // first frame of each segment (0, grasp frame, release frame, ...)
+  double max_ik_error_m = 0;                 // worst end-effector position error of the IK solutions
+  double max_ik_error_rad = 0;               // worst orientation error (angle of R_target R_solution^T)
+};
+
+// source_targets: dofs x frames (at least one frame), the demonstration's joint position targets (what drives the
+// robot each frame). source_object_pose: the object's world pose when the demonstration starts; new_object_pose:
+// where this variant puts it. Throws std::invalid_argument with a clear message when the model has no robot or
+// the sizes or the spec's indices do not fit the model.
+RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const Eigen::MatrixXd& source_targets,
+                        const Eigen::Isometry3d& source_object_pose, const Eigen::Isometry3d& new_object_pose);
+
+// The IK of step 4, for callers that script motions (tests, examples).
+struct IkOptions {
+  int max_iterations = 100;  // a frame near its start converges in 1-3; a cold start 10 cm away in about 10
+  double damping = 0.02;     // lambda of dq = J^T (J J^T + lambda^2 I)^-1 e, in m (and rad)
+  double tolerance_m = 1e-6;
+  double tolerance_rad = 1e-5;
+  double max_step_m = 0.05;  // the task-space error one iteration aims to remove at most, for robustness far off
+  double max_step_rad = 0.2;
+};
+
+struct IkSolution {
+  Eigen::VectorXd q;  // all dofs: the seed with the arm dofs replaced
+  double position_error_m = 0;
+  double rotation_error_rad = 0;
+  int iterations = 0;
+};
+
+// Solves for the arm dofs of `spec` that put `spec.end_effector_link`'s frame at `target` (world), starting from
+// `seed` (all dofs; the other dofs stay as they are), every iterate clamped to the robot's joint limits. Returns
+// the best iterate found; its errors tell whether it converged.
+IkSolution SolveEndEffectorIk(const sim::RigidBodyDynamics& dynamics, const sim::RobotModel& robot,
+                              const RetargetSpec& spec, const Eigen::Isometry3d& target, const Eigen::VectorXd& seed,
+                              const IkOptions& options = {});
+
+}  // namespace r2s::amplify

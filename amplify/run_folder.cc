@@ -1,0 +1,475 @@
+#include "amplify/run_folder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "episode/atomic_file.h"
+#include "episode/dataset_reader.h"
+#include "episode/dataset_writer.h"
+#include "episode/input_error.h"
+#include "real2sim/build_config.h"
+
+namespace r2s::amplify {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kFormat = "real2sim.run/1";
+
+void HashBytes(std::uint64_t& h, const char* data, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
+    h *= 1099511628211ull;
+  }
+}
+
+void HashFile(std::uint64_t& h, const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file.string(), "", "cannot be read");
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    HashBytes(h, buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+}
+
+std::string Hex(std::uint64_t h) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+// FNV-1a 64 of a file, or of a folder's .hdf5 files (names and contents, in name order).
+std::string ContentHash(const fs::path& path) {
+  std::uint64_t h = 14695981039346656037ull;
+  if (fs::is_directory(path)) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(path)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".hdf5") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      const std::string name = f.filename().string();
+      HashBytes(h, name.data(), name.size());
+      HashFile(h, f);
+    }
+  } else {
+    HashFile(h, path);
+  }
+  return Hex(h);
+}
+
+const char* KeepName(Keep keep) { return keep == Keep::kAll ? "all" : "success"; }
+
+json IdentityJson(const RunIdentity& id) {
+  return json{{"format", kFormat},
+              {"scene", id.scene_file.string()},
+              {"scene_hash", id.scene_hash},
+              {"params", id.params_file.string()},
+              {"params_hash", id.params_hash},
+              {"dataset", id.dataset.string()},
+              {"dataset_hash", id.dataset_hash},
+              {"variants", id.variants},
+              {"seed", id.seed},
+              {"shard", std::to_string(id.shard.index) + "/" + std::to_string(id.shard.count)},
+              {"keep", KeepName(id.keep)},
+              {"cameras", id.cameras},
+              {"streams", id.streams},
+              {"max_episodes", id.max_source_episodes},
+              {"software_version", id.software_version}};
+}
+
+json ReadJson(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw InputError(file.string(), "", "cannot be read");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw InputError(file.string(), "", std::string("is not valid JSON: ") + e.what());
+  }
+}
+
+// The first field (but `ignored`) where two run identities differ, or "".
+std::string FirstDifference(const json& a, const json& b, const std::string& ignored = "") {
+  for (const auto& [key, value] : a.items()) {
+    if (key == ignored) continue;
+    if (!b.contains(key)) return key;
+    if (b.at(key) != value) return key;
+  }
+  for (const auto& [key, value] : b.items()) {
+    if (key != ignored && !a.contains(key)) return key;
+  }
+  return "";
+}
+
+json TimesJson(const StageTimes& t) {
+  return json{{"draw_s", t.draw_s}, {"sim_s", t.sim_s}, {"render_s", t.render_s}, {"sensor_s", t.sensor_s},
+              {"write_s", t.write_s}};
+}
+
+StageTimes TimesFrom(const json& j) {
+  StageTimes t;
+  t.draw_s = j.value("draw_s", 0.0);
+  t.sim_s = j.value("sim_s", 0.0);
+  t.render_s = j.value("render_s", 0.0);
+  t.sensor_s = j.value("sensor_s", 0.0);
+  t.write_s = j.value("write_s", 0.0);
+  return t;
+}
+
+json RecordJson(const UnitRecord& r) {
+  return json{{"unit", r.unit},
+              {"source_episode", r.source_episode},
+              {"variant", r.variant},
+              {"kept", r.kept},
+              {"success", r.success},
+              {"failed", r.failed},
+              {"edge_case", r.edge_case},
+              {"frames", r.frames},
+              {"camera_frames", r.camera_frames},
+              {"physics_steps", r.physics_steps},
+              {"times", TimesJson(r.times)}};
+}
+
+UnitRecord RecordFrom(const json& j) {
+  UnitRecord r;
+  r.unit = j.at("unit").get<std::uint64_t>();
+  r.source_episode = j.at("source_episode").get<std::int64_t>();
+  r.variant = j.at("variant").get<std::uint32_t>();
+  r.kept = j.at("kept").get<bool>();
+  r.success = j.at("success").get<bool>();
+  r.failed = j.at("failed").get<std::vector<std::string>>();
+  r.edge_case = j.at("edge_case").get<std::string>();
+  r.frames = j.at("frames").get<std::int64_t>();
+  r.camera_frames = j.at("camera_frames").get<std::int64_t>();
+  r.physics_steps = j.at("physics_steps").get<std::int64_t>();
+  r.times = TimesFrom(j.at("times"));
+  return r;
+}
+
+json TotalsJson(const RunTotals& t) {
+  return json{{"attempted", t.attempted},         {"kept", t.kept},
+              {"succeeded", t.succeeded},         {"frames", t.frames},
+              {"camera_frames", t.camera_frames}, {"physics_steps", t.physics_steps},
+              {"stage_cpu_s", TimesJson(t.times)}};
+}
+
+RunTotals TotalsFrom(const json& j) {
+  RunTotals t;
+  t.attempted = j.at("attempted").get<std::uint64_t>();
+  t.kept = j.at("kept").get<std::uint64_t>();
+  t.succeeded = j.at("succeeded").get<std::uint64_t>();
+  t.frames = j.at("frames").get<std::int64_t>();
+  t.camera_frames = j.at("camera_frames").get<std::int64_t>();
+  t.physics_steps = j.at("physics_steps").get<std::int64_t>();
+  t.times = TimesFrom(j.at("stage_cpu_s"));
+  return t;
+}
+
+fs::path RecordPath(const fs::path& dir, std::uint64_t unit) {
+  return dir / "parts" / ("unit_" + std::to_string(unit) + ".json");
+}
+
+fs::path PartPath(const fs::path& dir, const episode::DatasetInfo& info, std::uint64_t unit) {
+  return info.layout == episode::StorageLayout::kRobomimic ? dir / "parts" / ("unit_" + std::to_string(unit) + ".hdf5")
+                                                           : dir / "parts" / ("episode_" + std::to_string(unit) + ".hdf5");
+}
+
+// Removes what a run writes into `dir`: run.json, summary.json, parts/ and the dataset.
+void Clear(const fs::path& dir, const episode::DatasetInfo& info, const fs::path& dataset) {
+  std::error_code ec;
+  fs::remove(dir / "run.json", ec);
+  fs::remove(dir / "summary.json", ec);
+  fs::remove_all(dir / "parts", ec);
+  if (info.layout == episode::StorageLayout::kRobomimic) {
+    fs::remove(dataset, ec);
+  } else {
+    const std::regex episode_file("episode_[0-9]+\\.hdf5");
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (std::regex_match(entry.path().filename().string(), episode_file)) fs::remove(entry.path(), ec);
+    }
+  }
+}
+
+// Puts `part` at `final_path` without copying its bytes where the file system allows (a hard link), else a copy.
+void PlaceFile(const fs::path& part, const fs::path& final_path) {
+  std::error_code ec;
+  fs::remove(final_path, ec);
+  fs::create_hard_link(part, final_path, ec);
+  if (ec) {
+    const fs::path temp = episode::TemporaryPathFor(final_path);
+    fs::copy_file(part, temp, fs::copy_options::overwrite_existing);
+    episode::PublishFile(temp, final_path);
+  }
+}
+
+// Writes episodes (read from `sources` in order, each a one-or-more-episode dataset) as one dataset at
+// `dataset` numbered from 0; ALOHA parts are placed file by file.
+void Assemble(const std::vector<std::pair<fs::path, std::int64_t>>& episodes, const episode::DatasetInfo& info,
+              const fs::path& dataset) {
+  if (info.layout == episode::StorageLayout::kAloha) {
+    fs::create_directories(dataset);
+    std::int64_t index = 0;
+    for (const auto& [file, position] : episodes) {
+      (void)position;
+      PlaceFile(file, dataset / ("episode_" + std::to_string(index++) + ".hdf5"));
+    }
+    return;
+  }
+  episode::WriteOptions options;
+  options.overwrite = true;
+  episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info, options);
+  std::int64_t index = 0;
+  std::optional<episode::DatasetReader> reader;
+  fs::path open;
+  for (const auto& [file, position] : episodes) {
+    if (!reader || open != file) {
+      reader.emplace(episode::DatasetReader::Open(file));
+      open = file;
+    }
+    episode::Episode e = reader->ReadEpisode(position);
+    e.metadata.index = index++;
+    writer.Append(e);
+  }
+  writer.Commit();
+}
+
+}  // namespace
+
+RunIdentity IdentityOf(const fs::path& scene_file, const std::optional<fs::path>& params, const fs::path& dataset,
+                       const GeneratorOptions& options, Keep keep) {
+  RunIdentity id;
+  id.scene_file = fs::absolute(scene_file).lexically_normal();
+  id.scene_hash = ContentHash(id.scene_file);
+  if (params) {
+    id.params_file = fs::absolute(*params).lexically_normal();
+    id.params_hash = ContentHash(id.params_file);
+  }
+  id.dataset = fs::absolute(dataset).lexically_normal();
+  id.dataset_hash = ContentHash(id.dataset);
+  id.variants = options.variants;
+  id.seed = options.seed;
+  id.shard = options.shard;
+  id.keep = keep;
+  id.cameras = options.cameras;
+  id.streams = options.cameras.empty() ? std::vector<std::string>{} : options.streams;
+  id.max_source_episodes = options.max_source_episodes.value_or(0);
+  id.software_version = R2S_VERSION;
+  return id;
+}
+
+fs::path DatasetPathIn(const fs::path& dir, const episode::DatasetInfo& info, const fs::path& source_dataset) {
+  if (info.layout == episode::StorageLayout::kAloha) return dir;
+  return dir / source_dataset.filename();
+}
+
+RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, const episode::DatasetInfo& output_info,
+                          bool overwrite) {
+  RunFolder folder;
+  folder.dir_ = dir;
+  folder.identity_ = identity;
+  folder.output_info_ = output_info;
+  std::error_code ec;
+  if (fs::exists(dir) && !fs::is_directory(dir)) throw InputError(dir.string(), "--out", "exists and is not a folder");
+  fs::create_directories(dir / "parts", ec);
+  if (ec) throw InputError(dir.string(), "--out", "cannot be created: " + ec.message());
+  const json mine = IdentityJson(identity);
+  const fs::path run_file = dir / "run.json";
+  if (fs::exists(run_file)) {
+    const json theirs = ReadJson(run_file);
+    const std::string differs = FirstDifference(mine, theirs);
+    if (!differs.empty()) {
+      if (!overwrite) {
+        throw InputError(run_file.string(), differs,
+                         "the folder holds another run's work (" + differs + ": " + theirs.value(differs, json()).dump() +
+                             ", this run: " + mine.value(differs, json()).dump() +
+                             "); give another --out, or --overwrite to replace it");
+      }
+      Clear(dir, output_info, folder.dataset_path());
+      fs::create_directories(dir / "parts");
+    }
+  } else if (overwrite) {
+    Clear(dir, output_info, folder.dataset_path());
+    fs::create_directories(dir / "parts");
+  }
+  episode::WriteFileAtomically(run_file, mine.dump(2) + "\n");
+  // Temporary files a killed run left behind (hidden names) are not parts of anything.
+  for (const auto& entry : fs::directory_iterator(dir / "parts")) {
+    if (entry.path().filename().string().starts_with(".")) fs::remove(entry.path(), ec);
+  }
+  return folder;
+}
+
+fs::path RunFolder::dataset_path() const { return DatasetPathIn(dir_, output_info_, identity_.dataset); }
+
+bool RunFolder::complete() const { return fs::exists(dir_ / "summary.json"); }
+
+std::vector<std::uint64_t> RunFolder::done_units() const {
+  std::vector<std::uint64_t> units;
+  const std::regex record("unit_([0-9]+)\\.json");
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_ / "parts", ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (std::regex_match(name, m, record)) units.push_back(std::stoull(m[1].str()));
+  }
+  std::sort(units.begin(), units.end());
+  return units;
+}
+
+void RunFolder::Store(GeneratedEpisode& g, bool keep) {
+  UnitRecord r;
+  r.unit = g.unit;
+  r.source_episode = g.episode.provenance ? g.episode.provenance->source_episode : g.source_position;
+  r.variant = g.variant;
+  r.kept = keep;
+  r.success = g.success;
+  r.failed = g.failed;
+  r.edge_case = g.edge_case;
+  r.frames = g.frames;
+  r.camera_frames = g.camera_frames;
+  r.physics_steps = g.physics_steps;
+  const auto started = std::chrono::steady_clock::now();
+  if (keep) {
+    const fs::path part = PartPath(dir_, output_info_, g.unit);
+    episode::WriteOptions options;
+    options.overwrite = true;  // a part of a killed run, written again
+    g.episode.metadata.index = static_cast<std::int64_t>(g.unit);
+    episode::DatasetWriter writer = episode::DatasetWriter::Create(
+        output_info_.layout == episode::StorageLayout::kRobomimic ? part : part.parent_path(), output_info_, options);
+    writer.Append(g.episode);
+    writer.Commit();
+  }
+  g.times.write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  r.times = g.times;
+  episode::WriteFileAtomically(RecordPath(dir_, g.unit), RecordJson(r).dump() + "\n");
+}
+
+RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields) {
+  RunTotals totals;
+  std::vector<std::pair<fs::path, std::int64_t>> kept;
+  for (std::uint64_t u = begin; u < end; ++u) {
+    const fs::path record_file = RecordPath(dir_, u);
+    if (!fs::exists(record_file)) {
+      throw std::logic_error("RunFolder::Finish: unit " + std::to_string(u) + " has no record");
+    }
+    const UnitRecord r = RecordFrom(ReadJson(record_file));
+    ++totals.attempted;
+    totals.kept += r.kept ? 1 : 0;
+    totals.succeeded += r.success ? 1 : 0;
+    totals.frames += r.frames;
+    totals.camera_frames += r.camera_frames;
+    totals.physics_steps += r.physics_steps;
+    totals.times += r.times;
+    if (r.kept) kept.emplace_back(PartPath(dir_, output_info_, u), 0);
+  }
+  Assemble(kept, output_info_, dataset_path());
+  json summary = summary_json_fields.empty() ? json::object() : json::parse(summary_json_fields);
+  summary["totals"] = TotalsJson(totals);
+  summary["dataset"] = dataset_path().string();
+  summary["shard"] = std::to_string(identity_.shard.index) + "/" + std::to_string(identity_.shard.count);
+  summary["units"] = {begin, end};
+  episode::WriteFileAtomically(dir_ / "summary.json", summary.dump(2) + "\n");
+  std::error_code ec;
+  fs::remove_all(dir_ / "parts", ec);
+  return totals;
+}
+
+MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out, bool overwrite) {
+  if (shards.empty()) throw InputError("command line", "SHARD_DIR", "no shard folders given");
+  MergeResult result;
+  std::vector<json> runs;
+  std::map<std::uint32_t, fs::path> by_index;
+  std::uint32_t count = 0;
+  for (const fs::path& dir : shards) {
+    const fs::path run_file = dir / "run.json";
+    if (!fs::exists(run_file)) throw InputError(dir.string(), "run.json", "is missing: not a folder r2s generate wrote");
+    json run = ReadJson(run_file);
+    if (run.value("format", "") != kFormat) {
+      throw InputError(run_file.string(), "format", "is " + run.value("format", json()).dump() + ", expected " + kFormat);
+    }
+    if (!fs::exists(dir / "summary.json")) {
+      throw InputError(dir.string(), "summary.json",
+                       "is missing: the shard has not finished (rerun its r2s generate to resume it)");
+    }
+    const Shard shard = ParseShard(run.at("shard").get<std::string>());
+    if (!runs.empty()) {
+      const std::string differs = FirstDifference(runs.front(), run, "shard");
+      if (!differs.empty()) {
+        throw InputError(run_file.string(), differs,
+                         "differs from " + (shards.front() / "run.json").string() + " (" +
+                             run.value(differs, json()).dump() + " vs " + runs.front().value(differs, json()).dump() +
+                             "): the folders are shards of different runs");
+      }
+      if (shard.count != count) {
+        throw InputError(run_file.string(), "shard", "is one of " + std::to_string(shard.count) + " shards, the first folder one of " + std::to_string(count));
+      }
+    }
+    count = shard.count;
+    if (!by_index.emplace(shard.index, dir).second) {
+      throw InputError(run_file.string(), "shard",
+                       "shard " + std::to_string(shard.index) + " is given twice (also " + by_index[shard.index].string() + ")");
+    }
+    runs.push_back(std::move(run));
+  }
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (!by_index.count(i)) {
+      throw InputError("command line", "SHARD_DIR",
+                       "shard " + std::to_string(i) + " of " + std::to_string(count) + " is missing: every shard is needed");
+    }
+  }
+
+  // The first shard's dataset gives the schema; every shard's episodes in shard order.
+  const fs::path first_dataset = fs::path(ReadJson(by_index.at(0) / "summary.json").at("dataset").get<std::string>());
+  const episode::DatasetInfo info = episode::DatasetReader::Open(first_dataset).info();
+  json merged_run = runs.front();
+  merged_run["shard"] = "0/1";
+  merged_run["merged_from"] = count;
+  const fs::path dataset = DatasetPathIn(out, info, fs::path(merged_run.at("dataset").get<std::string>()));
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw InputError(out.string(), "--out", "cannot be created: " + ec.message());
+  if (fs::exists(out / "run.json") || fs::exists(out / "summary.json")) {
+    if (!overwrite) throw InputError(out.string(), "--out", "holds a run already; give --overwrite to replace it");
+    Clear(out, info, dataset);
+  }
+  std::vector<std::pair<fs::path, std::int64_t>> episodes;
+  for (const auto& [index, dir] : by_index) {
+    const json summary = ReadJson(dir / "summary.json");
+    const RunTotals t = TotalsFrom(summary.at("totals"));
+    result.totals.attempted += t.attempted;
+    result.totals.kept += t.kept;
+    result.totals.succeeded += t.succeeded;
+    result.totals.frames += t.frames;
+    result.totals.camera_frames += t.camera_frames;
+    result.totals.physics_steps += t.physics_steps;
+    result.totals.times += t.times;
+    if (t.kept == 0) continue;
+    const fs::path shard_dataset = summary.at("dataset").get<std::string>();
+    const episode::DatasetReader reader = episode::DatasetReader::Open(shard_dataset);
+    if (reader.num_episodes() != static_cast<std::int64_t>(t.kept)) {
+      throw InputError(shard_dataset.string(), "(episodes)",
+                       "holds " + std::to_string(reader.num_episodes()) + " episodes, its summary says " +
+                           std::to_string(t.kept));
+    }
+    for (std::int64_t i = 0; i < reader.num_episodes(); ++i) {
+      episodes.emplace_back(info.layout == episode::StorageLayout::kAloha ? reader.episode_file(i) : shard_dataset, i);
+    }
+  }
+  Assemble(episodes, info, dataset);
+  episode::WriteFileAtomically(out / "run.json", merged_run.dump(2) + "\n");
+  json summary{{"totals", TotalsJson(result.totals)}, {"dataset", dataset.string()}, {"shard", "0/1"},
+               {"merged_from", count}};
+  episode::WriteFileAtomically(out / "summary.json", summary.dump(2) + "\n");
+  result.dataset = dataset;
+  result.shards = count;
+  return result;
+}
+
+}  // namespace r2s::amplify

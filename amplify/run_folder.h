@@ -1,0 +1,110 @@
+#pragma once
+// The folder one `r2s generate` run (or one shard of it) writes, built so a killed run resumes without duplicates
+// or gaps and a finished one is complete or absent, never partial:
+//
+//   run.json             the run's identity: the scene, params and dataset (paths and content hashes), variants,
+//                        seed, shard, keep policy, cameras, streams, episode limit, real2sim's version
+//   parts/<u>.json       one record per finished unit u (kept or not, success, failed conditions, frames, times)
+//   parts/<u>.hdf5       its episode when kept (robomimic: a file of one demo; ALOHA: parts/episode_<u>.hdf5)
+//   the dataset          once every unit of the shard is done, in the source's layout: robomimic
+//                        <dir>/<source file name>, ALOHA <dir>/episode_<i>.hdf5; kept episodes numbered from 0 in
+//                        unit order
+//   summary.json         the totals, written last: its presence means the run is complete
+//
+// Every file goes to a temporary name and is renamed into place, so a unit is done exactly when its record exists
+// and a rerun redoes every unit without one. A folder holding another run's work is refused (InputError naming the
+// field that differs) unless overwrite clears what a run writes there (nothing else).
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "amplify/generator.h"
+#include "amplify/shard.h"
+#include "amplify/variant_pipeline.h"
+#include "episode/dataset_info.h"
+
+namespace r2s::amplify {
+
+enum class Keep { kSuccess, kAll };
+
+struct RunIdentity {
+  std::filesystem::path scene_file, params_file, dataset;
+  std::string scene_hash, params_hash, dataset_hash;  // FNV-1a 64 of the contents (the dataset: every file of it)
+  std::uint32_t variants = 1;
+  std::uint64_t seed = 0;
+  Shard shard;
+  Keep keep = Keep::kSuccess;
+  std::vector<std::string> cameras, streams;
+  std::int64_t max_source_episodes = 0;  // 0: all
+  std::string software_version;
+};
+
+// The identity of a run: hashes the scene file, the params file and the dataset's files.
+RunIdentity IdentityOf(const std::filesystem::path& scene_file, const std::optional<std::filesystem::path>& params,
+                       const std::filesystem::path& dataset, const GeneratorOptions& options, Keep keep);
+
+struct UnitRecord {
+  std::uint64_t unit = 0;
+  std::int64_t source_episode = 0;  // the source's stored index
+  std::uint32_t variant = 0;
+  bool kept = false;
+  bool success = false;
+  std::vector<std::string> failed;
+  std::string edge_case;
+  std::int64_t frames = 0, camera_frames = 0, physics_steps = 0;
+  StageTimes times;
+};
+
+struct RunTotals {
+  std::uint64_t attempted = 0, kept = 0, succeeded = 0;
+  std::int64_t frames = 0, camera_frames = 0, physics_steps = 0;
+  StageTimes times;  // summed over the units: CPU-seconds per stage
+};
+
+class RunFolder {
+ public:
+  // Creates `dir` or reopens it for the same run.
+  static RunFolder Open(const std::filesystem::path& dir, const RunIdentity& identity,
+                        const episode::DatasetInfo& output_info, bool overwrite);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  bool complete() const;                       // summary.json exists
+  std::vector<std::uint64_t> done_units() const;  // units with a record, ascending
+
+  // Writes the unit's episode (when keep) and then its record; sets episode.times.write_s.
+  void Store(GeneratedEpisode& episode, bool keep);
+
+  // Assembles the dataset from the kept parts of units [begin, end) (every one must have a record), writes
+  // summary.json (`summary` plus the totals from the records) and removes the parts. Returns the totals.
+  RunTotals Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields);
+
+  // Where the assembled dataset is: the file (robomimic) or this folder (ALOHA).
+  std::filesystem::path dataset_path() const;
+
+ private:
+  RunFolder() = default;
+  std::filesystem::path dir_;
+  RunIdentity identity_;
+  episode::DatasetInfo output_info_;
+};
+
+// Where a run folder keeps its dataset, for a source dataset at `dataset` in `layout`.
+std::filesystem::path DatasetPathIn(const std::filesystem::path& dir, const episode::DatasetInfo& info,
+                                    const std::filesystem::path& source_dataset);
+
+struct MergeResult {
+  std::filesystem::path dataset;
+  RunTotals totals;
+  std::uint32_t shards = 0;
+};
+
+// Merges the complete shard folders of one run into `out`: their run.json must agree but for the shard index,
+// and cover indices 0..N-1 exactly once; the datasets are assembled in shard order (so unit order), kept episodes
+// renumbered from 0, giving what the unsharded run gives. InputError names the folder and field at fault.
+MergeResult MergeShards(const std::vector<std::filesystem::path>& shards, const std::filesystem::path& out,
+                        bool overwrite);
+
+}  // namespace r2s::amplify

@@ -1,0 +1,330 @@
+#include "amplify/variant_pipeline.h"
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "amplify/action_perturbation.h"
+#include "real2sim/build_config.h"
+#include "render/segmentation.h"
+#include "sim/success.h"
+#include "sim/world.h"
+
+namespace r2s::amplify {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using episode::Array;
+using episode::DType;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+// A scene camera's intrinsics at another resolution: the image scaled, pixel centres at integer coordinates.
+render::CameraIntrinsics Scaled(const sim::CameraModel& camera, int width_px, int height_px) {
+  render::CameraIntrinsics k = render::IntrinsicsOf(camera);
+  const double sx = static_cast<double>(width_px) / camera.width_px;
+  const double sy = static_cast<double>(height_px) / camera.height_px;
+  k.width_px = width_px;
+  k.height_px = height_px;
+  k.fx_px *= sx;
+  k.fy_px *= sy;
+  k.cx_px = sx * (k.cx_px + 0.5) - 0.5;
+  k.cy_px = sy * (k.cy_px + 0.5) - 0.5;
+  return k;
+}
+
+// Every column the simulation writes or the cameras fill: what a duplicated observation repeats.
+std::vector<std::string> ObservedFeatures(const sim::ReplayPlan& plan, const std::vector<CameraStream>& cameras) {
+  std::vector<std::string> features;
+  auto add = [&](const std::string& f) {
+    if (!f.empty() && std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
+  };
+  for (const sim::JointBinding& b : plan.joint_bindings()) {
+    if (b.signal == sim::JointSignal::kPosition || b.signal == sim::JointSignal::kVelocity ||
+        b.signal == sim::JointSignal::kEffort) {
+      add(b.feature);
+    }
+  }
+  for (const auto& [object, b] : plan.pose_bindings()) add(b.feature);
+  for (const auto& [object, b] : plan.linear_velocity_bindings()) add(b.feature);
+  for (const auto& [object, b] : plan.angular_velocity_bindings()) add(b.feature);
+  for (const CameraStream& c : cameras) {
+    add(c.rgb_feature);
+    add(c.depth_feature);
+    add(c.segmentation_feature);
+  }
+  return features;
+}
+
+// The segmentation ids' meaning, stored with every episode that records segmentation.
+std::string SegmentationTableJson(const sim::Model& model) {
+  std::string json = "[";
+  for (const render::SegmentationEntry& e : render::SegmentationTable(model)) {
+    if (json.size() > 1) json += ", ";
+    json += "{\"id\": " + std::to_string(e.id) + ", \"kind\": \"" + e.kind + "\", \"name\": \"" + e.name + "\"}";
+  }
+  return json + "]";
+}
+
+void RepeatRow(Array& array, std::int64_t from, std::int64_t to) {
+  const std::size_t row = array.bytes.size() / static_cast<std::size_t>(array.shape[0]);
+  std::memcpy(array.bytes.data() + static_cast<std::size_t>(to) * row,
+              array.bytes.data() + static_cast<std::size_t>(from) * row, row);
+}
+
+}  // namespace
+
+StageTimes& StageTimes::operator+=(const StageTimes& o) {
+  draw_s += o.draw_s;
+  sim_s += o.sim_s;
+  render_s += o.render_s;
+  sensor_s += o.sensor_s;
+  write_s += o.write_s;
+  return *this;
+}
+
+episode::DatasetInfo OutputInfo(const episode::DatasetInfo& source, const std::vector<CameraStream>& cameras) {
+  episode::DatasetInfo info = source;
+  for (const CameraStream& c : cameras) {
+    const auto add = [&](const std::string& feature, DType dtype, std::vector<std::int64_t> shape, const char* unit) {
+      if (feature.empty() || info.features.count(feature)) return;
+      episode::FeatureSpec spec;
+      spec.dtype = dtype;
+      spec.shape = std::move(shape);
+      spec.unit = unit;
+      info.features.emplace(feature, spec);
+    };
+    add(c.rgb_feature, DType::kUInt8, {c.height_px, c.width_px, 3}, "");
+    add(c.depth_feature, DType::kFloat32, {c.height_px, c.width_px}, "m");
+    add(c.segmentation_feature, DType::kUInt16, {c.height_px, c.width_px}, "");
+  }
+  return info;
+}
+
+VariantWorker::VariantWorker(const PipelineConfig& config, const render::RendererOptions& renderer_options)
+    : config_(config) {
+  if (config.cameras.empty()) return;
+  renderer_.emplace(renderer_options);
+  renderer_->LoadModel(config.draw.model);
+  // Textures of the materials a material target may switch a body to.
+  for (const ConditionTarget& t : config.draw.spec.targets) {
+    if (t.kind != ConditionTarget::Kind::kMaterial) continue;
+    for (const std::string& label : config.draw.conditions.FindAxis(t.axis)->distribution.labels()) {
+      const std::string& texture = config.draw.model->MaterialOf(label).texture;
+      if (!texture.empty() && !textures_.count(texture)) textures_[texture] = renderer_->AddTexture(texture);
+    }
+  }
+}
+
+GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_t source_position,
+                                    std::uint32_t variant) {
+  const auto started = Clock::now();
+  GeneratedEpisode out;
+  out.source_position = source_position;
+  out.variant = variant;
+  out.unit = static_cast<std::uint64_t>(source_position) * config_.draw.variants_per_episode + variant;
+  VariantDraw draw = DrawVariant(config_.draw, source_position, variant);
+  out.edge_case = draw.edge_case;
+  const sim::Model& model = *draw.model;
+  const sim::ReplayPlan plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
+  const sim::FrameClock clock = sim::MakeFrameClock(plan, source, config_.dataset);
+  sim::ReplayDrive drive = sim::MakeReplayDrive(plan, source, clock);
+
+  // Where the tracked objects start: their recorded start, placed as the variant says.
+  std::vector<Eigen::Isometry3d> source_start(model.objects.size()), variant_start(model.objects.size());
+  for (std::size_t i = 0; i < model.objects.size(); ++i) {
+    source_start[i] = config_.draw.model->objects[i].initial_pose;
+    variant_start[i] = model.objects[i].initial_pose;
+  }
+  for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
+    const int object = plan.pose_bindings()[k].first;
+    sim::ObjectStart& start = drive.objects[k];
+    source_start[object] = start.pose;
+    Place(draw.placements[object], &start.pose, &start.linear_mps, &start.angular_radps);
+    variant_start[object] = start.pose;
+  }
+  // The demonstration follows its object where the scene asks for it (MimicGen).
+  if (config_.retarget && model.robot) {
+    const int object = config_.retarget->object;
+    if (!variant_start[object].isApprox(source_start[object], 1e-12)) {
+      const RetargetResult r =
+          Retarget(model, *config_.retarget, drive.position, source_start[object], variant_start[object]);
+      // The velocity references of the moved arm joints follow the new targets (a kd loop on the source's
+      // velocities would pull the arm back along the source's path).
+      for (int d : config_.retarget->arm_dofs) {
+        if (drive.velocity.row(d).isZero(0)) continue;
+        const auto frames = drive.position.cols();
+        for (Eigen::Index i = 0; i < frames; ++i) {
+          const Eigen::Index a = std::max<Eigen::Index>(i - 1, 0), b = std::min<Eigen::Index>(i + 1, frames - 1);
+          const double span = clock.time_s[static_cast<std::size_t>(b)] - clock.time_s[static_cast<std::size_t>(a)];
+          drive.velocity(d, i) = span > 0 ? (r.position(d, b) - r.position(d, a)) / span : 0.0;
+        }
+      }
+      drive.position = r.position;
+      draw.parameters.push_back({"retarget.max_ik_error_m", {r.max_ik_error_m}});
+      draw.parameters.push_back({"retarget.max_ik_error_rad", {r.max_ik_error_rad}});
+    }
+  }
+  const std::vector<bool> duplicated =
+      PerturbDrive(draw.actions, clock, config_.draw.seed, source_position, variant, &drive);
+  out.times.draw_s = Seconds(started);
+
+  // Simulate, keeping every frame's poses when cameras are rendered.
+  const auto sim_started = Clock::now();
+  sim::World world(draw.model);
+  std::vector<render::SceneState> states;
+  sim::FrameCallback on_frame;
+  if (!config_.cameras.empty()) {
+    states.reserve(clock.step.size());
+    on_frame = [&states](std::int64_t, const sim::World& w) { states.push_back(render::CaptureState(w)); };
+  }
+  sim::EpisodeReplay replay = sim::SimulateEpisode(plan, source, clock, drive, config_.dataset, world, on_frame);
+  std::vector<Eigen::Isometry3d> final_poses;
+  for (std::size_t i = 0; i < model.objects.size(); ++i) final_poses.push_back(world.ObjectPose(static_cast<int>(i)));
+  const sim::SuccessReport success =
+      sim::EvaluateSuccess(model, final_poses, model.robot ? world.joint_positions() : Eigen::VectorXd());
+  out.success = success.success;
+  out.failed = success.failed;
+  out.physics_steps = replay.steps;
+  out.frames = replay.frames;
+  out.times.sim_s = Seconds(sim_started);
+
+  out.episode = std::move(replay.episode);
+  if (!config_.cameras.empty()) Render(draw, states, out);
+
+  // Observations logged twice: every observed column repeats its previous row.
+  if (std::find(duplicated.begin(), duplicated.end(), true) != duplicated.end()) {
+    for (const std::string& feature : ObservedFeatures(plan, config_.cameras)) {
+      auto it = out.episode.columns.find(feature);
+      if (it == out.episode.columns.end()) continue;
+      for (std::size_t i = 1; i < duplicated.size(); ++i) {
+        if (duplicated[i]) RepeatRow(it->second.data, static_cast<std::int64_t>(i - 1), static_cast<std::int64_t>(i));
+      }
+    }
+  }
+
+  episode::Provenance provenance;
+  provenance.source_dataset = config_.dataset;
+  provenance.source_episode = source.metadata.index;
+  provenance.variant = variant;
+  provenance.seed = config_.draw.seed;
+  provenance.software_version = R2S_VERSION;
+  provenance.parameters = draw.parameters;
+  provenance.parameters.push_back({"sim.time_step_s", {model.sim.time_step_s}});
+  provenance.parameters.push_back({"sim.steps", {static_cast<double>(out.physics_steps)}});
+  provenance.parameters.push_back({"success", {out.success ? 1.0 : 0.0}});
+  out.episode.provenance = std::move(provenance);
+  out.episode.metadata.success = out.success;
+  // Flags the source layouts use to say an episode is real (robomimic-style `real`, ALOHA's root `sim`) are turned
+  // to say it is synthetic, so a loader that filters on them is not misled.
+  for (episode::GroupAttributes& group : out.episode.storage.group_attributes) {
+    if (!group.path.empty()) continue;
+    if (episode::FindAttribute(group.attributes, "real")) {
+      episode::SetAttribute(group.attributes, "real", episode::AttributeValue::Bool(false));
+    }
+    if (episode::FindAttribute(group.attributes, "sim")) {
+      episode::SetAttribute(group.attributes, "sim", episode::AttributeValue::Bool(true));
+    }
+  }
+  if (std::any_of(config_.cameras.begin(), config_.cameras.end(),
+                  [](const CameraStream& c) { return !c.segmentation_feature.empty(); })) {
+    episode::SetAttribute(out.episode.storage.Group(""), "r2s_segmentation_ids",
+                          episode::AttributeValue::String(SegmentationTableJson(*config_.draw.model)));
+  }
+  out.episode.metadata.index = static_cast<std::int64_t>(out.unit);
+  return out;
+}
+
+void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::SceneState>& states,
+                           GeneratedEpisode& out) {
+  const sim::Model& model = *config_.draw.model;
+  const auto frames = static_cast<std::int64_t>(states.size());
+  // The variant's look: its lights, the bodies restyled by material targets.
+  std::vector<render::MaterialOverride> looks;
+  for (const LookChange& change : draw.looks) {
+    const sim::Material& m = model.MaterialOf(change.material);
+    render::MaterialOverride o;
+    o.material = change.look_material;
+    o.rgba = m.rgba;
+    o.roughness = m.roughness;
+    o.texture = m.texture.empty() ? -1 : textures_.at(m.texture);
+    looks.push_back(o);
+  }
+  for (const CameraStream& stream : config_.cameras) {
+    const sim::CameraModel& camera = model.cameras[stream.camera];
+    const int w = stream.width_px, h = stream.height_px;
+    const std::size_t pixels = static_cast<std::size_t>(w) * h;
+    Array rgb = Array::Zeros(DType::kUInt8, {frames, h, w, 3});
+    Array depth = Array::Zeros(DType::kFloat32, {frames, h, w});
+    Array segmentation = Array::Zeros(DType::kUInt16, {frames, h, w});
+    render::ViewParams params;
+    if (w != camera.width_px || h != camera.height_px) params.intrinsics = Scaled(camera, w, h);
+    params.camera_offset = draw.camera_offset[stream.camera];
+    params.lights = draw.model->lights;
+    params.materials = looks;
+    const randomize::StreamKey noise_stream{config_.draw.seed, out.source_position, out.variant,
+                                            randomize::StreamId("noise/" + camera.name)};
+    cuda::CameraModelParams camera_params = draw.camera_model[stream.camera];
+    cuda::DepthModelParams depth_params = draw.depth_model[stream.camera];
+    const render::CameraIntrinsics k = params.intrinsics ? *params.intrinsics : render::IntrinsicsOf(camera);
+    depth_params.fx = k.fx_px;
+    depth_params.fy = k.fy_px;
+    depth_params.cx = k.cx_px;
+    depth_params.cy = k.cy_px;
+    const bool camera_model = std::any_of(config_.draw.spec.sensors.begin(), config_.draw.spec.sensors.end(),
+                                          [&](const SensorSpec& s) { return s.camera == stream.camera && !s.camera_fields.empty(); });
+    const bool depth_model = std::any_of(config_.draw.spec.sensors.begin(), config_.draw.spec.sensors.end(),
+                                         [&](const SensorSpec& s) {
+                                           return s.camera == stream.camera &&
+                                                  (!s.depth_fields.empty() || s.depth_quantization);
+                                         });
+    std::vector<render::ViewRequest> views;
+    std::vector<render::Frame> rendered;
+    for (std::int64_t first = 0; first < frames; first += config_.render_chunk_frames) {
+      const std::int64_t count = std::min<std::int64_t>(config_.render_chunk_frames, frames - first);
+      const auto render_started = Clock::now();
+      views.assign(static_cast<std::size_t>(count), render::ViewRequest{});
+      for (std::int64_t i = 0; i < count; ++i) {
+        views[i].state = static_cast<int>(i);
+        views[i].camera = stream.camera;
+        views[i].params = params;
+      }
+      renderer_->Render(std::span<const render::SceneState>(states.data() + first, static_cast<std::size_t>(count)),
+                        views, &rendered);
+      for (std::int64_t i = 0; i < count; ++i) {
+        const render::Frame& f = rendered[i];
+        const std::size_t at = static_cast<std::size_t>(first + i) * pixels;
+        std::memcpy(rgb.bytes.data() + at * 3, f.rgb.data(), pixels * 3);
+        std::memcpy(depth.bytes.data() + at * sizeof(float), f.depth_m.data(), pixels * sizeof(float));
+        std::memcpy(segmentation.bytes.data() + at * sizeof(std::uint16_t), f.segmentation.data(),
+                    pixels * sizeof(std::uint16_t));
+      }
+      out.times.render_s += Seconds(render_started);
+      const auto sensor_started = Clock::now();
+      const cuda::NoiseKey noise{noise_stream, static_cast<std::uint32_t>(first)};
+      if (camera_model && !stream.rgb_feature.empty()) {
+        cuda::RgbBatch batch{reinterpret_cast<std::uint8_t*>(rgb.bytes.data()) + static_cast<std::size_t>(first) * pixels * 3,
+                             static_cast<int>(count), h, w};
+        cuda::ApplyCameraModel(batch, std::span<const cuda::CameraModelParams>(&camera_params, 1), noise,
+                               config_.sensor);
+      }
+      if (depth_model && !stream.depth_feature.empty()) {
+        cuda::DepthBatch batch{reinterpret_cast<float*>(depth.bytes.data()) + static_cast<std::size_t>(first) * pixels,
+                               static_cast<int>(count), h, w};
+        cuda::ApplyDepthModel(batch, std::span<const cuda::DepthModelParams>(&depth_params, 1), noise, config_.sensor);
+      }
+      out.times.sensor_s += Seconds(sensor_started);
+    }
+    out.camera_frames += frames;
+    auto put = [&](const std::string& feature, Array array) {
+      if (feature.empty()) return;
+      episode::Column& column = out.episode.columns[feature];
+      column.data = std::move(array);
+    };
+    put(stream.rgb_feature, std::move(rgb));
+    put(stream.depth_feature, std::move(depth));
+    put(stream.segmentation_feature, std::move(segmentation));
+  }
+}
+
+}  // namespace r2s::amplify

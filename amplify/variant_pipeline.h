@@ -1,0 +1,87 @@
+#pragma once
+// One synthetic episode from one (source episode, variant): draw (variant_draw.h), place the objects, retarget
+// the demonstration where the scene asks for it (retarget.h), perturb the actions (action_perturbation.h),
+// simulate in a Bullet world of the variant's model (sim::SimulateEpisode), evaluate the scene's success
+// predicate, render the cameras the output records and run the sensor models on the frames, and assemble the
+// episode in the source's schema with its provenance.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "amplify/retarget.h"
+#include "amplify/variant_draw.h"
+#include "cuda/sensor.h"
+#include "episode/dataset_info.h"
+#include "episode/episode.h"
+#include "render/renderer.h"
+#include "sim/replay.h"
+
+namespace r2s::amplify {
+
+// A camera the generated episodes record, and the features it fills (empty: not recorded).
+struct CameraStream {
+  int camera = 0;  // index into Model::cameras
+  int width_px = 0;
+  int height_px = 0;
+  std::string rgb_feature;           // uint8 [H, W, 3]
+  std::string depth_feature;         // float32 [H, W], metres
+  std::string segmentation_feature;  // uint16 [H, W], render/segmentation.h ids
+};
+
+// Shared by every worker; read-only while episodes are generated.
+struct PipelineConfig {
+  DrawSources draw;
+  sim::ReplayPlan plan;              // the prepared model's plan for the source dataset
+  episode::DatasetInfo source_info;  // the source dataset's schema
+  episode::DatasetInfo output_info;  // the source's plus the camera streams' features
+  std::string dataset;               // the source dataset, for provenance and messages
+  std::vector<CameraStream> cameras;
+  std::optional<RetargetSpec> retarget;
+  cuda::SensorOptions sensor;        // device; CPU threads per worker
+  int render_chunk_frames = 64;      // frames rendered (and held on the device) at a time
+};
+
+struct StageTimes {
+  double draw_s = 0, sim_s = 0, render_s = 0, sensor_s = 0, write_s = 0;
+  StageTimes& operator+=(const StageTimes& o);
+};
+
+struct GeneratedEpisode {
+  std::uint64_t unit = 0;            // source position * K + variant
+  std::uint32_t source_position = 0;  // the source episode's position in the dataset
+  std::uint32_t variant = 0;
+  std::string edge_case;
+  bool success = true;
+  std::vector<std::string> failed;    // the success conditions that did not hold
+  episode::Episode episode;           // metadata.index is the unit until the writer numbers it
+  StageTimes times;
+  std::int64_t frames = 0;
+  std::int64_t camera_frames = 0;     // rendered frames, all cameras
+  std::int64_t physics_steps = 0;
+};
+
+// Builds the output schema: the source's features, plus, for every camera stream, its features (a feature the
+// source already has keeps the source's spec and storage path).
+episode::DatasetInfo OutputInfo(const episode::DatasetInfo& source, const std::vector<CameraStream>& cameras);
+
+// One worker: owns its renderer (when the output records cameras). Not thread-safe: one per thread.
+class VariantWorker {
+ public:
+  // Throws render::RenderError when cameras are to be rendered and no Vulkan device fits.
+  VariantWorker(const PipelineConfig& config, const render::RendererOptions& renderer_options);
+
+  GeneratedEpisode Run(const episode::Episode& source, std::uint32_t source_position, std::uint32_t variant);
+
+ private:
+  void Render(const VariantDraw& draw, const std::vector<render::SceneState>& states, GeneratedEpisode& out);
+
+  const PipelineConfig& config_;
+  std::optional<render::Renderer> renderer_;
+  std::map<std::string, int> textures_;  // a material's texture file -> its renderer texture id
+};
+
+}  // namespace r2s::amplify

@@ -1,0 +1,417 @@
+// Object-centric retargeting (amplify/retarget.h) through a real pick-and-place: a scripted demonstration picks a
+// 4 cm cube and places it on a spot (tests/fixtures/pick_place); retargeted to a moved and turned cube, it still
+// picks the cube and places it on the same spot in Bullet, while the unretargeted demonstration misses the cube.
+
+#include "amplify/retarget.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <numbers>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "episode/input_error.h"
+#include "sim/rigid_body_dynamics.h"
+#include "sim/scene_compiler.h"
+#include "sim/success.h"
+#include "sim/world.h"
+#include "tests/test_support.h"
+
+namespace r2s::amplify {
+namespace {
+
+namespace fs = std::filesystem;
+using r2s::testing::SourceDir;
+using r2s::testing::TempDir;
+using r2s::testing::WriteTextFile;
+
+// The fixture's place spot (tests/fixtures/pick_place/scene.yaml): the success region is centred on it.
+const Eigen::Vector3d kPlaceSpot_m(0.4, 0.25, 0.02);
+// The grasp point (between the fingertips' pads) in the panda_hand frame; panda_grasptarget is at 0.105.
+const Eigen::Vector3d kGraspPointInHand_m(0, 0, 0.103);
+// Where the variant puts the cube: moved (+0.06, -0.05) m and turned 20 degrees about z.
+const Eigen::Vector3d kCubeShift_m(0.06, -0.05, 0);
+constexpr double kCubeTurn_rad = 20.0 * std::numbers::pi / 180.0;
+constexpr double kGripperOpen_m = 0.04;
+constexpr double kGripperClosed_m = 0.0;  // target inside the cube: the fingers squeeze it
+
+Eigen::Isometry3d CubePose(const Eigen::Vector3d& position_m, double yaw_rad) {
+  Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+  pose.translation() = position_m;
+  pose.linear() = Eigen::AngleAxisd(yaw_rad, Eigen::Vector3d::UnitZ()).toRotationMatrix();
+  return pose;
+}
+
+// The hand pointing down (its z along world -z), turned `yaw_rad` about z, with its grasp point at `grasp_point_m`.
+Eigen::Isometry3d HandPose(const Eigen::Vector3d& grasp_point_m, double yaw_rad) {
+  Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+  pose.linear() = (Eigen::AngleAxisd(yaw_rad, Eigen::Vector3d::UnitZ()) *
+                   Eigen::AngleAxisd(std::numbers::pi, Eigen::Vector3d::UnitX()))
+                      .toRotationMatrix();
+  pose.translation() = grasp_point_m - pose.linear() * kGraspPointInHand_m;
+  return pose;
+}
+
+// A copy of the fixture with the Panda beside it (a scene folder must hold its assets).
+void MakePickPlaceScene(const fs::path& dir) {
+  fs::copy(SourceDir() / "tests/fixtures/pick_place", dir, fs::copy_options::recursive);
+  fs::copy(SourceDir() / "scenes/panda_sysid/robot", dir / "robot", fs::copy_options::recursive);
+}
+
+struct Simulated {
+  Eigen::Isometry3d cube_pose = Eigen::Isometry3d::Identity();
+  double cube_highest_m = 0;  // the cube centre's highest point on the way: it was carried, not pushed
+  sim::SuccessReport success;
+  std::string Describe() const {
+    std::string text = "cube ends at (" + std::to_string(cube_pose.translation().x()) + ", " +
+                       std::to_string(cube_pose.translation().y()) + ", " +
+                       std::to_string(cube_pose.translation().z()) + "), highest " + std::to_string(cube_highest_m);
+    for (const std::string& line : success.failed) text += "; " + line;
+    return text;
+  }
+};
+
+// Drives a fresh world with `targets` (dofs x frames), one frame per substeps_per_frame physics steps, the cube
+// starting at `cube_pose`, and evaluates the scene's success predicate on the last state.
+Simulated Simulate(const std::shared_ptr<const sim::Model>& model, const Eigen::MatrixXd& targets,
+                   const Eigen::Isometry3d& cube_pose) {
+  sim::World world(model);
+  const int cube = model->FindObject("cube");
+  world.SetObjectPose(cube, cube_pose);
+  sim::RobotCommand command;
+  Simulated out;
+  for (Eigen::Index f = 0; f < targets.cols(); ++f) {
+    command.position = targets.col(f);
+    world.SetCommand(command);
+    world.Step(model->sim.substeps_per_frame);
+    out.cube_highest_m = std::max(out.cube_highest_m, world.ObjectPose(cube).translation().z());
+  }
+  out.cube_pose = world.ObjectPose(cube);
+  out.success = sim::EvaluateSuccess(*model, {out.cube_pose}, world.joint_positions());
+  return out;
+}
+
+// A scripted pick-and-place, as a teleoperator would record it: the hand's grasp point moves through key poses
+// (smoothstep in time, straight lines in space, yaw interpolated) and the gripper opens and closes while the hand
+// holds still. Joint targets by IK, plus the gravity sag g(q) / kp, so that the PD-driven arm (no gravity
+// compensation in the simulator) reaches the poses: the targets are what a real controller would have logged.
+class ScriptedDemonstration {
+ public:
+  ScriptedDemonstration(const sim::Model& model, const RetargetSpec& spec)
+      : model_(model), spec_(spec), dynamics_(*model.robot, model.sim.gravity_mps2) {
+    q_ = model.robot->initial_q;
+    pose_ = dynamics_.LinkPoses(q_)[spec.end_effector_link];
+    gripper_m_ = q_[spec.gripper_dofs[0]];
+  }
+
+  void Hold(int frames) {
+    for (int i = 0; i < frames; ++i) Record();
+  }
+  void MoveTo(const Eigen::Isometry3d& goal, int frames) {
+    const Eigen::Isometry3d start = pose_;
+    const Eigen::Quaterniond q0(start.linear()), q1(goal.linear());
+    for (int i = 1; i <= frames; ++i) {
+      const double s = static_cast<double>(i) / frames, w = s * s * (3 - 2 * s);
+      pose_.translation() = (1 - w) * start.translation() + w * goal.translation();
+      pose_.linear() = q0.slerp(w, q1).toRotationMatrix();
+      const IkSolution ik = SolveEndEffectorIk(dynamics_, *model_.robot, spec_, pose_, q_);
+      worst_ik_error_m_ = std::max(worst_ik_error_m_, ik.position_error_m);
+      q_ = ik.q;
+      Record();
+    }
+  }
+  void SetGripper(double opening_m, int hold_frames) {
+    gripper_m_ = opening_m;
+    Hold(hold_frames);
+  }
+
+  Eigen::MatrixXd targets() const {
+    Eigen::MatrixXd out(model_.robot->num_dofs(), static_cast<Eigen::Index>(frames_.size()));
+    for (std::size_t f = 0; f < frames_.size(); ++f) out.col(static_cast<Eigen::Index>(f)) = frames_[f];
+    return out;
+  }
+  double worst_ik_error_m() const { return worst_ik_error_m_; }
+
+ private:
+  void Record() {
+    Eigen::VectorXd target = q_;
+    const Eigen::VectorXd gravity = dynamics_.BiasForces(q_, Eigen::VectorXd::Zero(q_.size()));
+    for (int dof : spec_.arm_dofs) target[dof] += gravity[dof] / model_.robot->actuators[dof].kp;
+    for (int dof : spec_.gripper_dofs) target[dof] = gripper_m_;
+    frames_.push_back(target);
+  }
+
+  const sim::Model& model_;
+  const RetargetSpec& spec_;
+  sim::RigidBodyDynamics dynamics_;
+  Eigen::VectorXd q_;
+  Eigen::Isometry3d pose_;
+  double gripper_m_ = 0;
+  double worst_ik_error_m_ = 0;
+  std::vector<Eigen::VectorXd> frames_;
+};
+
+Eigen::MatrixXd PickAndPlace(const sim::Model& model, const RetargetSpec& spec, double* worst_ik_error_m) {
+  const Eigen::Vector3d up(0, 0, 0.12);
+  // Pads a few millimetres below the cube's centre: the grip is then below the centre of mass.
+  const Eigen::Vector3d grasp_m = model.objects[spec.object].initial_pose.translation() - Eigen::Vector3d(0, 0, 0.004);
+  const Eigen::Vector3d place_m = kPlaceSpot_m + Eigen::Vector3d(0, 0, 0.002);
+  ScriptedDemonstration demo(model, spec);
+  demo.Hold(10);
+  demo.MoveTo(HandPose(grasp_m + up, 0), 40);  // above the cube
+  demo.MoveTo(HandPose(grasp_m, 0), 30);       // descend
+  demo.SetGripper(kGripperClosed_m, 20);       // grasp, holding still while the fingers close
+  demo.MoveTo(HandPose(grasp_m + up, 0), 30);  // lift
+  demo.MoveTo(HandPose(place_m + up, 0), 50);  // carry to the place spot
+  demo.MoveTo(HandPose(place_m, 0), 30);       // lower
+  demo.SetGripper(kGripperOpen_m, 15);         // release
+  demo.MoveTo(HandPose(place_m + up, 0), 25);  // retreat
+  demo.Hold(10);                               // let the cube settle
+  if (worst_ik_error_m) *worst_ik_error_m = demo.worst_ik_error_m();
+  return demo.targets();
+}
+
+// One scene, spec and demonstration for the whole suite: loading the Panda and simulating cost most of the time.
+class PickPlaceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>();
+    MakePickPlaceScene(dir_->path());
+    model_ = sim::LoadScene(dir_->path());
+    auto spec = ParseRetargetSpec(dir_->path() / "scene.yaml", *model_);
+    if (!spec) return;  // SetUp reports it
+    spec_ = std::make_unique<RetargetSpec>(*spec);
+    source_ = std::make_unique<Eigen::MatrixXd>(PickAndPlace(*model_, *spec_, &demo_ik_error_m_));
+  }
+  static void TearDownTestSuite() {
+    source_.reset();
+    spec_.reset();
+    model_.reset();
+    dir_.reset();
+  }
+  void SetUp() override { ASSERT_TRUE(source_) << "the fixture's scene.yaml has no retarget section"; }
+
+  static const sim::Model& model() { return *model_; }
+  static const std::shared_ptr<const sim::Model>& shared_model() { return model_; }
+  static const RetargetSpec& spec() { return *spec_; }
+  static const Eigen::MatrixXd& source() { return *source_; }
+  static Eigen::Isometry3d SourceCubePose() { return model().objects[spec().object].initial_pose; }
+  static Eigen::Isometry3d MovedCubePose() {
+    return CubePose(SourceCubePose().translation() + kCubeShift_m, kCubeTurn_rad);
+  }
+  // Writes a scene.yaml whose retarget section is `retarget` (the model stays the fixture's) and parses it.
+  static std::optional<RetargetSpec> ParseSection(const std::string& retarget) {
+    const fs::path file = *dir_ / "variants/scene.yaml";
+    WriteTextFile(file, "name: pick_place\n" + retarget);
+    return ParseRetargetSpec(file, model());
+  }
+
+  static inline std::unique_ptr<TempDir> dir_;
+  static inline std::shared_ptr<const sim::Model> model_;
+  static inline std::unique_ptr<RetargetSpec> spec_;
+  static inline std::unique_ptr<Eigen::MatrixXd> source_;
+  static inline double demo_ik_error_m_ = 0;
+};
+
+// The largest change of any arm joint's target from one frame to the next.
+double LargestArmStep(const Eigen::MatrixXd& targets, const std::vector<int>& arm_dofs, Eigen::Index* at = nullptr) {
+  double largest = 0;
+  for (Eigen::Index f = 1; f < targets.cols(); ++f) {
+    for (int dof : arm_dofs) {
+      const double step = std::abs(targets(dof, f) - targets(dof, f - 1));
+      if (step > largest) {
+        largest = step;
+        if (at) *at = f;
+      }
+    }
+  }
+  return largest;
+}
+
+constexpr char kGoodSection[] = R"(retarget:
+  object: cube
+  end_effector_link: panda_hand
+  arm_joints: [panda_joint1, panda_joint2, panda_joint3, panda_joint4, panda_joint5, panda_joint6, panda_joint7]
+  gripper_joints: [panda_finger_joint1, panda_finger_joint2]
+  gripper_closed_below: 0.035
+)";
+
+// Expects ParseSection(section) to throw InputError whose field names `field` and whose problem mentions `problem`.
+void ExpectParseError(const std::string& section, const std::string& field, const std::string& problem,
+                      const std::function<std::optional<RetargetSpec>(const std::string&)>& parse) {
+  try {
+    parse(section);
+    ADD_FAILURE() << "no error for:\n" << section;
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.field()).find(field), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.problem()).find(problem), std::string::npos) << e.what();
+    EXPECT_EQ(e.field().rfind("line ", 0), 0u) << "the field should start with the line: " << e.what();
+  }
+}
+
+TEST_F(PickPlaceTest, FixtureRetargetSectionParses) {
+  const sim::RobotModel& robot = *model().robot;
+  EXPECT_EQ(spec().object, model().FindObject("cube"));
+  EXPECT_EQ(spec().end_effector_link, robot.FindLink("panda_hand"));
+  ASSERT_EQ(spec().arm_dofs.size(), 7u);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(spec().arm_dofs[i], robot.FindDof("panda_joint" + std::to_string(i + 1)));
+  EXPECT_EQ(spec().gripper_dofs,
+            (std::vector<int>{robot.FindDof("panda_finger_joint1"), robot.FindDof("panda_finger_joint2")}));
+  EXPECT_DOUBLE_EQ(spec().gripper_closed_below, 0.035);
+  EXPECT_EQ(spec().transition_frames, 15);
+  EXPECT_EQ(spec().source.rfind("scene.yaml:", 0), 0u) << spec().source;
+  EXPECT_NE(spec().source.find(": retarget"), std::string::npos) << spec().source;
+}
+
+TEST_F(PickPlaceTest, ParseDefaultsAndAbsence) {
+  EXPECT_FALSE(ParseSection("").has_value());
+  EXPECT_FALSE(ParseSection("retarget:\n").has_value());
+  const auto spec = ParseSection(kGoodSection);
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ(spec->transition_frames, 15);  // the default
+  EXPECT_EQ(spec->source, "scene.yaml:2: retarget");
+}
+
+TEST_F(PickPlaceTest, BadRetargetSectionsNameTheKey) {
+  const auto parse = [](const std::string& s) { return ParseSection(s); };
+  const std::string good = kGoodSection;
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  ExpectParseError(replace("object: cube", "object: mug"), "retarget.object", "unknown object 'mug'", parse);
+  ExpectParseError(replace("object: cube", "object: table"), "retarget.object", "static", parse);
+  ExpectParseError(replace("panda_joint3,", "panda_jointX,"), "retarget.arm_joints[2]", "unknown joint 'panda_jointX'",
+                   parse);
+  ExpectParseError(replace("[panda_finger_joint1,", "[panda_joint7,"), "retarget.gripper_joints[0]", "listed twice",
+                   parse);
+  ExpectParseError(replace("panda_hand", "panda_palm"), "retarget.end_effector_link", "unknown link 'panda_palm'",
+                   parse);
+  ExpectParseError(replace("panda_hand", "panda_link3"), "retarget.arm_joints[3]", "does not move", parse);
+  ExpectParseError(good + "  transition_frame: 10\n", "retarget.transition_frame",
+                   "unknown key 'transition_frame' (did you mean 'transition_frames'?)", parse);
+  ExpectParseError(good + "  transition_frames: 0\n", "retarget.transition_frames", "expected at least 1", parse);
+  ExpectParseError(good + "  transition_frames: 2.5\n", "retarget.transition_frames", "expected an integer", parse);
+  ExpectParseError(replace("  gripper_closed_below: 0.035\n", ""), "retarget.gripper_closed_below",
+                   "missing required key", parse);
+  ExpectParseError(replace("0.035", ".nan"), "retarget.gripper_closed_below", "finite", parse);
+
+  sim::Model without_robot = model();
+  without_robot.robot.reset();
+  const auto parse_without_robot = [&](const std::string& section) {
+    const fs::path file = *dir_ / "variants/no_robot.yaml";
+    WriteTextFile(file, "name: pick_place\n" + section);
+    return ParseRetargetSpec(file, without_robot);
+  };
+  ExpectParseError(good, "retarget", "no robot", parse_without_robot);
+  EXPECT_THROW(Retarget(without_robot, spec(), source(), SourceCubePose(), SourceCubePose()), std::invalid_argument);
+}
+
+TEST_F(PickPlaceTest, RetargetRejectsMismatchedSizes) {
+  const Eigen::Isometry3d pose = SourceCubePose();
+  EXPECT_THROW(Retarget(model(), spec(), Eigen::MatrixXd::Zero(7, 10), pose, pose), std::invalid_argument);
+  EXPECT_THROW(Retarget(model(), spec(), Eigen::MatrixXd::Zero(9, 0), pose, pose), std::invalid_argument);
+  RetargetSpec bad = spec();
+  bad.arm_dofs.push_back(9);
+  EXPECT_THROW(Retarget(model(), bad, source(), pose, pose), std::invalid_argument);
+  bad = spec();
+  bad.object = 3;
+  EXPECT_THROW(Retarget(model(), bad, source(), pose, pose), std::invalid_argument);
+}
+
+// The demonstration itself works: without this, the tests below would prove nothing.
+TEST_F(PickPlaceTest, SourceDemonstrationPlacesTheCube) {
+  ASSERT_EQ(model().success.size(), 1u);
+  const sim::SuccessCondition& region = model().success[0];
+  EXPECT_TRUE((0.5 * (region.region_min_m + region.region_max_m)).head<2>().isApprox(kPlaceSpot_m.head<2>()));
+  EXPECT_LT(demo_ik_error_m_, 1e-4);
+  const Simulated run = Simulate(shared_model(), source(), SourceCubePose());
+  EXPECT_TRUE(run.success.success) << run.Describe();
+  EXPECT_GT(run.cube_highest_m, 0.1) << "the cube was not carried: " << run.Describe();
+}
+
+TEST_F(PickPlaceTest, RetargetedDemonstrationPlacesTheMovedCube) {
+  const RetargetResult result = Retarget(model(), spec(), source(), SourceCubePose(), MovedCubePose());
+  ASSERT_EQ(result.position.rows(), source().rows());
+  ASSERT_EQ(result.position.cols(), source().cols());
+  // approach | grasp ... release | retreat: the script closes the gripper at frame 80 and opens it at frame 210.
+  EXPECT_EQ(result.segment_starts, (std::vector<std::int64_t>{0, 80, 210}));
+  EXPECT_LT(result.max_ik_error_m, 0.005);
+  EXPECT_LT(result.max_ik_error_rad, 0.05);
+
+  // Non-arm dofs (the fingers) are the source's.
+  for (int dof : spec().gripper_dofs) EXPECT_EQ(result.position.row(dof), source().row(dof)) << "dof " << dof;
+  // Joint limits hold.
+  for (int dof : spec().arm_dofs) {
+    const sim::Link& link = model().robot->dof_link(dof);
+    EXPECT_GE(result.position.row(dof).minCoeff(), link.lower_limit);
+    EXPECT_LE(result.position.row(dof).maxCoeff(), link.upper_limit);
+  }
+
+  // The approach acts on the cube: at the grasp the hand stands to the moved cube as it stood to the source's.
+  const sim::RigidBodyDynamics dynamics(*model().robot, model().sim.gravity_mps2);
+  const auto hand = [&](const Eigen::MatrixXd& targets, Eigen::Index f) {
+    return dynamics.LinkPoses(targets.col(f))[spec().end_effector_link];
+  };
+  const Eigen::Isometry3d grasp_in_cube = SourceCubePose().inverse() * hand(source(), 79);
+  const Eigen::Isometry3d retargeted_grasp_in_cube = MovedCubePose().inverse() * hand(result.position, 79);
+  EXPECT_LT((retargeted_grasp_in_cube.translation() - grasp_in_cube.translation()).norm(), 1e-5);
+  EXPECT_LT(Eigen::AngleAxisd(retargeted_grasp_in_cube.linear() * grasp_in_cube.linear().transpose()).angle(), 1e-4);
+  // While the fingers close (frames 80-99) the robot holds still, as the demonstrator did.
+  for (Eigen::Index f = 80; f < 100; ++f) {
+    EXPECT_LT((result.position.col(f) - result.position.col(79)).head(7).lpNorm<Eigen::Infinity>(), 1e-12) << f;
+  }
+  // Transport, place and retreat act on the fixed place spot: once the transition after the lift has faded, the
+  // targets are the source's own.
+  for (Eigen::Index f = 125; f < source().cols(); ++f) {
+    EXPECT_LT((result.position.col(f) - source().col(f)).lpNorm<Eigen::Infinity>(), 1e-9) << "frame " << f;
+  }
+
+  // No jumps: the robot starts where the source starts it, and no joint's target moves in one frame further
+  // than its velocity limit allows. Without the transitions (transition_frames 1) the lift after the grasp would
+  // jump by the whole distance between the moved and the source grasp.
+  EXPECT_TRUE(result.position.col(0).isApprox(source().col(0), 1e-12));
+  const double frame_s = model().sim.time_step_s * model().sim.substeps_per_frame;
+  for (Eigen::Index f = 1; f < result.position.cols(); ++f) {
+    for (int dof : spec().arm_dofs) {
+      const double step = std::abs(result.position(dof, f) - result.position(dof, f - 1));
+      ASSERT_LT(step, model().robot->actuators[dof].velocity_limit * frame_s)
+          << "dof " << dof << " jumps at frame " << f;
+    }
+  }
+  RetargetSpec without_transitions = spec();
+  without_transitions.transition_frames = 1;
+  const RetargetResult jumpy = Retarget(model(), without_transitions, source(), SourceCubePose(), MovedCubePose());
+  EXPECT_GT(LargestArmStep(jumpy.position, spec().arm_dofs), 3 * LargestArmStep(result.position, spec().arm_dofs));
+
+  const Simulated run = Simulate(shared_model(), result.position, MovedCubePose());
+  EXPECT_TRUE(run.success.success) << run.Describe();
+  EXPECT_GT(run.cube_highest_m, 0.1) << "the cube was not carried: " << run.Describe();
+}
+
+// The negative control: the same demonstration without retargeting closes the gripper where the cube was.
+TEST_F(PickPlaceTest, UnretargetedDemonstrationMissesTheMovedCube) {
+  const Simulated run = Simulate(shared_model(), source(), MovedCubePose());
+  EXPECT_FALSE(run.success.success) << run.Describe();
+  // The cube was never picked up: it is still where the variant put it.
+  EXPECT_LT((run.cube_pose.translation() - MovedCubePose().translation()).norm(), 0.01) << run.Describe();
+  EXPECT_LT(run.cube_highest_m, 0.03) << run.Describe();
+}
+
+TEST_F(PickPlaceTest, RetargetingToTheSamePoseReproducesTheSource) {
+  const RetargetResult result = Retarget(model(), spec(), source(), SourceCubePose(), SourceCubePose());
+  EXPECT_LT(result.max_ik_error_m, 1e-6);
+  EXPECT_LT(result.max_ik_error_rad, 1e-5);
+  EXPECT_LT((result.position - source()).lpNorm<Eigen::Infinity>(), 1e-9);
+}
+
+}  // namespace
+}  // namespace r2s::amplify
