@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/generate_command.h"
 #include "cli/inspect_command.h"
 #include "cli/render_command.h"
 #include "cli/replay_command.h"
@@ -74,6 +75,39 @@ int Run(int argc, char** argv) {
   render_cmd->add_option("--device", render.device, "part of the Vulkan device name (default: a GPU, else lavapipe)");
   render_cmd->add_flag("--validation", render.validation, "run under the Vulkan validation layer");
 
+  r2s::cli::GenerateOptions generate;
+  CLI::App* generate_cmd = app.add_subcommand(
+      "generate", "K synthetic episodes per real one, in the source's schema and layout; sharded and resumable");
+  generate_cmd->add_option("--scene", generate.scene, "scene.yaml, or the scene folder holding it")->required();
+  generate_cmd->add_option("--episodes", generate.episodes, "source episodes (robomimic file, ALOHA file or folder)")
+      ->required();
+  generate_cmd->add_option("--params", generate.params, "params.yaml from r2s sysid: fitted values and posterior");
+  generate_cmd->add_option("--variants", generate.variants, "synthetic episodes per source episode")->required();
+  generate_cmd->add_option("--out", generate.out, "output folder (a shard writes OUT/shard-I-of-N)")->required();
+  generate_cmd->add_option("--seed", generate.seed, "seed of every random draw (default 0)");
+  generate_cmd->add_option("--shard", generate.shard,
+                           "I/N: this shard of the run (default: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, or all)");
+  generate_cmd->add_option("--threads", generate.threads, "worker threads (default: every hardware thread)")
+      ->check(CLI::NonNegativeNumber);
+  generate_cmd->add_option("--device", generate.device, "sensor models on auto, cpu or cuda (default auto)");
+  generate_cmd->add_option("--render-device", generate.render_device,
+                           "part of the Vulkan device name (default: a GPU, else lavapipe)");
+  generate_cmd->add_option("--keep", generate.keep, "success (default) or all: which episodes are written");
+  generate_cmd->add_option("--cameras", generate.cameras,
+                           "also record these scene cameras (opt-in: features the source lacks)")
+      ->delimiter(',');
+  generate_cmd->add_option("--streams", generate.streams, "of those cameras: rgb (default), depth, segmentation")
+      ->delimiter(',');
+  generate_cmd->add_option("--max-episodes", generate.max_episodes, "only the dataset's first N source episodes");
+  generate_cmd->add_flag("--overwrite", generate.overwrite, "replace another run's work in --out");
+  generate_cmd->add_flag("--quiet", generate.quiet, "no progress on stderr");
+
+  r2s::cli::MergeOptions merge;
+  CLI::App* merge_cmd = app.add_subcommand("merge", "assemble the shards of one r2s generate run into one dataset");
+  merge_cmd->add_option("SHARD_DIR", merge.shards, "every shard folder of the run")->required();
+  merge_cmd->add_option("--out", merge.out, "the merged run's folder")->required();
+  merge_cmd->add_flag("--overwrite", merge.overwrite, "replace a run already in --out");
+
   if (argc > 1 && argv[1][0] != '-' &&
       app.get_subcommands([&](CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
     std::cerr << "r2s: unknown command '" << argv[1] << "'\nRun 'r2s --help' for usage.\n";
@@ -109,6 +143,8 @@ int Run(int argc, char** argv) {
     r2s::cli::RunSysid(sysid, out);
     std::cout << out.str() << std::flush;
   }
+  if (generate_cmd->parsed()) r2s::cli::RunGenerate(generate, std::cout, std::cerr);
+  if (merge_cmd->parsed()) r2s::cli::RunMerge(merge, std::cout);
   if (render_cmd->parsed()) {
     std::ostringstream out;
     r2s::cli::RunRender(render, out);

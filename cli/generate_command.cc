@@ -1,0 +1,138 @@
+#include "cli/generate_command.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "amplify/generator.h"
+#include "amplify/run_folder.h"
+#include "cli/progress.h"
+#include "episode/input_error.h"
+
+namespace r2s::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+double PeakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kilobytes
+}
+
+cuda::Device ParseDevice(const std::string& text) {
+  if (text == "auto") return cuda::Device::kAuto;
+  if (text == "cpu") return cuda::Device::kCpu;
+  if (text == "cuda") return cuda::Device::kCuda;
+  throw InputError("command line", "--device", "'" + text + "' is not auto, cpu or cuda");
+}
+
+amplify::Keep ParseKeep(const std::string& text) {
+  if (text == "success") return amplify::Keep::kSuccess;
+  if (text == "all") return amplify::Keep::kAll;
+  throw InputError("command line", "--keep", "'" + text + "' is not success or all");
+}
+
+json TimesJson(const amplify::StageTimes& t) {
+  return json{{"draw_s", t.draw_s}, {"sim_s", t.sim_s}, {"render_s", t.render_s}, {"sensor_s", t.sensor_s},
+              {"write_s", t.write_s}};
+}
+
+}  // namespace
+
+void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream& log) {
+  const auto started = std::chrono::steady_clock::now();
+  if (options.variants < 1) {
+    throw InputError("command line", "--variants", "must be at least 1, found " + std::to_string(options.variants));
+  }
+  amplify::GeneratorOptions g;
+  g.variants = static_cast<std::uint32_t>(options.variants);
+  g.seed = options.seed;
+  if (options.shard) {
+    g.shard = amplify::ParseShard(*options.shard);
+  } else if (auto from_environment = amplify::ShardFromEnvironment([](const char* name) { return std::getenv(name); })) {
+    g.shard = *from_environment;
+  }
+  g.threads = options.threads;
+  g.device = ParseDevice(options.device);
+  g.render_device = options.render_device;
+  g.cameras = options.cameras;
+  g.streams = options.streams;
+  g.max_source_episodes = options.max_episodes;
+  const amplify::Keep keep = ParseKeep(options.keep);
+
+  amplify::Generator generator = amplify::Generator::Open(options.scene, options.params, options.episodes, g);
+  // Shards of one run write beside each other, for `r2s merge OUT/shard-*`.
+  const fs::path dir = g.shard.count > 1 ? options.out / ("shard-" + std::to_string(g.shard.index) + "-of-" +
+                                                          std::to_string(g.shard.count))
+                                         : options.out;
+  const amplify::RunIdentity identity =
+      amplify::IdentityOf(generator.config().draw.model->scene_file, options.params, options.episodes, g, keep);
+  amplify::RunFolder folder = amplify::RunFolder::Open(dir, identity, generator.output_info(), options.overwrite);
+  if (folder.complete()) {
+    std::ifstream summary(dir / "summary.json");
+    log << "generate: " << dir.string() << " is complete already (--overwrite to generate it again)\n";
+    out << summary.rdbuf();
+    return;
+  }
+
+  const std::uint64_t begin = generator.shard_begin(), end = generator.shard_end();
+  std::vector<std::uint64_t> done;
+  for (std::uint64_t u : folder.done_units()) {
+    if (u >= begin && u < end) done.push_back(u);
+  }
+  if (!options.quiet) {
+    log << "generate: " << generator.source_episodes() << " source episodes x " << g.variants << " variants = "
+        << generator.total_units() << " episodes; shard " << g.shard.index << "/" << g.shard.count << " ("
+        << g.shard.source << "): units " << begin << ".." << end << ", " << generator.threads() << " threads -> "
+        << dir.string() << "\n";
+  }
+  Progress progress(log, isatty(STDERR_FILENO) != 0, end - begin, done.size());
+  amplify::StageTimes this_run;
+  std::uint64_t attempted = 0, kept = 0;
+  generator.Generate(
+      begin, end,
+      [&](amplify::GeneratedEpisode& episode) {
+        const bool keep_it = keep == amplify::Keep::kAll || episode.success;
+        folder.Store(episode, keep_it);
+        this_run += episode.times;
+        ++attempted;
+        kept += keep_it ? 1 : 0;
+        if (!options.quiet) progress.Add(keep_it);
+      },
+      done);
+  if (!options.quiet) progress.Finish();
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  json fields{{"wall_s", wall_s},
+              {"this_run", {{"attempted", attempted},
+                            {"kept", kept},
+                            {"resumed_from", done.size()},
+                            {"episodes_per_s", wall_s > 0 ? static_cast<double>(attempted) / wall_s : 0.0},
+                            {"stage_wall_s", TimesJson(this_run)}}},
+              {"threads", generator.threads()},
+              {"sensor_device", cuda::DeviceName(g.device)},
+              {"peak_rss_mb", PeakRssMb()},
+              {"keep", options.keep}};
+  const amplify::RunTotals totals = folder.Finish(begin, end, fields.dump());
+  std::ifstream summary(dir / "summary.json");
+  out << summary.rdbuf();
+  if (!options.quiet) {
+    log << "generate: kept " << totals.kept << " of " << totals.attempted << " episodes (" << totals.succeeded
+        << " succeeded) -> " << folder.dataset_path().string() << "\n";
+  }
+}
+
+void RunMerge(const MergeOptions& options, std::ostream& out) {
+  const amplify::MergeResult result = amplify::MergeShards(options.shards, options.out, options.overwrite);
+  std::ifstream summary(options.out / "summary.json");
+  out << summary.rdbuf();
+}
+
+}  // namespace r2s::cli

@@ -1,0 +1,72 @@
+#include "cli/progress.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+
+namespace r2s::cli {
+
+std::string FormatDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<long long>(std::llround(seconds));
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof(text), "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(text, sizeof(text), "%lld:%02lld", s / 60, s % 60);
+  }
+  return text;
+}
+
+Progress::Progress(std::ostream& out, bool terminal, std::uint64_t total, std::uint64_t already_done,
+                   double log_every_s)
+    : out_(out),
+      terminal_(terminal),
+      total_(total),
+      already_done_(already_done),
+      started_(std::chrono::steady_clock::now()),
+      last_draw_(started_),
+      log_every_s_(log_every_s) {
+  if (already_done_ > 0) {
+    out_ << "generate: resuming: " << already_done_ << " of " << total_ << " episodes already done\n" << std::flush;
+  }
+}
+
+void Progress::Add(bool kept) {
+  ++done_;
+  kept_ += kept ? 1 : 0;
+  const auto now = std::chrono::steady_clock::now();
+  const double since = std::chrono::duration<double>(now - last_draw_).count();
+  if (terminal_ ? since >= 0.1 : since >= log_every_s_) Draw(false);
+}
+
+void Progress::Finish() { Draw(true); }
+
+void Progress::Draw(bool final) {
+  last_draw_ = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(last_draw_ - started_).count();
+  const std::uint64_t finished = already_done_ + done_;
+  const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
+  const double left = rate > 0 ? static_cast<double>(total_ - finished) / rate : NAN;
+  const double accepted = done_ > 0 ? 100.0 * static_cast<double>(kept_) / static_cast<double>(done_) : 0;
+  char line[256];
+  if (terminal_) {
+    const int width = 24;
+    const int filled = total_ ? static_cast<int>(width * finished / total_) : width;
+    std::string bar(static_cast<std::size_t>(filled), '#');
+    bar.resize(width, '-');
+    std::snprintf(line, sizeof(line), "\r[%s] %llu/%llu episodes  kept %.0f%%  %.2f episodes/s  %s left   ",
+                  bar.c_str(), static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_),
+                  accepted, rate, final ? "0:00" : FormatDuration(left).c_str());
+    out_ << line << (final ? "\n" : "") << std::flush;
+  } else {
+    std::snprintf(line, sizeof(line), "generate: %llu/%llu episodes, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s\n",
+                  static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_),
+                  static_cast<unsigned long long>(kept_), static_cast<unsigned long long>(done_), accepted, rate,
+                  final ? ("done in " + FormatDuration(elapsed)).c_str()
+                        : ("about " + FormatDuration(left) + " left").c_str());
+    out_ << line << std::flush;
+  }
+}
+
+}  // namespace r2s::cli

@@ -1,0 +1,348 @@
+// r2s generate and r2s merge through the real binary, on the bundled real data, plus the C++ API: byte-identical
+// output for any thread count and any shard split, a SIGKILLed run resumed to the same bytes, the source's schema
+// out, opt-in camera streams, and bad input that exits 2 with nothing written.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "amplify/generator.h"
+#include "episode/dataset_reader.h"
+#include "tests/test_support.h"
+
+extern char** environ;
+
+namespace r2s {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::BundledPandaEpisode;
+using testing::RunR2s;
+using testing::SourceDir;
+using testing::TempDir;
+
+std::string Tabletop() { return (SourceDir() / "scenes/tabletop").string(); }
+std::string CubeTosses() { return (SourceDir() / "scenes/tabletop/episodes/cube_tosses.hdf5").string(); }
+
+std::string ReadBytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// r2s generate on the first 6 cube tosses, 3 variants each, seed 42; `extra` adds options or replaces these.
+std::vector<std::string> CubeArgs(const fs::path& out, std::vector<std::string> extra = {}) {
+  std::vector<std::pair<std::string, std::string>> options = {
+      {"--scene", Tabletop()}, {"--episodes", CubeTosses()}, {"--variants", "3"}, {"--max-episodes", "6"},
+      {"--seed", "42"},        {"--out", out.string()}};
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < extra.size(); ++i) {
+    auto it = std::find_if(options.begin(), options.end(), [&](const auto& o) { return o.first == extra[i]; });
+    if (it != options.end() && i + 1 < extra.size()) {
+      it->second = extra[++i];
+    } else {
+      rest.push_back(extra[i]);
+    }
+  }
+  std::vector<std::string> args = {"generate", "--quiet"};
+  for (const auto& [key, value] : options) args.insert(args.end(), {key, value});
+  args.insert(args.end(), rest.begin(), rest.end());
+  return args;
+}
+
+json Summary(const fs::path& dir) { return json::parse(ReadBytes(dir / "summary.json")); }
+
+TEST(Generate, TheThreadCountDoesNotChangeABit) {
+  TempDir dir;
+  const auto one = RunR2s(CubeArgs(dir / "one", {"--threads", "1", "--keep", "all"}));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto three = RunR2s(CubeArgs(dir / "three", {"--threads", "3", "--keep", "all"}));
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  const std::string a = ReadBytes(dir / "one/cube_tosses.hdf5");
+  ASSERT_GT(a.size(), 10000u);
+  EXPECT_TRUE(a == ReadBytes(dir / "three/cube_tosses.hdf5")) << "1 and 3 threads wrote different files";
+  const json summary = json::parse(one.out);
+  EXPECT_EQ(summary["totals"]["attempted"], 18);
+  EXPECT_EQ(summary["totals"]["kept"], 18);
+  EXPECT_EQ(episode::DatasetReader::Open(dir / "one/cube_tosses.hdf5").num_episodes(), 18);
+  EXPECT_FALSE(fs::exists(dir / "one/parts")) << "parts are removed once the dataset is assembled";
+}
+
+TEST(Generate, ShardsMergeToTheUnshardedRun) {
+  TempDir dir;
+  // --keep success drops some episodes, so the merge must renumber across shards as the unsharded run does.
+  const auto whole = RunR2s(CubeArgs(dir / "whole", {"--threads", "2"}));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const json whole_summary = json::parse(whole.out);
+  ASSERT_LT(whole_summary["totals"]["kept"].get<int>(), 18) << "every variant succeeded: the test would not renumber";
+  ASSERT_GT(whole_summary["totals"]["kept"].get<int>(), 0);
+  std::vector<std::string> merge = {"merge"};
+  for (int i = 0; i < 4; ++i) {
+    const auto shard = RunR2s(CubeArgs(dir / "sharded", {"--shard", std::to_string(i) + "/4", "--threads", "1"}));
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+    merge.push_back((dir / ("sharded/shard-" + std::to_string(i) + "-of-4")).string());
+  }
+  std::reverse(merge.begin() + 1, merge.end());  // the order given does not matter: shard indices do
+  merge.insert(merge.end(), {"--out", (dir / "merged").string()});
+  const auto merged = RunR2s(merge);
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(json::parse(merged.out)["totals"]["kept"], whole_summary["totals"]["kept"]);
+  EXPECT_TRUE(ReadBytes(dir / "whole/cube_tosses.hdf5") == ReadBytes(dir / "merged/cube_tosses.hdf5"))
+      << "the merged shards differ from the unsharded run";
+}
+
+// Starts r2s without waiting; returns its pid.
+pid_t Spawn(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {R2S_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return error == 0 ? pid : -1;
+}
+
+int Records(const fs::path& parts) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parts, ec)) n += e.path().extension() == ".json" ? 1 : 0;
+  return n;
+}
+
+TEST(Generate, ARunKilledMidwayResumesToTheSameBytes) {
+  TempDir dir;
+  const std::vector<std::string> args = {"generate", "--scene",    Tabletop(), "--episodes", BundledPandaEpisode().string(),
+                                         "--variants", "6",        "--threads", "1",          "--seed", "3", "--quiet"};
+  auto with_out = [&](const fs::path& out) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"--out", out.string()});
+    return a;
+  };
+  const auto uninterrupted = RunR2s(with_out(dir / "a"));
+  ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.err;
+
+  const pid_t pid = Spawn(with_out(dir / "b"));
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (Records(dir / "b/parts") < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+  const int done_before = Records(dir / "b/parts");
+  EXPECT_GE(done_before, 2);
+  EXPECT_LT(done_before, 6);
+  EXPECT_FALSE(fs::exists(dir / "b/summary.json"));
+  EXPECT_FALSE(fs::exists(dir / "b/episode_0.hdf5")) << "a killed run left a dataset behind";
+
+  std::vector<std::string> resume = with_out(dir / "b");
+  resume.erase(std::find(resume.begin(), resume.end(), "--quiet"));
+  const auto resumed = RunR2s(resume);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming: " + std::to_string(done_before) + " of 6 episodes already done"),
+            std::string::npos)
+      << resumed.err;
+  EXPECT_EQ(json::parse(resumed.out)["this_run"]["attempted"], 6 - done_before);
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "episode_" + std::to_string(i) + ".hdf5";
+    const std::string bytes = ReadBytes(dir / "a" / name);
+    ASSERT_GT(bytes.size(), 100000u) << name;
+    EXPECT_TRUE(bytes == ReadBytes(dir / "b" / name)) << name << " differs after the resume";
+  }
+  EXPECT_FALSE(fs::exists(dir / "b/episode_6.hdf5"));
+  // A finished run is not redone.
+  const auto again = RunR2s(with_out(dir / "b"));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("is complete already"), std::string::npos) << again.err;
+}
+
+json Inspect(const fs::path& dataset) {
+  const auto result = RunR2s({"inspect", dataset.string(), "--json"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return result.exit_code == 0 ? json::parse(result.out) : json();
+}
+
+TEST(Generate, TheOutputHasTheSourcesSchemaAndSaysItIsSynthetic) {
+  TempDir dir;
+  const auto run = RunR2s(CubeArgs(dir / "out", {"--keep", "all"}));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json source = Inspect(CubeTosses());
+  const json output = Inspect(dir / "out/cube_tosses.hdf5");
+  ASSERT_TRUE(source.contains("features"));
+  EXPECT_EQ(output["features"], source["features"]);
+  EXPECT_EQ(output["layout"], source["layout"]);
+  EXPECT_EQ(output["fps"]["declared"], source["fps"]["declared"]);
+
+  const auto reader = episode::DatasetReader::Open(dir / "out/cube_tosses.hdf5");
+  std::set<std::pair<std::int64_t, std::int64_t>> seen;
+  for (std::int64_t i = 0; i < reader.num_episodes(); ++i) {
+    const episode::Episode e = reader.ReadEpisode(i);
+    ASSERT_TRUE(e.provenance) << i;
+    EXPECT_EQ(e.provenance->seed, 42u);
+    EXPECT_EQ(e.provenance->source_dataset, CubeTosses());
+    seen.insert({e.provenance->source_episode, e.provenance->variant});
+    ASSERT_TRUE(e.metadata.success.has_value());
+    std::set<std::string> names;
+    for (const auto& p : e.provenance->parameters) names.insert(p.name);
+    for (const char* name : {"physics.objects.cube.lateral_friction", "conditions.cube_position_m",
+                             "objects.cube.position_xy_m", "actions.time_warp", "success"}) {
+      EXPECT_EQ(names.count(name), 1u) << name;
+    }
+    // The source's `real: true` flag is turned to false.
+    const auto* real = episode::FindAttribute(*e.storage.FindGroup(""), "real");
+    ASSERT_NE(real, nullptr);
+    EXPECT_EQ(real->AsBool(), false);
+    // Where the variant put the toss: its first pose's xy is the drawn position.
+    for (const auto& p : e.provenance->parameters) {
+      if (p.name != "objects.cube.position_xy_m") continue;
+      const auto pose = e.At("observation.object_pose").data.values<double>();
+      EXPECT_NEAR(pose[0], p.value[0], 1e-9);
+      EXPECT_NEAR(pose[1], p.value[1], 1e-9);
+    }
+  }
+  EXPECT_EQ(seen.size(), 18u);  // every (source episode, variant) once
+}
+
+TEST(Generate, OptInCamerasAddImageDepthAndSegmentationFeatures) {
+  TempDir dir;
+  const auto run = RunR2s({"generate", "--scene", Tabletop(), "--episodes", CubeTosses(), "--variants", "2",
+                           "--max-episodes", "1", "--keep", "all", "--cameras", "wrist", "--streams",
+                           "rgb,depth,segmentation", "--out", (dir / "out").string(), "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json summary = json::parse(run.out);
+  EXPECT_GT(summary["totals"]["camera_frames"].get<int>(), 100);
+  const auto reader = episode::DatasetReader::Open(dir / "out/cube_tosses.hdf5");
+  const auto& features = reader.info().features;
+  ASSERT_EQ(features.count("observation.images.wrist"), 1u);
+  EXPECT_EQ(features.at("observation.images.wrist").shape, (std::vector<std::int64_t>{240, 320, 3}));
+  EXPECT_EQ(features.at("observation.depth.wrist").shape, (std::vector<std::int64_t>{240, 320}));
+  EXPECT_EQ(features.at("observation.depth.wrist").dtype, episode::DType::kFloat32);
+  EXPECT_EQ(features.at("observation.segmentation.wrist").dtype, episode::DType::kUInt16);
+  ASSERT_EQ(reader.num_episodes(), 2);
+  const episode::Episode a = reader.ReadEpisode(0), b = reader.ReadEpisode(1);
+  EXPECT_NE(a.At("observation.images.wrist").data.bytes, b.At("observation.images.wrist").data.bytes);
+  const json table =
+      json::parse(episode::FindAttribute(*a.storage.FindGroup(""), "r2s_segmentation_ids")->AsString().value());
+  std::set<int> ids = {0};
+  for (const auto& entry : table) ids.insert(entry["id"].get<int>());
+  const auto segmentation = a.At("observation.segmentation.wrist").data.values<std::uint16_t>();
+  std::set<int> drawn(segmentation.begin(), segmentation.end());
+  for (int id : drawn) EXPECT_EQ(ids.count(id), 1u) << id;
+  EXPECT_GT(drawn.size(), 1u);  // the table at least
+  const auto depth = a.At("observation.depth.wrist").data.values<float>();
+  for (std::size_t i = 0; i < depth.size(); i += 997) {
+    EXPECT_TRUE(depth[i] == 0 || (depth[i] > 0.01 && depth[i] < 2.0)) << depth[i];
+  }
+}
+
+TEST(Generate, BadInputExitsTwoNamesTheFieldAndWritesNothing) {
+  TempDir dir;
+  struct Case {
+    std::vector<std::string> extra;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"--variants", "0"}, "--variants: must be at least 1, found 0"},
+      {{"--shard", "4/4"}, "--shard: shard index 4 is not below the shard count 4"},
+      {{"--shard", "two"}, "--shard: 'two' is not I/N"},
+      {{"--cameras", "ceiling"}, "--cameras: 'ceiling' is not a camera of scene"},
+      {{"--cameras", "front", "--streams", "infrared"}, "--streams: 'infrared' is not rgb, depth or segmentation"},
+      {{"--keep", "some"}, "--keep: 'some' is not success or all"},
+      {{"--device", "tpu"}, "--device: 'tpu' is not auto, cpu or cuda"},
+      {{"--max-episodes", "0"}, "--max-episodes: must be at least 1, found 0"},
+  };
+  for (const Case& c : cases) {
+    const fs::path out = dir / "out";
+    const auto result = RunR2s(CubeArgs(out, c.extra));
+    EXPECT_EQ(result.exit_code, 2) << c.expected << "\n" << result.err;
+    EXPECT_NE(result.err.find(c.expected), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(out)) << c.expected;
+  }
+  const auto missing = RunR2s({"generate", "--scene", Tabletop(), "--episodes", (dir / "none.hdf5").string(),
+                               "--variants", "1", "--out", (dir / "out").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("none.hdf5"), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+
+  // A folder holding another run's work is not mixed with this one's.
+  ASSERT_EQ(RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1"})).exit_code, 0);
+  const auto other = RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1", "--seed", "43"}));
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("run.json: seed: the folder holds another run's work"), std::string::npos) << other.err;
+  const auto replaced = RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1", "--seed", "43", "--overwrite"}));
+  EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
+}
+
+TEST(Merge, RefusesShardsOfAnotherRunAndMissingShards) {
+  TempDir dir;
+  for (const char* shard : {"0/2", "1/2"}) {
+    ASSERT_EQ(RunR2s(CubeArgs(dir / "a", {"--max-episodes", "2", "--shard", shard})).exit_code, 0);
+  }
+  ASSERT_EQ(RunR2s(CubeArgs(dir / "b", {"--max-episodes", "2", "--shard", "1/2", "--seed", "5"})).exit_code, 0);
+  const auto missing = RunR2s({"merge", (dir / "a/shard-0-of-2").string(), "--out", (dir / "m").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("shard 1 of 2 is missing"), std::string::npos) << missing.err;
+  const auto mixed = RunR2s(
+      {"merge", (dir / "a/shard-0-of-2").string(), (dir / "b/shard-1-of-2").string(), "--out", (dir / "m").string()});
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("seed: differs from"), std::string::npos) << mixed.err;
+  const auto twice = RunR2s(
+      {"merge", (dir / "a/shard-0-of-2").string(), (dir / "a/shard-0-of-2").string(), "--out", (dir / "m").string()});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("shard 0 is given twice"), std::string::npos) << twice.err;
+  EXPECT_FALSE(fs::exists(dir / "m/summary.json"));
+}
+
+// The C++ API streams the same episodes the CLI writes, without touching the disk.
+TEST(GeneratorApi, StreamsTheEpisodesTheCommandWrites) {
+  TempDir dir;
+  ASSERT_EQ(RunR2s(CubeArgs(dir / "out", {"--keep", "all"})).exit_code, 0);
+  amplify::GeneratorOptions options;
+  options.variants = 3;
+  options.seed = 42;
+  options.threads = 2;
+  options.max_source_episodes = 6;
+  amplify::Generator generator = amplify::Generator::Open(Tabletop(), std::nullopt, CubeTosses(), options);
+  EXPECT_EQ(generator.total_units(), 18u);
+  std::vector<std::uint64_t> units;
+  std::vector<std::string> poses;
+  generator.Generate(generator.shard_begin(), generator.shard_end(), [&](amplify::GeneratedEpisode& g) {
+    units.push_back(g.unit);
+    poses.push_back(std::string(reinterpret_cast<const char*>(g.episode.At("observation.object_pose").data.bytes.data()),
+                                g.episode.At("observation.object_pose").data.bytes.size()));
+  });
+  ASSERT_EQ(units.size(), 18u);
+  for (std::size_t i = 0; i < units.size(); ++i) EXPECT_EQ(units[i], i);
+  const auto reader = episode::DatasetReader::Open(dir / "out/cube_tosses.hdf5");
+  ASSERT_EQ(reader.num_episodes(), 18);
+  for (std::int64_t i = 0; i < reader.num_episodes(); ++i) {
+    const episode::Episode e = reader.ReadEpisode(i);
+    const auto& bytes = e.At("observation.object_pose").data.bytes;
+    ASSERT_LT(e.metadata.index, 18);
+    EXPECT_TRUE(poses[e.metadata.index] == std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()))
+        << "demo_" << e.metadata.index;
+  }
+}
+
+}  // namespace
+}  // namespace r2s
