@@ -102,6 +102,7 @@ struct Generator::Impl {
   std::int64_t source_episodes = 0;
   std::uint64_t begin = 0, end = 0;
   int threads = 1;
+  std::vector<std::string> notes;
 };
 
 Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& params, const fs::path& dataset,
@@ -129,6 +130,16 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   DrawSources& draw = impl->config.draw;
   draw.physics = randomize::ParsePhysicsRandomization(scene_file, params_file ? &*params_file : nullptr,
                                                       params.value_or(fs::path()));
+  if (params_file) {
+    std::vector<std::string> replaced;
+    draw.physics = randomize::WithPosterior(draw.physics, *params_file, *params, &replaced);
+    if (!draw.physics.entries.empty() && draw.physics.entries.front().source.starts_with(params->string())) {
+      std::string names;
+      for (const auto& n : draw.physics.entries.front().parameters) names += (names.empty() ? "" : ", ") + n;
+      impl->notes.push_back("physics from the posterior of " + params->string() + ": " + names);
+    }
+    for (const std::string& source : replaced) impl->notes.push_back("  replaces the scene's range at " + source);
+  }
   draw.conditions = randomize::ParseConditionSpace(scene_file);
   draw.spec = ParseGenerationSpec(scene_file, *model, draw.conditions);
   draw.model = PrepareModel(*model, draw.spec);
@@ -172,6 +183,7 @@ std::uint64_t Generator::total_units() const {
 std::uint64_t Generator::shard_begin() const { return impl_->begin; }
 std::uint64_t Generator::shard_end() const { return impl_->end; }
 int Generator::threads() const { return impl_->threads; }
+const std::vector<std::string>& Generator::notes() const { return impl_->notes; }
 
 void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
                          const std::vector<std::uint64_t>& skip) {

@@ -68,6 +68,8 @@ class Generator {
   std::uint64_t shard_begin() const;  // this shard's units [shard_begin, shard_end)
   std::uint64_t shard_end() const;
   int threads() const;  // options.threads resolved
+  // What a user should know about where the draws come from ("physics from the posterior of params.yaml: ...").
+  const std::vector<std::string>& notes() const;
 
   // Generates units [begin, end) except those in `skip` and calls consume(episode) on the calling thread for each,
   // in unit order. An exception in a worker or in `consume` stops the run (the workers finish their current

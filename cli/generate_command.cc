@@ -93,6 +93,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
         << generator.total_units() << " episodes; shard " << g.shard.index << "/" << g.shard.count << " ("
         << g.shard.source << "): units " << begin << ".." << end << ", " << generator.threads() << " threads -> "
         << dir.string() << "\n";
+    for (const std::string& note : generator.notes()) log << "generate: " << note << "\n";
   }
   Progress progress(log, isatty(STDERR_FILENO) != 0, end - begin, done.size());
   amplify::StageTimes this_run;

@@ -183,45 +183,90 @@ const sim::ParameterEstimate& Posterior(const Reader& r, const Value& where, con
 
 Distribution PosteriorDistribution(const Reader& r, const Value& where, const PosteriorSource& source,
                                    const std::vector<std::string>& names) {
-  std::vector<const sim::ParameterEstimate*> ps;
-  for (const std::string& name : names) ps.push_back(&Posterior(r, where, source, name));
-  const std::string params_name = source.file.empty() ? std::string("params.yaml") : source.file.string();
-  const auto with_file = [&](const std::invalid_argument& e) {
-    r.Fail(where, std::string("posterior from ") + params_name + ": " + e.what());
-  };
+  for (const std::string& name : names) Posterior(r, where, source, name);  // every name is there, identified
   try {
-    if (ps.size() == 1) {
-      return Distribution::TruncatedNormal(ps[0]->estimate, ps[0]->std_dev, ps[0]->lower, ps[0]->upper);
-    }
-    const auto n = static_cast<Eigen::Index>(ps.size());
-    Eigen::VectorXd mean(n), lo(n), hi(n);
-    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(n, n);
-    std::vector<int> index(ps.size(), -1);  // position in params' covariance, -1 if absent
-    const auto& cn = source.params->covariance_names;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      mean[i] = ps[i]->estimate;
-      lo[i] = ps[i]->lower;
-      hi[i] = ps[i]->upper;
-      const auto it = std::find(cn.begin(), cn.end(), ps[i]->name);
-      if (it != cn.end()) index[i] = static_cast<int>(it - cn.begin());
-    }
-    for (Eigen::Index i = 0; i < n; ++i) {
-      for (Eigen::Index j = 0; j < n; ++j) {
-        if (index[i] >= 0 && index[j] >= 0) {
-          cov(i, j) = source.params->covariance(index[i], index[j]);
-        } else if (i == j) {
-          cov(i, j) = ps[i]->std_dev * ps[i]->std_dev;
-        }
-      }
-    }
-    return Distribution::TruncatedMultivariateNormal(mean, cov, lo, hi);
+    return PosteriorOf(*source.params, names);
   } catch (const std::invalid_argument& e) {
-    with_file(e);
+    const std::string params_name = source.file.empty() ? std::string("params.yaml") : source.file.string();
+    r.Fail(where, std::string("posterior from ") + params_name + ": " + e.what());
   }
-  throw std::logic_error("unreachable");
 }
 
 }  // namespace
+
+Distribution PosteriorOf(const sim::ParamsFile& params, const std::vector<std::string>& names) {
+  std::vector<const sim::ParameterEstimate*> ps;
+  for (const std::string& name : names) {
+    const auto it = std::find_if(params.parameters.begin(), params.parameters.end(),
+                                 [&](const sim::ParameterEstimate& p) { return p.name == name; });
+    if (it == params.parameters.end()) throw std::invalid_argument("no parameter '" + name + "'");
+    ps.push_back(&*it);
+  }
+  if (ps.size() == 1) return Distribution::TruncatedNormal(ps[0]->estimate, ps[0]->std_dev, ps[0]->lower, ps[0]->upper);
+  const auto n = static_cast<Eigen::Index>(ps.size());
+  Eigen::VectorXd mean(n), lo(n), hi(n);
+  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(n, n);
+  std::vector<int> index(ps.size(), -1);  // position in params' covariance, -1 if absent
+  const auto& cn = params.covariance_names;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    mean[i] = ps[i]->estimate;
+    lo[i] = ps[i]->lower;
+    hi[i] = ps[i]->upper;
+    const auto it = std::find(cn.begin(), cn.end(), ps[i]->name);
+    if (it != cn.end()) index[i] = static_cast<int>(it - cn.begin());
+  }
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (index[i] >= 0 && index[j] >= 0) {
+        cov(i, j) = params.covariance(index[i], index[j]);
+      } else if (i == j) {
+        cov(i, j) = ps[i]->std_dev * ps[i]->std_dev;
+      }
+    }
+  }
+  return Distribution::TruncatedMultivariateNormal(mean, cov, lo, hi);
+}
+
+PhysicsRandomization WithPosterior(const PhysicsRandomization& scene, const sim::ParamsFile& params,
+                                   const std::filesystem::path& params_file, std::vector<std::string>* replaced) {
+  std::vector<std::string> identified;
+  int first_line = 0;
+  for (const sim::ParameterEstimate& p : params.parameters) {
+    if (!p.identified || !sim::ParseParameterName(p.name)) continue;
+    identified.push_back(p.name);
+    if (first_line == 0) first_line = p.line;
+  }
+  const auto is_identified = [&](const std::string& name) {
+    return std::find(identified.begin(), identified.end(), name) != identified.end();
+  };
+  PhysicsRandomization out;
+  std::vector<std::string> posterior;  // identified parameters the scene does not keep
+  for (const PhysicsRandomization::Entry& entry : scene.entries) {
+    if (std::all_of(entry.parameters.begin(), entry.parameters.end(), is_identified)) {
+      if (replaced) replaced->push_back(entry.source);
+      continue;
+    }
+    out.entries.push_back(entry);  // a group only partly identified stays as the scene draws it
+  }
+  for (const std::string& name : identified) {
+    const bool kept = std::any_of(out.entries.begin(), out.entries.end(), [&](const PhysicsRandomization::Entry& e) {
+      return std::find(e.parameters.begin(), e.parameters.end(), name) != e.parameters.end();
+    });
+    if (!kept) posterior.push_back(name);
+  }
+  if (posterior.empty()) return out;
+  PhysicsRandomization::Entry entry;
+  entry.parameters = posterior;
+  entry.source = params_file.string() + ":" + std::to_string(first_line) + ": posterior of the identified parameters";
+  try {
+    entry.distribution = PosteriorOf(params, posterior);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(params_file.string(), "line " + std::to_string(first_line) + ": parameters",
+                     std::string("the posterior of the identified parameters: ") + e.what());
+  }
+  out.entries.insert(out.entries.begin(), std::move(entry));
+  return out;
+}
 
 Distribution ParseDistribution(const Reader& reader, const Value& value) { return Parse(reader, value); }
 

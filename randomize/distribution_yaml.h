@@ -62,6 +62,19 @@ struct PhysicsRandomization {
 PhysicsRandomization ParsePhysicsRandomization(const std::filesystem::path& scene_yaml, const sim::ParamsFile* params,
                                                const std::filesystem::path& params_file = {});
 
+// The posterior of params.yaml's parameters `names`: one parameter's estimate and std, or the names' joint normal
+// (the covariance block where it covers a pair, uncorrelated with each std otherwise), truncated to each
+// parameter's [lower, upper]. std::invalid_argument for a name it lacks or a covariance that is not positive
+// definite.
+Distribution PosteriorOf(const sim::ParamsFile& params, const std::vector<std::string>& names);
+
+// Physics from data where there are data: every parameter params.yaml identifies is drawn from its posterior
+// (jointly, one entry first, with the covariance), and a scene entry whose parameters are all identified is
+// replaced (its source goes to *replaced); the scene's ranges stay for the rest, and a group only partly
+// identified stays as the scene draws it. This is what `r2s generate --params` draws from.
+PhysicsRandomization WithPosterior(const PhysicsRandomization& scene, const sim::ParamsFile& params,
+                                   const std::filesystem::path& params_file, std::vector<std::string>* replaced);
+
 // One distribution at `value` (see the forms above; `posterior` is refused here). Errors go through
 // reader.Fail(value-or-child, ...). sim/yaml_values.h provides Reader and Value (private to the build tree).
 Distribution ParseDistribution(const sim::yaml::Reader& reader, const sim::yaml::Value& value);

@@ -21,6 +21,7 @@
 #include "episode/input_error.h"
 #include "randomize/condition_space.h"
 #include "randomize/distribution_yaml.h"
+#include "sim/params_overlay.h"
 #include "sim/scene_compiler.h"
 #include "tests/test_support.h"
 
@@ -393,6 +394,45 @@ TEST(VariantDraw, WhatItDrawsLandsInTheModelTheViewsAndTheSensors) {
     EXPECT_EQ(draw.depth_model[0].quantization, cuda::DepthQuantization::kDisparity);
     EXPECT_EQ(draw.camera_model[1].jpeg_quality, 0);  // the wrist camera has no sensor model
   }
+}
+
+// r2s generate --params: physics from the data where there are data. Identified parameters come from the
+// posterior (its mean and std), replacing the scene's ranges for them; unidentified ones keep the scene's.
+TEST(VariantDraw, WithParamsThePosteriorReplacesTheScenesRangesOfIdentifiedParameters) {
+  TempDir dir;
+  const fs::path params_file = dir / "params.yaml";
+  WriteTextFile(params_file, R"(format: real2sim.params/1
+parameters:
+  - {name: objects.cube.lateral_friction, estimate: 0.3, std: 0.01, lower: 0.0, upper: 2.0, identified: true}
+  - {name: objects.cube.mass_kg, estimate: 0.37, std: 0.4, lower: 0.1, upper: 1.5, identified: false}
+)");
+  const sim::ParamsFile params = sim::ReadParams(params_file);
+  DrawSources sources = TabletopSources(256);
+  std::vector<std::string> replaced;
+  sources.physics = randomize::WithPosterior(sources.physics, params, params_file, &replaced);
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_NE(replaced[0].find("randomization.physics.objects.cube.lateral_friction"), std::string::npos);
+  ASSERT_FALSE(sources.physics.entries.empty());
+  EXPECT_EQ(sources.physics.entries[0].parameters, std::vector<std::string>{"objects.cube.lateral_friction"});
+  EXPECT_EQ(sources.physics.entries[0].source.rfind(params_file.string(), 0), 0u);
+  double sum = 0, sum2 = 0;
+  std::vector<double> masses;
+  const int n = 256;
+  for (int v = 0; v < n; ++v) {
+    const VariantDraw draw = DrawVariant(sources, 0, static_cast<std::uint32_t>(v));
+    const sim::Model& m = *draw.model;
+    const sim::ObjectModel& cube = m.objects[m.FindObject("cube")];
+    const double mu = m.MaterialOf(cube.material).lateral_friction;
+    sum += mu;
+    sum2 += mu * mu;
+    masses.push_back(cube.inertial.mass_kg);
+  }
+  const double mean = sum / n, std = std::sqrt(sum2 / n - mean * mean);
+  EXPECT_NEAR(mean, 0.3, 4 * 0.01 / std::sqrt(n));
+  EXPECT_NEAR(std, 0.01, 0.0015);
+  // The unidentified mass keeps the scene's +-5 % scale around its nominal.
+  EXPECT_GE(*std::min_element(masses.begin(), masses.end()), 0.37 * 0.95 - 1e-12);
+  EXPECT_LE(*std::max_element(masses.begin(), masses.end()), 0.37 * 1.05 + 1e-12);
 }
 
 TEST(VariantDraw, AParameterForABodyTheSceneLacksNamesTheSceneLine) {
