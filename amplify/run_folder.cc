@@ -425,8 +425,16 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
     }
   }
 
-  // The first shard's dataset gives the schema; every shard's episodes in shard order.
-  const fs::path first_dataset = fs::path(ReadJson(by_index.at(0) / "summary.json").at("dataset").get<std::string>());
+  // The schema comes from the first shard that kept an episode (a dataset without episodes has no features to read
+  // back); when none did, the merged dataset is the empty one every shard wrote.
+  fs::path first_dataset = fs::path(ReadJson(by_index.at(0) / "summary.json").at("dataset").get<std::string>());
+  for (const auto& [index, dir] : by_index) {
+    const json summary = ReadJson(dir / "summary.json");
+    if (summary.at("totals").at("kept").get<std::uint64_t>() > 0) {
+      first_dataset = summary.at("dataset").get<std::string>();
+      break;
+    }
+  }
   const episode::DatasetInfo info = episode::DatasetReader::Open(first_dataset).info();
   json merged_run = runs.front();
   merged_run["shard"] = "0/1";
@@ -462,7 +470,11 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
       episodes.emplace_back(info.layout == episode::StorageLayout::kAloha ? reader.episode_file(i) : shard_dataset, i);
     }
   }
-  Assemble(episodes, info, dataset);
+  if (!episodes.empty()) {
+    Assemble(episodes, info, dataset);
+  } else if (info.layout == episode::StorageLayout::kRobomimic) {
+    PlaceFile(first_dataset, dataset);
+  }
   episode::WriteFileAtomically(out / "run.json", merged_run.dump(2) + "\n");
   json summary{{"totals", TotalsJson(result.totals)}, {"dataset", dataset.string()}, {"shard", "0/1"},
                {"merged_from", count}};

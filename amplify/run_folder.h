@@ -4,8 +4,8 @@
 //
 //   run.json             the run's identity: the scene, params and dataset (paths and content hashes), variants,
 //                        seed, shard, keep policy, cameras, streams, episode limit, real2sim's version
-//   parts/<u>.json       one record per finished unit u (kept or not, success, failed conditions, frames, times)
-//   parts/<u>.hdf5       its episode when kept (robomimic: a file of one demo; ALOHA: parts/episode_<u>.hdf5)
+//   parts/unit_<u>.json  one record per finished unit u (kept or not, success, failed conditions, frames, times)
+//   parts/unit_<u>.hdf5  its episode when kept (robomimic: a file of one demo; ALOHA: parts/episode_<u>.hdf5)
 //   the dataset          once every unit of the shard is done, in the source's layout: robomimic
 //                        <dir>/<source file name>, ALOHA <dir>/episode_<i>.hdf5; kept episodes numbered from 0 in
 //                        unit order

@@ -62,7 +62,6 @@ std::vector<std::string> CubeArgs(const fs::path& out, std::vector<std::string> 
   return args;
 }
 
-json Summary(const fs::path& dir) { return json::parse(ReadBytes(dir / "summary.json")); }
 
 TEST(Generate, TheThreadCountDoesNotChangeABit) {
   TempDir dir;
@@ -311,6 +310,31 @@ TEST(Merge, RefusesShardsOfAnotherRunAndMissingShards) {
   EXPECT_EQ(twice.exit_code, 2);
   EXPECT_NE(twice.err.find("shard 0 is given twice"), std::string::npos) << twice.err;
   EXPECT_FALSE(fs::exists(dir / "m/summary.json"));
+}
+
+// A shard that kept nothing (every variant failed the success predicate) has a dataset without episodes, from
+// which no schema can be read back; the merge takes it from a shard that kept some.
+TEST(Merge, AShardThatKeptNothingMergesToTheUnshardedRun) {
+  TempDir dir;
+  const std::vector<std::string> run = {"--variants", "2", "--max-episodes", "3", "--seed", "0"};
+  auto args = [&](const fs::path& out, std::vector<std::string> extra) {
+    extra.insert(extra.begin(), run.begin(), run.end());
+    return CubeArgs(out, extra);
+  };
+  std::vector<std::string> merge = {"merge"};
+  for (int i = 0; i < 2; ++i) {
+    const auto shard = RunR2s(args(dir / "sharded", {"--shard", std::to_string(i) + "/2"}));
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+    if (i == 0) {
+      ASSERT_EQ(json::parse(shard.out)["totals"]["kept"], 0) << "the draws changed: pick another seed";
+    }
+    merge.push_back((dir / ("sharded/shard-" + std::to_string(i) + "-of-2")).string());
+  }
+  merge.insert(merge.end(), {"--out", (dir / "merged").string()});
+  const auto merged = RunR2s(merge);
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  ASSERT_EQ(RunR2s(args(dir / "whole", {})).exit_code, 0);
+  EXPECT_TRUE(ReadBytes(dir / "whole/cube_tosses.hdf5") == ReadBytes(dir / "merged/cube_tosses.hdf5"));
 }
 
 // The C++ API streams the same episodes the CLI writes, without touching the disk.
