@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
-# The main job on the bundled default data. For now: replay the bundled real Panda log in the panda_sysid scene
-# (Bullet, tracking its measured positions) and report the tracking error per joint; the replayed episode goes
-# to build/replay/ in the log's own layout. Later: synthetic episodes generated from it. Extra arguments go to
-# r2s replay (e.g. --json, --threads N).
+# The main job on the bundled default: synthetic episodes from the bundled real data in the tabletop scene.
+#   1. r2s sysid fits the cube's friction and restitution to the 100 real ContactNets tosses (objects problem):
+#      build/default/params.yaml and its report (skipped when params.yaml is newer than the scene and the tosses);
+#   2. r2s generate: 4 variants of every toss, physics from that fit's posterior -> build/default/cube_tosses/;
+#   3. r2s generate: 4 variants of the real Panda log -> build/default/panda/;
+#   4. r2s generate: a rendered sample, 2 variants of 2 tosses with the front camera's RGB, depth and segmentation
+#      -> build/default/cube_tosses_rendered/.
+# Each generate prints its JSON summary; a rerun finds the runs complete and says so. Extra arguments go to every
+# r2s generate (e.g. --threads 8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/build.sh
-exec "build/${R2S_PRESET:-release}/cli/r2s" replay --scene scenes/panda_sysid \
-  --episodes scenes/panda_gaz2019/episode_0.hdf5 --out build/replay --overwrite "$@"
+r2s="build/${R2S_PRESET:-release}/cli/r2s"
+out=build/default
+scene=scenes/tabletop
+tosses=scenes/tabletop/episodes/cube_tosses.hdf5
+mkdir -p "$out"
+
+if [[ ! "$out/params.yaml" -nt "$scene/scene.yaml" || ! "$out/params.yaml" -nt "$tosses" ]]; then
+  "$r2s" sysid --scene "$scene" --episodes "$tosses" --problem objects --out "$out/params.yaml" \
+    --report "$out/sysid_report"
+fi
+"$r2s" generate --scene "$scene" --episodes "$tosses" --params "$out/params.yaml" --variants 4 \
+  --out "$out/cube_tosses" "$@"
+"$r2s" generate --scene "$scene" --episodes scenes/panda_gaz2019/episode_0.hdf5 --params "$out/params.yaml" \
+  --variants 4 --out "$out/panda" "$@"
+"$r2s" generate --scene "$scene" --episodes "$tosses" --params "$out/params.yaml" --variants 2 --max-episodes 2 \
+  --cameras front --streams rgb,depth,segmentation --keep all --out "$out/cube_tosses_rendered" "$@"
