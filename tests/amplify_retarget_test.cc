@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <memory>
 #include <numbers>
@@ -17,6 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "amplify/generator.h"
+#include "episode/dataset_writer.h"
 #include "episode/input_error.h"
 #include "sim/rigid_body_dynamics.h"
 #include "sim/scene_compiler.h"
@@ -411,6 +415,111 @@ TEST_F(PickPlaceTest, RetargetingToTheSamePoseReproducesTheSource) {
   EXPECT_LT(result.max_ik_error_m, 1e-6);
   EXPECT_LT(result.max_ik_error_rad, 1e-5);
   EXPECT_LT((result.position - source()).lpNorm<Eigen::Infinity>(), 1e-9);
+}
+
+// The whole generator on a recorded demonstration: r2s generate's pipeline moves the cube where each variant's
+// condition puts it and retargets the demonstration to it (the scene's retarget section); every variant places
+// the cube. The same scene without the section replays the demonstration unretargeted, and the variants miss.
+episode::Episode RecordDemonstration(const std::shared_ptr<const sim::Model>& model, const Eigen::MatrixXd& targets) {
+  sim::World world(model);
+  const int cube = model->FindObject("cube");
+  const auto frames = targets.cols();
+  const int n = model->robot->num_dofs();
+  std::vector<double> action, state, pose;
+  sim::RobotCommand command;
+  for (Eigen::Index f = 0; f < frames; ++f) {
+    const Eigen::VectorXd q = world.joint_positions();
+    const Eigen::Isometry3d p = world.ObjectPose(cube);
+    const Eigen::Quaterniond r(p.linear());
+    for (int d = 0; d < n; ++d) {
+      action.push_back(targets(d, f));
+      state.push_back(q[d]);
+    }
+    for (double v : {p.translation().x(), p.translation().y(), p.translation().z(), r.x(), r.y(), r.z(), r.w()}) {
+      pose.push_back(v);
+    }
+    command.position = targets.col(f);
+    world.SetCommand(command);
+    world.Step(model->sim.substeps_per_frame);
+  }
+  episode::Episode e;
+  e.metadata.index = 0;
+  e.metadata.length = frames;
+  e.columns["action"].data = episode::Array::Of<double>({frames, n}, action);
+  e.columns["observation.state"].data = episode::Array::Of<double>({frames, n}, state);
+  e.columns["observation.object_pose"].data = episode::Array::Of<double>({frames, 7}, pose);
+  return e;
+}
+
+TEST_F(PickPlaceTest, GenerateRetargetsTheDemonstrationToEveryVariantsCube) {
+  TempDir dir;
+  // The demonstration as a robomimic dataset at the scene's 20 fps (synthetic: scripted, recorded in the sim).
+  episode::DatasetInfo info;
+  info.layout = episode::StorageLayout::kRobomimic;
+  info.fps = 20;
+  info.tasks = {"pick_place"};
+  info.features["action"] = {episode::DType::kFloat64, {9}, {}, ""};
+  info.features["observation.state"] = {episode::DType::kFloat64, {9}, {}, "rad, m"};
+  info.features["observation.object_pose"] = {episode::DType::kFloat64, {7}, {}, "m, quaternion xyzw"};
+  const fs::path dataset = dir / "demo.hdf5";
+  {
+    episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info);
+    writer.Append(RecordDemonstration(shared_model(), source()));
+    writer.Commit();
+  }
+  // The scene, with a condition that moves and turns the cube and nothing else random.
+  const std::string randomization = R"(
+randomization:
+  conditions:
+    axes:
+      cube_xy_m: {uniform: {min: [0.45, -0.15], max: [0.56, -0.05]}}
+      cube_yaw_deg: {uniform: [-20, 20]}
+  apply:
+    cube_xy_m: {target: objects.cube.position_xy_m}
+    cube_yaw_deg: {target: objects.cube.yaw_deg}
+)";
+  std::string scene_text;
+  {
+    std::ifstream in(dir_->path() / "scene.yaml");
+    scene_text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const fs::path with = dir / "with", without = dir / "without";
+  MakePickPlaceScene(with);
+  MakePickPlaceScene(without);
+  WriteTextFile(with / "scene.yaml", scene_text + randomization);
+  const auto section = scene_text.find("\nretarget:");
+  ASSERT_NE(section, std::string::npos);
+  WriteTextFile(without / "scene.yaml", scene_text.substr(0, section + 1) + randomization);
+
+  const auto run = [&](const fs::path& scene, int* successes, double* worst_ik_error_m) {
+    GeneratorOptions options;
+    options.variants = 4;
+    options.threads = 2;
+    options.seed = 1;
+    Generator generator = Generator::Open(scene, std::nullopt, dataset, options);
+    *successes = 0;
+    *worst_ik_error_m = -1;
+    generator.Generate(0, generator.total_units(), [&](GeneratedEpisode& g) {
+      *successes += g.success ? 1 : 0;
+
+      for (const auto& p : g.episode.provenance->parameters) {
+        if (p.name == "retarget.max_ik_error_m") *worst_ik_error_m = std::max(*worst_ik_error_m, p.value[0]);
+      }
+      // The recorded action is the retargeted one: its first frame still starts at the robot's start.
+      const auto action = g.episode.At("action").data.values<double>();
+      EXPECT_NEAR(action[0], source()(0, 0), 1e-9);
+    });
+  };
+  int retargeted = 0, unretargeted = 0;
+  double ik_error_m = 0, no_ik = 0;
+  run(with, &retargeted, &ik_error_m);
+  run(without, &unretargeted, &no_ik);
+  EXPECT_EQ(retargeted, 4);
+  EXPECT_GE(ik_error_m, 0) << "no retarget.max_ik_error_m in the provenance";
+  EXPECT_LT(ik_error_m, 0.005);
+  // One variant's cube lands within the unretargeted grasp's reach (moved 1 cm); the other three are missed.
+  EXPECT_LE(unretargeted, 1);
+  EXPECT_EQ(no_ik, -1);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "episode/dataset_writer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "episode/atomic_file.h"
@@ -189,10 +190,17 @@ DatasetWriter DatasetWriter::Create(const fs::path& path, const DatasetInfo& inf
   }
   Attributes data_attributes = info.storage.FindGroup("data") ? *info.storage.FindGroup("data") : Attributes{};
   if (!FindAttribute(data_attributes, "env_args")) {
-    // robomimic's loaders require env_args; a dataset made in code gets the smallest valid one.
+    // robomimic's loaders require env_args; a dataset made in code gets the smallest valid one, with its fps as
+    // robosuite's control_freq (where robomimic-style readers, this one included, find the rate).
     const std::string env_name = info.tasks.empty() ? "" : info.tasks[0];
-    data_attributes.push_back(
-        {"env_args", AttributeValue::String(R"({"env_name": ")" + env_name + R"(", "type": 1, "env_kwargs": {}})")});
+    std::string kwargs = "{}";
+    if (info.fps) {
+      char rate[64];
+      std::snprintf(rate, sizeof(rate), "%.17g", *info.fps);
+      kwargs = std::string(R"({"control_freq": )") + rate + "}";
+    }
+    data_attributes.push_back({"env_args", AttributeValue::String(R"({"env_name": ")" + env_name +
+                                                                  R"(", "type": 1, "env_kwargs": )" + kwargs + "}")});
   }
   SetAttribute(data_attributes, "total", AttributeValue::Int64(0));
   impl->info.storage.Group("data") = data_attributes;
