@@ -209,34 +209,27 @@ void PlaceFile(const fs::path& part, const fs::path& final_path) {
   }
 }
 
-// Writes episodes (read from `sources` in order, each a one-or-more-episode dataset) as one dataset at
-// `dataset` numbered from 0; ALOHA parts are placed file by file.
-void Assemble(const std::vector<std::pair<fs::path, std::int64_t>>& episodes, const episode::DatasetInfo& info,
-              const fs::path& dataset) {
+// Where an episode to assemble is: its file, its stored index there (robomimic) and its length.
+struct StoredEpisode {
+  fs::path file;
+  std::int64_t index = 0;
+  std::int64_t frames = 0;
+};
+
+// Writes `episodes` as one dataset at `dataset`, numbered from 0 in order, without decoding them: ALOHA episode
+// files are placed as they are, robomimic episode groups copied (DatasetWriter::AppendCopy).
+void Assemble(const std::vector<StoredEpisode>& episodes, const episode::DatasetInfo& info, const fs::path& dataset) {
   if (info.layout == episode::StorageLayout::kAloha) {
     fs::create_directories(dataset);
     std::int64_t index = 0;
-    for (const auto& [file, position] : episodes) {
-      (void)position;
-      PlaceFile(file, dataset / ("episode_" + std::to_string(index++) + ".hdf5"));
-    }
+    for (const StoredEpisode& e : episodes) PlaceFile(e.file, dataset / ("episode_" + std::to_string(index++) + ".hdf5"));
     return;
   }
   episode::WriteOptions options;
   options.overwrite = true;
   episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info, options);
   std::int64_t index = 0;
-  std::optional<episode::DatasetReader> reader;
-  fs::path open;
-  for (const auto& [file, position] : episodes) {
-    if (!reader || open != file) {
-      reader.emplace(episode::DatasetReader::Open(file));
-      open = file;
-    }
-    episode::Episode e = reader->ReadEpisode(position);
-    e.metadata.index = index++;
-    writer.Append(e);
-  }
+  for (const StoredEpisode& e : episodes) writer.AppendCopy(e.file, e.index, index++, e.frames);
   writer.Commit();
 }
 
@@ -353,7 +346,7 @@ void RunFolder::Store(GeneratedEpisode& g, bool keep) {
 
 RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields) {
   RunTotals totals;
-  std::vector<std::pair<fs::path, std::int64_t>> kept;
+  std::vector<StoredEpisode> kept;
   for (std::uint64_t u = begin; u < end; ++u) {
     const fs::path record_file = RecordPath(dir_, u);
     if (!fs::exists(record_file)) {
@@ -367,7 +360,7 @@ RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::s
     totals.camera_frames += r.camera_frames;
     totals.physics_steps += r.physics_steps;
     totals.times += r.times;
-    if (r.kept) kept.emplace_back(PartPath(dir_, output_info_, u), 0);
+    if (r.kept) kept.push_back({PartPath(dir_, output_info_, u), static_cast<std::int64_t>(u), r.frames});
   }
   Assemble(kept, output_info_, dataset_path());
   json summary = summary_json_fields.empty() ? json::object() : json::parse(summary_json_fields);
@@ -447,7 +440,7 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
     if (!overwrite) throw InputError(out.string(), "--out", "holds a run already; give --overwrite to replace it");
     Clear(out, info, dataset);
   }
-  std::vector<std::pair<fs::path, std::int64_t>> episodes;
+  std::vector<StoredEpisode> episodes;
   for (const auto& [index, dir] : by_index) {
     const json summary = ReadJson(dir / "summary.json");
     const RunTotals t = TotalsFrom(summary.at("totals"));
@@ -466,8 +459,10 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
                        "holds " + std::to_string(reader.num_episodes()) + " episodes, its summary says " +
                            std::to_string(t.kept));
     }
+    // A shard's episodes are numbered 0..kept-1, which is also the reader's order.
     for (std::int64_t i = 0; i < reader.num_episodes(); ++i) {
-      episodes.emplace_back(info.layout == episode::StorageLayout::kAloha ? reader.episode_file(i) : shard_dataset, i);
+      const fs::path file = info.layout == episode::StorageLayout::kAloha ? reader.episode_file(i) : shard_dataset;
+      episodes.push_back({file, i, reader.episode_length(i)});
     }
   }
   if (!episodes.empty()) {

@@ -33,6 +33,12 @@ class DatasetWriter {
 
   // Validates the episode against info.features (throws InputError listing every mismatch) and writes it.
   void Append(const Episode& episode);
+  // robomimic: copies episode `source_index` (its group data/demo_<source_index>, of `frames` frames) of another
+  // robomimic file this writer's schema wrote, as episode `index`, without decoding it: HDF5 copies the stored,
+  // compressed chunks as they are. For assembling one dataset from others; InputError naming the source when the
+  // file or its episode cannot be read. Not for ALOHA, whose episodes are whole files.
+  void AppendCopy(const std::filesystem::path& source, std::int64_t source_index, std::int64_t index,
+                  std::int64_t frames);
   // Finishes the dataset (robomimic: data.total, then the rename). Further Appends throw.
   void Commit();
 

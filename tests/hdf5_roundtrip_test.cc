@@ -9,6 +9,7 @@
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
 #include "episode/hdf5/layout.h"
+#include "episode/input_error.h"
 #include "tests/test_support.h"
 
 namespace r2s::episode {
@@ -99,6 +100,35 @@ TEST_P(RobomimicRoundTrip, IsLossless) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, RobomimicRoundTrip, ::testing::Values("robomimic", "isaaclab"));
+
+// AppendCopy (the generator's assembly of parts) copies an episode group as stored, renumbered: the result reads
+// back as the episodes appended the ordinary way, and h5py sees the same file.
+TEST(HdfWriter, AppendCopyEqualsAppendingTheEpisodes) {
+  TempDir dir;
+  const auto source = dir / "source.hdf5";
+  MakeFixture({Fixture("make_robomimic.py"), source.string(), "robomimic"});
+  const DatasetReader reader = DatasetReader::Open(source);
+  const auto copied = dir / "copied.hdf5", appended = dir / "appended.hdf5";
+  {
+    DatasetWriter writer = DatasetWriter::Create(copied, reader.info());
+    writer.AppendCopy(source, 1, 0, reader.episode_length(1));  // swapped: the copy renumbers
+    writer.AppendCopy(source, 0, 1, reader.episode_length(0));
+    EXPECT_THROW(writer.AppendCopy(source, 0, 1, reader.episode_length(0)), InputError);  // index 1 again
+    EXPECT_THROW(writer.AppendCopy(dir / "missing.hdf5", 0, 2, 1), InputError);
+    writer.Commit();
+  }
+  {
+    DatasetWriter writer = DatasetWriter::Create(appended, reader.info());
+    Episode second = reader.ReadEpisode(1), first = reader.ReadEpisode(0);
+    second.metadata.index = 0;
+    first.metadata.index = 1;
+    writer.Append(second);
+    writer.Append(first);
+    writer.Commit();
+  }
+  ExpectEpisodesEqual(DatasetReader::Open(appended), DatasetReader::Open(copied));
+  ExpectH5Identical(appended, copied);
+}
 
 TEST(AlohaRoundTrip, FolderOfEpisodesIsLossless) {
   TempDir dir;

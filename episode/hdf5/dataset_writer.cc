@@ -234,6 +234,27 @@ void DatasetWriter::Append(const Episode& episode) {
   impl_->total_frames += episode.metadata.length;
 }
 
+void DatasetWriter::AppendCopy(const fs::path& source, std::int64_t source_index, std::int64_t index,
+                               std::int64_t frames) {
+  hdf5::Quiet quiet;
+  if (impl_->committed) throw std::logic_error("DatasetWriter::AppendCopy after Commit");
+  if (impl_->info.layout != StorageLayout::kRobomimic) {
+    throw std::logic_error("DatasetWriter::AppendCopy is for robomimic datasets");
+  }
+  const std::string label = impl_->path.string();
+  if (!impl_->written.insert(index).second) {
+    throw InputError(label, "episode " + std::to_string(index), "index already written");
+  }
+  const std::string source_name = source.string();
+  Handle file(Check(H5Fopen(source_name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), source_name, "", "cannot be opened"));
+  const std::string from = hdf5::RobomimicEpisodeGroup(source_index);
+  const std::string to = hdf5::RobomimicEpisodeGroup(index);
+  Handle link = IntermediateGroupLinks();
+  Check(H5Ocopy(file.get(), from.c_str(), impl_->file.get(), to.c_str(), H5P_DEFAULT, link.get()), label, "/" + to,
+        "cannot copy /" + from + " of " + source_name);
+  impl_->total_frames += frames;
+}
+
 void DatasetWriter::Commit() {
   hdf5::Quiet quiet;
   if (impl_->committed) return;
