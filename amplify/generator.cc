@@ -196,7 +196,8 @@ void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer&
   if (units.empty()) return;
   const std::uint32_t K = impl_->options.variants;
   const int threads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(impl_->threads), units.size()));
-  const std::size_t window = 2 * static_cast<std::size_t>(threads);
+  // In flight: one episode per worker, and one more so a worker never waits for the writer.
+  const std::size_t window = static_cast<std::size_t>(threads) + 1;
 
   struct Task {
     std::uint64_t unit;

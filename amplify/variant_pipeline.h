@@ -42,7 +42,7 @@ struct PipelineConfig {
   std::vector<CameraStream> cameras;
   std::optional<RetargetSpec> retarget;
   cuda::SensorOptions sensor;        // device; CPU threads per worker
-  int render_chunk_frames = 64;      // frames rendered (and held on the device) at a time
+  int render_chunk_frames = 16;     // frames rendered (and held on the device) at a time
 };
 
 struct StageTimes {
