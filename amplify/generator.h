@@ -15,7 +15,7 @@
 // u: episodes come out in unit order, identical for any thread count and any shard split. Generate runs its
 // workers (one Bullet world and, when cameras are recorded, one renderer each) on options.threads threads that
 // live only during the call; the source is read and `consume` is called on the calling thread (HDF5 is not
-// thread-safe), and at most 2 x threads episodes are in memory at once.
+// thread-safe), and at most threads + 1 episodes are in memory at once.
 
 #include <cstdint>
 #include <filesystem>
