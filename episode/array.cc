@@ -28,6 +28,27 @@ void Array::CheckElementType(DType requested) const {
   }
 }
 
+std::int64_t FrameWidth(const Array& frames) {
+  std::int64_t width = 1;
+  for (std::size_t i = 1; i < frames.shape.size(); ++i) width *= frames.shape[i];
+  return width;
+}
+
+double FloatAt(const Array& frames, std::int64_t width, std::int64_t frame, std::int64_t index) {
+  const auto at = static_cast<std::size_t>(frame * width + index);
+  return frames.dtype == DType::kFloat32 ? static_cast<double>(frames.values<float>()[at])
+                                         : frames.values<double>()[at];
+}
+
+void SetFloatAt(Array& frames, std::int64_t width, std::int64_t frame, std::int64_t index, double value) {
+  const auto at = static_cast<std::size_t>(frame * width + index);
+  if (frames.dtype == DType::kFloat32) {
+    frames.mutable_values<float>()[at] = static_cast<float>(value);
+  } else {
+    frames.mutable_values<double>()[at] = value;
+  }
+}
+
 NonFiniteCount CountNonFinite(const Array& frames) {
   NonFiniteCount result;
   if (!IsFloating(frames.dtype) || frames.shape.empty() || frames.shape[0] == 0) return result;

@@ -51,6 +51,13 @@ struct Array {
   void CheckElementType(DType requested) const;
 };
 
+// A column of shape {T, ...} seen as T frames of FrameWidth values (1 for shape {T}).
+std::int64_t FrameWidth(const Array& frames);
+// Value `index` of frame `frame` of a float32 or float64 column (`width` its FrameWidth), as a double; and its
+// setter, rounding to the column's dtype. For columns already checked to be float32/float64.
+double FloatAt(const Array& frames, std::int64_t width, std::int64_t frame, std::int64_t index);
+void SetFloatAt(Array& frames, std::int64_t width, std::int64_t frame, std::int64_t index, double value);
+
 // NaN and Inf in a floating-point column of shape {T, ...}: how many, and the first frame holding one.
 struct NonFiniteCount {
   std::int64_t count = 0;

@@ -22,29 +22,11 @@ bool IsCommand(JointSignal signal) {
          signal == JointSignal::kTorqueTarget || signal == JointSignal::kTorqueFeedforward;
 }
 
-// Reads element `index` of row `frame` of a float32/float64 column whose rows hold `width` values.
-double Element(const Array& array, std::int64_t width, std::int64_t frame, std::int64_t index) {
-  const std::size_t at = static_cast<std::size_t>(frame * width + index);
-  return array.dtype == DType::kFloat32 ? static_cast<double>(array.values<float>()[at]) : array.values<double>()[at];
-}
-
-void SetElement(Array& array, std::int64_t width, std::int64_t frame, std::int64_t index, double value) {
-  const std::size_t at = static_cast<std::size_t>(frame * width + index);
-  if (array.dtype == DType::kFloat32) {
-    array.mutable_values<float>()[at] = static_cast<float>(value);
-  } else {
-    array.mutable_values<double>()[at] = value;
-  }
-}
-
-std::int64_t RowWidth(const Array& array) {
-  std::int64_t width = 1;
-  for (std::size_t i = 1; i < array.shape.size(); ++i) width *= array.shape[i];
-  return width;
-}
+using episode::FloatAt;
+using episode::SetFloatAt;
 
 Eigen::Isometry3d PoseAt(const Array& array, std::int64_t width, std::int64_t frame, int begin) {
-  auto v = [&](int k) { return Element(array, width, frame, begin + k); };
+  auto v = [&](int k) { return FloatAt(array, width, frame, begin + k); };
   Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
   pose.translation() = Eigen::Vector3d(v(0), v(1), v(2));
   pose.linear() = Eigen::Quaterniond(v(6), v(3), v(4), v(5)).normalized().toRotationMatrix();
@@ -159,9 +141,9 @@ Eigen::MatrixXd Track(const ReplayPlan& plan, const episode::Episode& source, Jo
   for (const JointBinding& b : plan.joint_bindings()) {
     if (b.signal != signal) continue;
     const Array& data = source.At(b.feature).data;
-    const std::int64_t w = RowWidth(data);
+    const std::int64_t w = episode::FrameWidth(data);
     for (std::int64_t i = 0; i < frames; ++i) {
-      for (std::size_t k = 0; k < b.dofs.size(); ++k) values(b.dofs[k], i) = Element(data, w, i, b.begin + k);
+      for (std::size_t k = 0; k < b.dofs.size(); ++k) values(b.dofs[k], i) = FloatAt(data, w, i, b.begin + k);
     }
   }
   return values;
@@ -169,17 +151,17 @@ Eigen::MatrixXd Track(const ReplayPlan& plan, const episode::Episode& source, Jo
 
 void WriteTrack(const JointBinding& b, const Eigen::MatrixXd& values, episode::Episode& episode) {
   Array& data = episode.columns.at(b.feature).data;
-  const std::int64_t w = RowWidth(data);
+  const std::int64_t w = episode::FrameWidth(data);
   for (std::int64_t i = 0; i < episode.metadata.length; ++i) {
-    for (std::size_t k = 0; k < b.dofs.size(); ++k) SetElement(data, w, i, b.begin + k, values(b.dofs[k], i));
+    for (std::size_t k = 0; k < b.dofs.size(); ++k) SetFloatAt(data, w, i, b.begin + k, values(b.dofs[k], i));
   }
 }
 
 void WriteVectors(const VectorBinding& b, const std::vector<Eigen::Vector3d>& values, episode::Episode& episode) {
   Array& data = episode.columns.at(b.feature).data;
-  const std::int64_t w = RowWidth(data);
+  const std::int64_t w = episode::FrameWidth(data);
   for (std::int64_t i = 0; i < episode.metadata.length; ++i) {
-    for (int k = 0; k < 3; ++k) SetElement(data, w, i, b.begin + k, values[i][k]);
+    for (int k = 0; k < 3; ++k) SetFloatAt(data, w, i, b.begin + k, values[i][k]);
   }
 }
 
@@ -191,9 +173,9 @@ FrameClock MakeFrameClock(const ReplayPlan& plan, const episode::Episode& source
   clock.time_s.resize(static_cast<std::size_t>(frames));
   clock.step.resize(static_cast<std::size_t>(frames));
   if (const auto* ts = source.Find("timestamp")) {
-    const std::int64_t w = RowWidth(ts->data);
+    const std::int64_t w = episode::FrameWidth(ts->data);
     for (std::int64_t i = 0; i < frames; ++i) {
-      clock.time_s[i] = Element(ts->data, w, i, 0) - Element(ts->data, w, 0, 0);
+      clock.time_s[i] = FloatAt(ts->data, w, i, 0) - FloatAt(ts->data, w, 0, 0);
     }
   } else {
     for (std::int64_t i = 0; i < frames; ++i) clock.time_s[i] = static_cast<double>(i) / *plan.fps();
@@ -270,7 +252,7 @@ ReplayDrive MakeReplayDrive(const ReplayPlan& plan, const episode::Episode& sour
   const std::vector<double>& t = clock.time_s;
   for (const auto& [object, binding] : plan.pose_bindings()) {
     const Array& data = source.At(binding.feature).data;
-    const std::int64_t w = RowWidth(data);
+    const std::int64_t w = episode::FrameWidth(data);
     ObjectStart start;
     if (frames == 0) {
       drive.objects.push_back(start);
@@ -378,13 +360,13 @@ EpisodeReplay SimulateEpisode(const ReplayPlan& plan, const episode::Episode& so
   for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
     const PoseBinding& b = plan.pose_bindings()[k].second;
     Array& data = out.episode.columns.at(b.feature).data;
-    const std::int64_t w = RowWidth(data);
+    const std::int64_t w = episode::FrameWidth(data);
     for (std::int64_t i = 0; i < frames; ++i) {
       const Eigen::Isometry3d& p = pose_sim[k][i];
       const Eigen::Quaterniond q(p.linear());
       const double values[7] = {
           p.translation().x(), p.translation().y(), p.translation().z(), q.x(), q.y(), q.z(), q.w()};
-      for (int j = 0; j < 7; ++j) SetElement(data, w, i, b.begin + j, values[j]);
+      for (int j = 0; j < 7; ++j) SetFloatAt(data, w, i, b.begin + j, values[j]);
     }
   }
   for (std::size_t k = 0; k < plan.linear_velocity_bindings().size(); ++k) {
@@ -412,7 +394,7 @@ EpisodeReplay SimulateEpisode(const ReplayPlan& plan, const episode::Episode& so
   for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
     const PoseBinding& b = plan.pose_bindings()[k].second;
     const Array& data = source.At(b.feature).data;
-    const std::int64_t w = RowWidth(data);
+    const std::int64_t w = episode::FrameWidth(data);
     ObjectTrackingError e;
     e.object = model.objects[plan.pose_bindings()[k].first].name;
     double sum_p = 0, sum_a = 0;

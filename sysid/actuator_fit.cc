@@ -186,17 +186,6 @@ std::string Format(double x, int precision = 4) {
   return s.str();
 }
 
-std::int64_t RowWidth(const Array& array) {
-  std::int64_t width = 1;
-  for (std::size_t i = 1; i < array.shape.size(); ++i) width *= array.shape[i];
-  return width;
-}
-
-double Element(const Array& array, std::int64_t width, std::int64_t frame, std::int64_t index) {
-  const auto at = static_cast<std::size_t>(frame * width + index);
-  return array.dtype == DType::kFloat32 ? static_cast<double>(array.values<float>()[at]) : array.values<double>()[at];
-}
-
 const char* SignalName(sim::JointSignal signal) {
   switch (signal) {
     case sim::JointSignal::kPosition:
@@ -242,9 +231,9 @@ PreparedEpisode Prepare(const ProblemInput& input, const episode::Episode& sourc
   }
   ep.time_s.resize(static_cast<std::size_t>(ep.frames));
   if (const episode::Column* ts = source.Find("timestamp")) {
-    const std::int64_t w = RowWidth(ts->data);
+    const std::int64_t w = episode::FrameWidth(ts->data);
     for (std::int64_t i = 0; i < ep.frames; ++i) {
-      ep.time_s[i] = Element(ts->data, w, i, 0) - Element(ts->data, w, 0, 0);
+      ep.time_s[i] = episode::FloatAt(ts->data, w, i, 0) - episode::FloatAt(ts->data, w, 0, 0);
       if (!std::isfinite(ep.time_s[i])) {
         throw InputError(input.dataset_file, "timestamp (" + which + ")",
                          "frame " + std::to_string(i) + " is " + Format(ep.time_s[i]));
@@ -271,10 +260,10 @@ PreparedEpisode Prepare(const ProblemInput& input, const episode::Episode& sourc
       if (b.signal != signal) continue;
       const episode::Column* column = source.Find(b.feature);
       if (column == nullptr) throw InputError(input.dataset_file, b.feature + " (" + which + ")", "is missing");
-      const std::int64_t w = RowWidth(column->data);
+      const std::int64_t w = episode::FrameWidth(column->data);
       for (std::int64_t i = 0; i < ep.frames; ++i) {
         for (std::size_t k = 0; k < b.dofs.size(); ++k) {
-          const double v = Element(column->data, w, i, b.begin + static_cast<std::int64_t>(k));
+          const double v = episode::FloatAt(column->data, w, i, b.begin + static_cast<std::int64_t>(k));
           if (!std::isfinite(v)) {
             throw InputError(input.dataset_file, b.feature + " (" + which + ")",
                              "frame " + std::to_string(i) + ": " + SignalName(signal) + " of joint '" +

@@ -98,25 +98,6 @@ const char* FieldUnit(Field field) {
 // One tracked object's values of every field, in kFields order.
 using ObjectValues = std::array<double, std::size(kFields)>;
 
-std::int64_t RowWidth(const Array& array) {
-  std::int64_t width = 1;
-  for (std::size_t i = 1; i < array.shape.size(); ++i) width *= array.shape[i];
-  return width;
-}
-
-double Element(const Array& array, std::int64_t width, std::int64_t frame, std::int64_t index) {
-  const auto at = static_cast<std::size_t>(frame * width + index);
-  return array.dtype == DType::kFloat32 ? static_cast<double>(array.values<float>()[at]) : array.values<double>()[at];
-}
-
-void SetElement(Array& array, std::int64_t width, std::int64_t frame, std::int64_t index, double value) {
-  const auto at = static_cast<std::size_t>(frame * width + index);
-  if (array.dtype == DType::kFloat32) {
-    array.mutable_values<float>()[at] = static_cast<float>(value);
-  } else {
-    array.mutable_values<double>()[at] = value;
-  }
-}
 
 Eigen::Vector3d RotationVector(const Eigen::Matrix3d& rotation) {
   const Eigen::AngleAxisd aa(rotation);
@@ -168,7 +149,7 @@ Eigen::Isometry3d ReadPose(const Array& data, std::int64_t width, std::int64_t f
   double v[7];
   const std::string field = binding.feature + " (episode " + std::to_string(episode) + ")";
   for (int k = 0; k < 7; ++k) {
-    v[k] = Element(data, width, frame, binding.begin + k);
+    v[k] = episode::FloatAt(data, width, frame, binding.begin + k);
     if (!std::isfinite(v[k])) {
       throw InputError(dataset, field,
                        "frame " + std::to_string(frame) + ": " + kNames[k] + " = " + Format(v[k]) +
@@ -374,10 +355,10 @@ class Simulator {
         for (std::size_t k = 0; k < tracked_.size(); ++k) {
           const sim::PoseBinding& b = tracked_[k].binding;
           const Array& data = replay.episode.At(b.feature).data;
-          const std::int64_t width = RowWidth(data);
+          const std::int64_t width = episode::FrameWidth(data);
           poses[k].resize(static_cast<std::size_t>(replay.frames));
           for (std::int64_t i = 0; i < replay.frames; ++i) {
-            auto v = [&](int j) { return Element(data, width, i, b.begin + j); };
+            auto v = [&](int j) { return episode::FloatAt(data, width, i, b.begin + j); };
             Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
             pose.translation() = Eigen::Vector3d(v(0), v(1), v(2));
             pose.linear() = Eigen::Quaterniond(v(6), v(3), v(4), v(5)).normalized().toRotationMatrix();
@@ -666,12 +647,12 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
     }
     e.time_s.resize(static_cast<std::size_t>(e.frames));
     if (const episode::Column* ts = source.Find("timestamp")) {
-      const std::int64_t w = RowWidth(ts->data);
+      const std::int64_t w = episode::FrameWidth(ts->data);
       for (std::int64_t i = 0; i < e.frames; ++i) {
-        e.time_s[i] = Element(ts->data, w, i, 0) - Element(ts->data, w, 0, 0);
+        e.time_s[i] = episode::FloatAt(ts->data, w, i, 0) - episode::FloatAt(ts->data, w, 0, 0);
         if (!std::isfinite(e.time_s[i]) || (i > 0 && !(e.time_s[i] > e.time_s[i - 1]))) {
           throw InputError(dataset, "timestamp (" + which + ")",
-                           "frame " + std::to_string(i) + ": " + Format(Element(ts->data, w, i, 0)) +
+                           "frame " + std::to_string(i) + ": " + Format(episode::FloatAt(ts->data, w, i, 0)) +
                                " does not follow the previous frame's time");
         }
       }
@@ -694,7 +675,7 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
     }
     for (const Tracked& t : tracked) {
       Array& data = e.full.columns.at(t.binding.feature).data;
-      const std::int64_t width = RowWidth(data);
+      const std::int64_t width = episode::FrameWidth(data);
       std::vector<Eigen::Isometry3d> poses(static_cast<std::size_t>(e.frames));
       for (std::int64_t i = 0; i < e.frames; ++i) poses[i] = ReadPose(data, width, i, t.binding, e.index, dataset);
       std::string method;
@@ -704,7 +685,7 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
         const Eigen::Quaterniond q(start[k].linear());
         const double values[7] = {start[k].translation().x(), start[k].translation().y(), start[k].translation().z(),
                                   q.x(), q.y(), q.z(), q.w()};
-        for (int j = 0; j < 7; ++j) SetElement(data, width, k, t.binding.begin + j, values[j]);
+        for (int j = 0; j < 7; ++j) episode::SetFloatAt(data, width, k, t.binding.begin + j, values[j]);
       }
       e.measured.push_back(std::move(poses));
       e.start.push_back(method);
