@@ -206,6 +206,9 @@ void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer&
   struct Result {
     std::optional<GeneratedEpisode> episode;
     std::exception_ptr error;
+    // Released on the calling thread: the last reference to a source episode may own an open HDF5 file (its
+    // preserved nodes), and closing it on a worker would race the calling thread's HDF5 calls.
+    std::shared_ptr<const episode::Episode> source;
   };
   std::mutex mutex;
   std::condition_variable work_ready, result_ready;
@@ -240,6 +243,7 @@ void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer&
       } catch (...) {
         result.error = std::current_exception();
       }
+      result.source = std::move(task.source);
       std::lock_guard lock(mutex);
       results.emplace(task.unit, std::move(result));
       result_ready.notify_all();
