@@ -32,7 +32,9 @@ enum class Keep { kSuccess, kAll };
 
 struct RunIdentity {
   std::filesystem::path scene_file, params_file, dataset;
-  std::string scene_hash, params_hash, dataset_hash;  // FNV-1a 64 of the contents (the dataset: every file of it)
+  // FNV-1a 64 of the contents (the dataset: every file of it; a file over 64 MiB by its size, modification time
+  // and first and last MiB, so a rerun over a huge dataset does not read it all).
+  std::string scene_hash, params_hash, dataset_hash;
   std::uint32_t variants = 1;
   std::uint64_t seed = 0;
   Shard shard;
