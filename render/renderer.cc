@@ -180,20 +180,9 @@ struct Renderer::Impl {
                           VK_ACCESS_2_SHADER_SAMPLED_READ_BIT);
     });
 
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1};
-    VkDescriptorPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    pool_info.maxSets = 1;
-    pool_info.poolSizeCount = 1;
-    pool_info.pPoolSizes = &size;
-    VkDescriptorPool pool = VK_NULL_HANDLE;
-    vk::Check(vkCreateDescriptorPool(context.device(), &pool_info, nullptr, &pool), "vkCreateDescriptorPool");
-    t.pool = vk::DescriptorPool(context.device(), pool);
-    const VkDescriptorSetLayout layout = pipelines.texture_set_layout.get();
-    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    alloc.descriptorPool = pool;
-    alloc.descriptorSetCount = 1;
-    alloc.pSetLayouts = &layout;
-    vk::Check(vkAllocateDescriptorSets(context.device(), &alloc, &t.set), "vkAllocateDescriptorSets");
+    const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1};
+    t.pool = vk::CreateDescriptorPool(context, std::span(&size, 1), 1);
+    t.set = vk::AllocateDescriptorSet(context, t.pool.get(), pipelines.texture_set_layout.get());
     VkDescriptorImageInfo image_info{pipelines.texture_sampler.get(), t.view.get(),
                                      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
     VkWriteDescriptorSet write{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
@@ -227,13 +216,7 @@ struct Renderer::Impl {
         {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC, n},
         {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, n},
     }};
-    VkDescriptorPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    pool_info.maxSets = n;
-    pool_info.poolSizeCount = static_cast<std::uint32_t>(sizes.size());
-    pool_info.pPoolSizes = sizes.data();
-    VkDescriptorPool pool = VK_NULL_HANDLE;
-    vk::Check(vkCreateDescriptorPool(context.device(), &pool_info, nullptr, &pool), "vkCreateDescriptorPool");
-    slot_pool = vk::DescriptorPool(context.device(), pool);
+    slot_pool = vk::CreateDescriptorPool(context, sizes, n);
 
     slots.resize(n);
     for (Slot& slot : slots) {
@@ -246,12 +229,7 @@ struct Renderer::Impl {
       VkFence fence = VK_NULL_HANDLE;
       vk::Check(vkCreateFence(context.device(), &fence_info, nullptr, &fence), "vkCreateFence");
       slot.fence = vk::Fence(context.device(), fence);
-      const VkDescriptorSetLayout layout = pipelines.scene_set_layout.get();
-      VkDescriptorSetAllocateInfo set_alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-      set_alloc.descriptorPool = pool;
-      set_alloc.descriptorSetCount = 1;
-      set_alloc.pSetLayouts = &layout;
-      vk::Check(vkAllocateDescriptorSets(context.device(), &set_alloc, &slot.scene_set), "vkAllocateDescriptorSets");
+      slot.scene_set = vk::AllocateDescriptorSet(context, slot_pool.get(), pipelines.scene_set_layout.get());
     }
   }
 

@@ -83,6 +83,27 @@ ImageView CreateImageView(const Context& context, VkImage image, VkImageViewType
   return ImageView(context.device(), view);
 }
 
+DescriptorPool CreateDescriptorPool(const Context& context, std::span<const VkDescriptorPoolSize> sizes,
+                                    std::uint32_t max_sets) {
+  VkDescriptorPoolCreateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+  info.maxSets = max_sets;
+  info.poolSizeCount = static_cast<std::uint32_t>(sizes.size());
+  info.pPoolSizes = sizes.data();
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  Check(vkCreateDescriptorPool(context.device(), &info, nullptr, &pool), "vkCreateDescriptorPool");
+  return DescriptorPool(context.device(), pool);
+}
+
+VkDescriptorSet AllocateDescriptorSet(const Context& context, VkDescriptorPool pool, VkDescriptorSetLayout layout) {
+  VkDescriptorSetAllocateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+  info.descriptorPool = pool;
+  info.descriptorSetCount = 1;
+  info.pSetLayouts = &layout;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  Check(vkAllocateDescriptorSets(context.device(), &info, &set), "vkAllocateDescriptorSets");
+  return set;
+}
+
 void RunOnce(const Context& context, VkCommandPool pool, const std::function<void(VkCommandBuffer)>& record) {
   VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   alloc.commandPool = pool;

@@ -3,6 +3,7 @@
 // sub-allocator), and a helper to run one-off command buffers.
 
 #include <functional>
+#include <span>
 
 #include <vulkan/vulkan.h>
 
@@ -39,6 +40,11 @@ ImageResource CreateImage(const Context& context, const VkImageCreateInfo& info)
 
 ImageView CreateImageView(const Context& context, VkImage image, VkImageViewType type, VkFormat format,
                           VkImageAspectFlags aspect, std::uint32_t first_layer, std::uint32_t layers);
+
+// A descriptor pool for `max_sets` sets of the given sizes, and one set of `layout` from it.
+DescriptorPool CreateDescriptorPool(const Context& context, std::span<const VkDescriptorPoolSize> sizes,
+                                    std::uint32_t max_sets);
+VkDescriptorSet AllocateDescriptorSet(const Context& context, VkDescriptorPool pool, VkDescriptorSetLayout layout);
 
 // Records with `record`, submits, and waits for the device to finish.
 void RunOnce(const Context& context, VkCommandPool pool, const std::function<void(VkCommandBuffer)>& record);
