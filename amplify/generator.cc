@@ -150,7 +150,9 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   impl->reader.emplace(episode::DatasetReader::Open(dataset));
   impl->config.dataset = dataset.string();
   impl->config.source_info = impl->reader->info();
-  impl->config.plan = sim::ReplayPlan::Make(draw.model, impl->config.source_info, impl->config.dataset);
+  // Checked once here, before anything runs: the dataset feeds the scene's bindings (each variant makes its own plan
+  // of its own model).
+  sim::ReplayPlan::Make(draw.model, impl->config.source_info, impl->config.dataset);
   impl->config.cameras = CameraStreams(*draw.model, impl->config.source_info, impl->config.dataset, options);
   impl->config.output_info = OutputInfo(impl->config.source_info, impl->config.cameras);
   impl->config.sensor = cuda::SensorOptions{options.device, 1};

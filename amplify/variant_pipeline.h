@@ -35,7 +35,6 @@ struct CameraStream {
 // Shared by every worker; read-only while episodes are generated.
 struct PipelineConfig {
   DrawSources draw;
-  sim::ReplayPlan plan;              // the prepared model's plan for the source dataset
   episode::DatasetInfo source_info;  // the source dataset's schema
   episode::DatasetInfo output_info;  // the source's plus the camera streams' features
   std::string dataset;               // the source dataset, for provenance and messages

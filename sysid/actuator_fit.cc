@@ -77,7 +77,6 @@ enum class Kind {
 constexpr Kind kKinds[] = {Kind::kKp,       Kind::kKd,      Kind::kEffortLimit, Kind::kVelocityLimit,
                            Kind::kLatency,  Kind::kCoulomb, Kind::kViscous,     Kind::kDamping,
                            Kind::kArmature, Kind::kPositionOffset};
-constexpr int kNumKinds = static_cast<int>(std::size(kKinds));
 // Which of several parameters in the data's null space is held first: the drive's velocity gain before the passive
 // friction it mimics, nuisance terms before the gains.
 constexpr Kind kHoldOrder[] = {Kind::kKd,      Kind::kLatency,       Kind::kArmature,      Kind::kPositionOffset,
