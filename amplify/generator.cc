@@ -188,7 +188,7 @@ int Generator::threads() const { return impl_->threads; }
 const std::vector<std::string>& Generator::notes() const { return impl_->notes; }
 
 void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
-                         const std::vector<std::uint64_t>& skip) {
+                         const std::vector<std::uint64_t>& skip, const Consumer& finish) {
   end = std::min(end, total_units());
   const std::set<std::uint64_t> skipped(skip.begin(), skip.end());
   std::vector<std::uint64_t> units;
@@ -242,6 +242,7 @@ void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer&
       try {
         result.episode = worker->Run(*task.source, static_cast<std::uint32_t>(task.unit / K),
                                      static_cast<std::uint32_t>(task.unit % K));
+        if (finish) finish(*result.episode);
       } catch (...) {
         result.error = std::current_exception();
       }

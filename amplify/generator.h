@@ -74,9 +74,12 @@ class Generator {
   // Generates units [begin, end) except those in `skip` and calls consume(episode) on the calling thread for each,
   // in unit order. An exception in a worker or in `consume` stops the run (the workers finish their current
   // episode and are joined) and is rethrown.
+  // `finish`, when given, runs on the worker thread that made the episode, right after it (any order across
+  // units): for work that should not queue on the calling thread, such as encoding a unit's video. It must be
+  // safe to run concurrently for different units and must not call HDF5.
   using Consumer = std::function<void(GeneratedEpisode&)>;
   void Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
-                const std::vector<std::uint64_t>& skip = {});
+                const std::vector<std::uint64_t>& skip = {}, const Consumer& finish = {});
 
  private:
   struct Impl;

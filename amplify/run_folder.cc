@@ -98,6 +98,7 @@ json IdentityJson(const RunIdentity& id) {
               {"cameras", id.cameras},
               {"streams", id.streams},
               {"max_episodes", id.max_source_episodes},
+              {"video_encoding", id.video_encoding},
               {"software_version", id.software_version}};
 }
 
@@ -193,8 +194,15 @@ fs::path RecordPath(const fs::path& dir, std::uint64_t unit) {
 }
 
 fs::path PartPath(const fs::path& dir, const episode::DatasetInfo& info, std::uint64_t unit) {
-  return info.layout == episode::StorageLayout::kRobomimic ? dir / "parts" / ("unit_" + std::to_string(unit) + ".hdf5")
-                                                           : dir / "parts" / ("episode_" + std::to_string(unit) + ".hdf5");
+  switch (info.layout) {
+    case episode::StorageLayout::kRobomimic:
+      return dir / "parts" / ("unit_" + std::to_string(unit) + ".hdf5");
+    case episode::StorageLayout::kAloha:
+      return dir / "parts" / ("episode_" + std::to_string(unit) + ".hdf5");
+    case episode::StorageLayout::kLeRobot:
+      break;
+  }
+  return dir / "parts" / ("unit_" + std::to_string(unit));  // a one-episode LeRobot dataset
 }
 
 // Removes what a run writes into `dir`: run.json, summary.json, parts/ and the dataset.
@@ -205,6 +213,9 @@ void Clear(const fs::path& dir, const episode::DatasetInfo& info, const fs::path
   fs::remove_all(dir / "parts", ec);
   if (info.layout == episode::StorageLayout::kRobomimic) {
     fs::remove(dataset, ec);
+  } else if (info.layout == episode::StorageLayout::kLeRobot) {
+    // The dataset folder a run wrote (never the run folder itself).
+    if (!dataset.empty() && dataset != dir && fs::exists(dataset / "meta" / "info.json", ec)) fs::remove_all(dataset, ec);
   } else {
     const std::regex episode_file("episode_[0-9]+\\.hdf5");
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -233,7 +244,8 @@ struct StoredEpisode {
 };
 
 // Writes `episodes` as one dataset at `dataset`, numbered from 0 in order, without decoding them: ALOHA episode
-// files are placed as they are, robomimic episode groups copied (DatasetWriter::AppendCopy).
+// files are placed as they are, robomimic episode groups and LeRobot episodes (table rows and encoded videos)
+// copied (DatasetWriter::AppendCopy).
 void Assemble(const std::vector<StoredEpisode>& episodes, const episode::DatasetInfo& info, const fs::path& dataset) {
   if (info.layout == episode::StorageLayout::kAloha) {
     fs::create_directories(dataset);
@@ -275,7 +287,9 @@ RunIdentity IdentityOf(const fs::path& scene_file, const std::optional<fs::path>
 
 fs::path DatasetPathIn(const fs::path& dir, const episode::DatasetInfo& info, const fs::path& source_dataset) {
   if (info.layout == episode::StorageLayout::kAloha) return dir;
-  return dir / source_dataset.filename();
+  // A folder given as "demos/" names itself by its last component.
+  const fs::path source = source_dataset.filename().empty() ? source_dataset.parent_path() : source_dataset;
+  return dir / source.filename();
 }
 
 RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, const episode::DatasetInfo& output_info,
@@ -310,7 +324,7 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
   episode::WriteFileAtomically(run_file, mine.dump(2) + "\n");
   // Temporary files a killed run left behind (hidden names) are not parts of anything.
   for (const auto& entry : fs::directory_iterator(dir / "parts")) {
-    if (entry.path().filename().string().starts_with(".")) fs::remove(entry.path(), ec);
+    if (entry.path().filename().string().starts_with(".")) fs::remove_all(entry.path(), ec);
   }
   return folder;
 }
@@ -332,7 +346,23 @@ std::vector<std::uint64_t> RunFolder::done_units() const {
   return units;
 }
 
-void RunFolder::Store(GeneratedEpisode& g, bool keep) {
+bool RunFolder::parts_thread_safe() const { return output_info_.layout == episode::StorageLayout::kLeRobot; }
+
+void RunFolder::WritePart(GeneratedEpisode& g, bool keep) const {
+  if (!keep) return;
+  const auto started = std::chrono::steady_clock::now();
+  const fs::path part = PartPath(dir_, output_info_, g.unit);
+  episode::WriteOptions options = write_options_;
+  options.overwrite = true;  // a part of a killed run, written again
+  g.episode.metadata.index = static_cast<std::int64_t>(g.unit);
+  episode::DatasetWriter writer = episode::DatasetWriter::Create(
+      output_info_.layout == episode::StorageLayout::kAloha ? part.parent_path() : part, output_info_, options);
+  writer.Append(g.episode);
+  writer.Commit();
+  g.times.write_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+void RunFolder::Store(GeneratedEpisode& g, bool keep, bool part_written) {
   UnitRecord r;
   r.unit = g.unit;
   r.source_episode = g.episode.provenance ? g.episode.provenance->source_episode : g.source_position;
@@ -344,18 +374,7 @@ void RunFolder::Store(GeneratedEpisode& g, bool keep) {
   r.frames = g.frames;
   r.camera_frames = g.camera_frames;
   r.physics_steps = g.physics_steps;
-  const auto started = std::chrono::steady_clock::now();
-  if (keep) {
-    const fs::path part = PartPath(dir_, output_info_, g.unit);
-    episode::WriteOptions options;
-    options.overwrite = true;  // a part of a killed run, written again
-    g.episode.metadata.index = static_cast<std::int64_t>(g.unit);
-    episode::DatasetWriter writer = episode::DatasetWriter::Create(
-        output_info_.layout == episode::StorageLayout::kRobomimic ? part : part.parent_path(), output_info_, options);
-    writer.Append(g.episode);
-    writer.Commit();
-  }
-  g.times.write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!part_written) WritePart(g, keep);
   r.times = g.times;
   episode::WriteFileAtomically(RecordPath(dir_, g.unit), RecordJson(r).dump() + "\n");
 }
@@ -481,8 +500,8 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
       episodes.push_back({file, i, reader.episode_length(i)});
     }
   }
-  if (!episodes.empty()) {
-    Assemble(episodes, info, dataset);
+  if (!episodes.empty() || info.layout == episode::StorageLayout::kLeRobot) {
+    Assemble(episodes, info, dataset);  // LeRobot: an empty dataset is written like any other
   } else if (info.layout == episode::StorageLayout::kRobomimic) {
     PlaceFile(first_dataset, dataset);
   }

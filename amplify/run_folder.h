@@ -5,10 +5,11 @@
 //   run.json             the run's identity: the scene, params and dataset (paths and content hashes), variants,
 //                        seed, shard, keep policy, cameras, streams, episode limit, real2sim's version
 //   parts/unit_<u>.json  one record per finished unit u (kept or not, success, failed conditions, frames, times)
-//   parts/unit_<u>.hdf5  its episode when kept (robomimic: a file of one demo; ALOHA: parts/episode_<u>.hdf5)
+//   parts/unit_<u>.hdf5  its episode when kept (robomimic: a file of one demo; ALOHA: parts/episode_<u>.hdf5;
+//                        LeRobot: parts/unit_<u>/, a dataset of one episode with its encoded videos)
 //   the dataset          once every unit of the shard is done, in the source's layout: robomimic
-//                        <dir>/<source file name>, ALOHA <dir>/episode_<i>.hdf5; kept episodes numbered from 0 in
-//                        unit order
+//                        <dir>/<source file name>, ALOHA <dir>/episode_<i>.hdf5, LeRobot <dir>/<source folder
+//                        name>/ in the source's version; kept episodes numbered from 0 in unit order
 //   summary.json         the totals, written last: its presence means the run is complete
 //
 // Every file goes to a temporary name and is renamed into place, so a unit is done exactly when its record exists
@@ -25,6 +26,7 @@
 #include "amplify/shard.h"
 #include "amplify/variant_pipeline.h"
 #include "episode/dataset_info.h"
+#include "episode/dataset_writer.h"
 
 namespace r2s::amplify {
 
@@ -41,6 +43,8 @@ struct RunIdentity {
   Keep keep = Keep::kSuccess;
   std::vector<std::string> cameras, streams;
   std::int64_t max_source_episodes = 0;  // 0: all
+  // How video is encoded where the output has any (LeRobot): the bytes depend on it. Empty otherwise.
+  std::string video_encoding;
   std::string software_version;
 };
 
@@ -76,8 +80,16 @@ class RunFolder {
   bool complete() const;                       // summary.json exists
   std::vector<std::uint64_t> done_units() const;  // units with a record, ascending
 
-  // Writes the unit's episode (when keep) and then its record; sets episode.times.write_s.
-  void Store(GeneratedEpisode& episode, bool keep);
+  // How parts are written (LeRobot: the video encoder's settings).
+  void set_write_options(const episode::WriteOptions& options) { write_options_ = options; }
+
+  // Whether WritePart may run on worker threads, concurrently for different units: true where the output format
+  // does not go through HDF5 (LeRobot), so that encoding video never queues on the calling thread.
+  bool parts_thread_safe() const;
+  // Writes the unit's episode as its part when keep; adds the time to episode.times.write_s.
+  void WritePart(GeneratedEpisode& episode, bool keep) const;
+  // Writes the unit's record, after its part (written here unless `part_written`: WritePart already did).
+  void Store(GeneratedEpisode& episode, bool keep, bool part_written = false);
 
   // Assembles the dataset from the kept parts of units [begin, end) (every one must have a record), writes
   // summary.json (`summary` plus the totals from the records) and removes the parts. Returns the totals.
@@ -91,6 +103,7 @@ class RunFolder {
   std::filesystem::path dir_;
   RunIdentity identity_;
   episode::DatasetInfo output_info_;
+  episode::WriteOptions write_options_;
 };
 
 // Where a run folder keeps its dataset, for a source dataset at `dataset` in `layout`.

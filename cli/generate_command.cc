@@ -13,6 +13,7 @@
 #include "amplify/generator.h"
 #include "amplify/run_folder.h"
 #include "cli/progress.h"
+#include "episode/dataset_writer.h"
 #include "episode/input_error.h"
 
 namespace r2s::cli {
@@ -73,9 +74,28 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   const fs::path dir = g.shard.count > 1 ? options.out / ("shard-" + std::to_string(g.shard.index) + "-of-" +
                                                           std::to_string(g.shard.count))
                                          : options.out;
-  const amplify::RunIdentity identity =
+  amplify::RunIdentity identity =
       amplify::IdentityOf(generator.config().draw.model->scene_file, options.params, options.episodes, g, keep);
+  episode::WriteOptions write_options;
+  write_options.video.codec = options.video_codec;
+  write_options.video.crf = options.video_crf;
+  write_options.video.preset = options.video_preset;
+  write_options.video.keyframe_interval = options.video_keyframe_interval;
+  write_options.lerobot_side_streams = !options.no_side_streams;
+  try {
+    write_options.Validate();
+  } catch (const std::invalid_argument& e) {
+    throw InputError("command line", "--video-*", e.what());
+  }
+  if (generator.output_info().layout == episode::StorageLayout::kLeRobot) {
+    const episode::video::EncodeOptions& v = write_options.video;
+    identity.video_encoding = v.codec + " " + v.pix_fmt + " crf=" + std::to_string(v.crf) +
+                              " preset=" + (v.codec == "libx264" ? v.x264_preset : std::to_string(v.preset)) +
+                              " g=" + std::to_string(v.keyframe_interval) +
+                              (write_options.lerobot_side_streams ? "" : " no-side-streams");
+  }
   amplify::RunFolder folder = amplify::RunFolder::Open(dir, identity, generator.output_info(), options.overwrite);
+  folder.set_write_options(write_options);
   if (folder.complete()) {
     std::ifstream summary(dir / "summary.json");
     log << "generate: " << dir.string() << " is complete already (--overwrite to generate it again)\n";
@@ -98,17 +118,30 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   Progress progress(log, isatty(STDERR_FILENO) != 0, end - begin, done.size());
   amplify::StageTimes this_run;
   std::uint64_t attempted = 0, kept = 0;
+  const auto keeps = [&](const amplify::GeneratedEpisode& episode) {
+    return keep == amplify::Keep::kAll || episode.success;
+  };
+  // Where the output format allows (LeRobot), each worker writes (encodes) its own unit's part, so the calling
+  // thread only records units in order and is never the ceiling; the episode's frames are released there.
+  const bool parts_on_workers = folder.parts_thread_safe();
+  amplify::Generator::Consumer finish;
+  if (parts_on_workers) {
+    finish = [&](amplify::GeneratedEpisode& episode) {
+      folder.WritePart(episode, keeps(episode));
+      episode.episode.columns.clear();
+    };
+  }
   generator.Generate(
       begin, end,
       [&](amplify::GeneratedEpisode& episode) {
-        const bool keep_it = keep == amplify::Keep::kAll || episode.success;
-        folder.Store(episode, keep_it);
+        const bool keep_it = keeps(episode);
+        folder.Store(episode, keep_it, parts_on_workers);
         this_run += episode.times;
         ++attempted;
         kept += keep_it ? 1 : 0;
         if (!options.quiet) progress.Add(keep_it);
       },
-      done);
+      done, finish);
   if (!options.quiet) progress.Finish();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   json fields{{"wall_s", wall_s},

@@ -26,6 +26,12 @@ struct GenerateOptions {
   std::vector<std::string> cameras;  // opt-in cameras to render
   std::vector<std::string> streams = {"rgb"};
   std::optional<std::int64_t> max_episodes;
+  // LeRobot output: how camera features are encoded (defaults: LeRobot's).
+  std::string video_codec = "libsvtav1";
+  int video_crf = 30;
+  int video_preset = 12;
+  int video_keyframe_interval = 2;
+  bool no_side_streams = false;  // drop depth/segmentation instead of writing them as lossless side videos
   bool overwrite = false;
   bool quiet = false;                // no progress on stderr
 };

@@ -36,7 +36,7 @@ int Run(int argc, char** argv) {
   CLI::App* replay_cmd = app.add_subcommand(
       "replay", "replay real episodes in the scene's simulated world; tracking error per joint and object");
   replay_cmd->add_option("--scene", replay.scene, "scene.yaml, or the scene folder holding it")->required();
-  replay_cmd->add_option("--episodes", replay.episodes, "dataset to replay (robomimic file, ALOHA file or folder)")
+  replay_cmd->add_option("--episodes", replay.episodes, "dataset to replay (robomimic file, ALOHA file or folder, LeRobot folder)")
       ->required();
   replay_cmd->add_option("--params", replay.params, "params.yaml from r2s sysid, overlaid on the scene's values");
   replay_cmd->add_option("--out", replay.out, "folder for the replayed episodes (written in the input's layout)")
@@ -50,7 +50,7 @@ int Run(int argc, char** argv) {
   CLI::App* sysid_cmd = app.add_subcommand(
       "sysid", "fit the scene's friction, dynamics, actuators and objects to real episodes; writes params.yaml");
   sysid_cmd->add_option("--scene", sysid.scene, "scene.yaml, or the scene folder holding it")->required();
-  sysid_cmd->add_option("--episodes", sysid.episodes, "real episodes (robomimic file, ALOHA file or folder)")
+  sysid_cmd->add_option("--episodes", sysid.episodes, "real episodes (robomimic file, ALOHA file or folder, LeRobot folder)")
       ->required();
   sysid_cmd->add_option("--out", sysid.out, "params.yaml to write (estimates, std, bounds, covariance, metrics)")
       ->required();
@@ -79,7 +79,7 @@ int Run(int argc, char** argv) {
   CLI::App* generate_cmd = app.add_subcommand(
       "generate", "K synthetic episodes per real one, in the source's schema and layout; sharded and resumable");
   generate_cmd->add_option("--scene", generate.scene, "scene.yaml, or the scene folder holding it")->required();
-  generate_cmd->add_option("--episodes", generate.episodes, "source episodes (robomimic file, ALOHA file or folder)")
+  generate_cmd->add_option("--episodes", generate.episodes, "source episodes (robomimic file, ALOHA file or folder, LeRobot v2.1/v3.0 folder)")
       ->required();
   generate_cmd->add_option("--params", generate.params, "params.yaml from r2s sysid: fitted values and posterior");
   generate_cmd->add_option("--variants", generate.variants, "synthetic episodes per source episode")->required();
@@ -99,6 +99,15 @@ int Run(int argc, char** argv) {
   generate_cmd->add_option("--streams", generate.streams, "of those cameras: rgb (default), depth, segmentation")
       ->delimiter(',');
   generate_cmd->add_option("--max-episodes", generate.max_episodes, "only the dataset's first N source episodes");
+  generate_cmd->add_option("--video-codec", generate.video_codec,
+                           "LeRobot output: libsvtav1 (default, AV1 as LeRobot), libx264 (H.264) or libaom-av1");
+  generate_cmd->add_option("--video-crf", generate.video_crf, "LeRobot output: constant rate factor (default 30)");
+  generate_cmd->add_option("--video-preset", generate.video_preset,
+                           "LeRobot output: SVT-AV1 preset 0 (slowest) .. 13 (default 12, LeRobot's)");
+  generate_cmd->add_option("--video-keyframe-interval", generate.video_keyframe_interval,
+                           "LeRobot output: frames between keyframes (default 2, LeRobot's g)");
+  generate_cmd->add_flag("--no-side-streams", generate.no_side_streams,
+                         "LeRobot output: drop depth and segmentation instead of writing lossless side videos");
   generate_cmd->add_flag("--overwrite", generate.overwrite, "replace another run's work in --out");
   generate_cmd->add_flag("--quiet", generate.quiet, "no progress on stderr");
 

@@ -8,6 +8,8 @@ std::string_view StorageLayoutName(StorageLayout layout) {
       return "robomimic";
     case StorageLayout::kAloha:
       return "aloha";
+    case StorageLayout::kLeRobot:
+      return "lerobot";
   }
   return "unknown";
 }

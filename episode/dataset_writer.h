@@ -1,6 +1,7 @@
 #pragma once
-// Writes episodes in an HDF5 layout; a dataset read by DatasetReader is written back in the layout it was read
-// from, and read -> write -> read gives identical names, dtypes, shapes, values and attributes.
+// Writes episodes in an HDF5 layout or as a LeRobot dataset (v2.1 or v3.0); a dataset read by DatasetReader is
+// written back in the layout (and LeRobot version) it was read from, and read -> write -> read gives identical
+// names, dtypes, shapes and values (LeRobot video frames: within the encoder's loss, docs/data.md).
 //
 // Nothing half-written: every file is written under a temporary name in its destination folder and renamed
 // when complete (ALOHA: each episode file as it is appended; robomimic: the one file on Commit). A writer
@@ -11,6 +12,7 @@
 
 #include "episode/dataset_info.h"
 #include "episode/episode.h"
+#include "episode/video/encode_options.h"
 
 namespace r2s::episode {
 
@@ -20,11 +22,21 @@ struct WriteOptions {
   // files only 3.6% smaller but writes 24% slower, at the same read speed (bench/run_episode_io.sh).
   int image_deflate_level = 1;
   bool overwrite = false;  // replace existing output files instead of refusing
+  // LeRobot: how image features are encoded as video (LeRobot's defaults: AV1 through SVT-AV1, yuv420p, crf 30,
+  // keyframe every 2 frames).
+  video::EncodeOptions video;
+  // LeRobot: optional streams LeRobot has no feature type for (float32 depth in metres, uint16 segmentation ids)
+  // are written as lossless side videos (docs/data.md); false drops them from the output.
+  bool lerobot_side_streams = true;
+
+  // Throws std::invalid_argument naming the field and value.
+  void Validate() const;
 };
 
 class DatasetWriter {
  public:
   // robomimic: `path` is the output file. ALOHA: `path` is a folder; episode i goes to episode_<index>.hdf5.
+  // LeRobot: `path` is the dataset folder (meta/, data/, videos/), written in info.lerobot's version.
   static DatasetWriter Create(const std::filesystem::path& path, const DatasetInfo& info, WriteOptions options = {});
 
   DatasetWriter(DatasetWriter&&) noexcept;
@@ -36,7 +48,9 @@ class DatasetWriter {
   // robomimic: copies episode `source_index` (its group data/demo_<source_index>, of `frames` frames) of another
   // robomimic file this writer's schema wrote, as episode `index`, without decoding it: HDF5 copies the stored,
   // compressed chunks as they are. For assembling one dataset from others; InputError naming the source when the
-  // file or its episode cannot be read. Not for ALOHA, whose episodes are whole files.
+  // file or its episode cannot be read. Not for ALOHA, whose episodes are whole files. LeRobot: `source` is a
+  // LeRobot dataset folder this writer's schema wrote; its episode's table rows are renumbered and its videos
+  // copied as encoded (never re-encoded).
   void AppendCopy(const std::filesystem::path& source, std::int64_t source_index, std::int64_t index,
                   std::int64_t frames);
   // Finishes the dataset (robomimic: data.total, then the rename). Further Appends throw.
@@ -47,6 +61,9 @@ class DatasetWriter {
  private:
   explicit DatasetWriter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  std::filesystem::path path_;
+  Features features_;
+  bool committed_ = false;
 };
 
 }  // namespace r2s::episode

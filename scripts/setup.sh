@@ -16,6 +16,9 @@ packages=(
   libceres-dev python3-matplotlib
   # render/: headless Vulkan (Mesa's lavapipe on CPU), GLSL to SPIR-V, validation layer; stb_image for textures
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers libstb-dev
+  # episode/video/ and episode/lerobot/: FFmpeg's libraries (dav1d decodes AV1, SVT-AV1 and x264 encode);
+  # python3-venv makes the cached environment that holds the pyarrow wheel (Arrow/Parquet C++, see below)
+  libavcodec-dev libavformat-dev libswscale-dev libavutil-dev python3-venv
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer
@@ -29,13 +32,16 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup: installing ${missing[*]}" >&2
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Apache Arrow/Parquet C++: Debian 12 has no libarrow-dev, so the C++ libraries and headers come from the pyarrow
+# wheel (PyPI), in a virtual environment cached outside the clone (cmake/R2sArrow.cmake finds it there). The wheel
+# is built with the C++11 string ABI and needs GLIBCXX_3.4.22 at most, so it links with Debian's g++ 12.
+bash "$(dirname "$0")/setup_python_env.sh" pyarrow >/dev/null

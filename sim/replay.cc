@@ -439,8 +439,10 @@ DatasetReplay ReplayDataset(std::shared_ptr<const Model> model, const std::files
   DatasetReplay result;
   result.inactive = plan.inactive();
   result.drive = plan.drive();
-  const bool one_file = reader.info().layout == episode::StorageLayout::kRobomimic;
-  result.output = one_file ? out_dir / dataset.filename() : out_dir;
+  // robomimic: OUT/<file name>; LeRobot: OUT/<folder name>/; ALOHA: OUT itself holds the episode files.
+  const bool named = reader.info().layout != episode::StorageLayout::kAloha;
+  const fs::path source = dataset.filename().empty() ? dataset.parent_path() : dataset;
+  result.output = named ? out_dir / source.filename() : out_dir;
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw InputError(out_dir.string(), "(folder)", "cannot be created: " + ec.message());

@@ -33,6 +33,16 @@ CommandResult RunCommand(const std::vector<std::string>& argv);
 // Runs `python3 -c code args...` with Debian's python3, which has h5py and numpy.
 CommandResult RunPython(const std::string& code, const std::vector<std::string>& args = {});
 
+// LeRobot's own loaders, for the `clients` tests: `python -c code args...` in the cached environment that
+// scripts/setup_python_env.sh clients makes (lerobot 0.4.4, PyTorch, PyAV; created on first use, which takes
+// minutes once per machine). `lerobot_v21` puts lerobot 0.3.3 (the last release that reads v2.1) first on the
+// path. HF_HUB_OFFLINE=1: nothing is fetched.
+CommandResult RunLeRobotPython(const std::string& code, const std::vector<std::string>& args = {},
+                               bool lerobot_v21 = false);
+
+// The real LeRobot dataset bundled for tests (tests/data/g1_pick_bottle_lerobot/<version>): "v2.1" or "v3.0".
+std::filesystem::path BundledLeRobotDataset(const std::string& version);
+
 // Runs the built r2s binary.
 CommandResult RunR2s(const std::vector<std::string>& args);
 

@@ -1,4 +1,4 @@
-#include "episode/dataset_reader.h"
+#include "episode/dataset_backend.h"
 
 #include <algorithm>
 #include <fstream>
@@ -187,7 +187,10 @@ struct EpisodeEntry {
   EpisodeShape shape;  // scanned and checked by Open; ReadEpisode reads the data it names
 };
 
-class DatasetReader::Impl {
+namespace {
+
+// The HDF5 layouts (robomimic, ALOHA) behind DatasetReader.
+class Hdf5Reader final : public DatasetReader::Impl {
  public:
   fs::path path;
   DatasetInfo info;
@@ -201,9 +204,22 @@ class DatasetReader::Impl {
   std::shared_ptr<const SourceFile> FileOf(const EpisodeEntry& entry) const {
     return robomimic_file ? robomimic_file : SourceFile::Open(entry.file);
   }
+
+  const DatasetInfo& Info() const override { return info; }
+  const fs::path& Path() const override { return path; }
+  std::int64_t NumEpisodes() const override { return static_cast<std::int64_t>(episodes.size()); }
+  std::int64_t EpisodeLength(std::int64_t i) const override {
+    return episodes.at(static_cast<std::size_t>(i)).shape.length;
+  }
+  const fs::path& EpisodeFile(std::int64_t i) const override { return episodes.at(static_cast<std::size_t>(i)).file; }
+  Episode ReadEpisode(std::int64_t i) const override;
+  // Dataset-level preserved nodes refer to the robomimic file, which the reader keeps open.
+  void Finish() {
+    for (auto& node : info.storage.nodes) node.source = robomimic_file;
+  }
 };
 
-void DatasetReader::Impl::AddEpisode(const SourceFile& source, const std::string& group_path, std::int64_t index) {
+void Hdf5Reader::AddEpisode(const SourceFile& source, const std::string& group_path, std::int64_t index) {
   const std::string file = source.path.string();
   const std::string where = "/" + group_path;
   Handle group(Check(H5Gopen2(source.file.get(), group_path.empty() ? "/" : group_path.c_str(), H5P_DEFAULT), file,
@@ -261,7 +277,7 @@ void DatasetReader::Impl::AddEpisode(const SourceFile& source, const std::string
   episodes.push_back({source.path, group_path, index, std::move(shape)});
 }
 
-void DatasetReader::Impl::ReadRobomimicDatasetLevel(const SourceFile& source,
+void Hdf5Reader::ReadRobomimicDatasetLevel(const SourceFile& source,
                                                     const std::vector<std::string>& non_demo_children) {
   const std::string file = source.path.string();
   const hid_t root = source.file.get();
@@ -297,7 +313,7 @@ void DatasetReader::Impl::ReadRobomimicDatasetLevel(const SourceFile& source,
   }
 }
 
-void DatasetReader::Impl::DescribeAloha(const Attributes& root_attributes) {
+void Hdf5Reader::DescribeAloha(const Attributes& root_attributes) {
   if (const AttributeValue* robot = FindAttribute(root_attributes, "robot_type")) {
     info.robot_type = robot->AsString().value_or("");
   }
@@ -307,9 +323,11 @@ void DatasetReader::Impl::DescribeAloha(const Attributes& root_attributes) {
   }
 }
 
-DatasetReader DatasetReader::Open(const fs::path& path) {
+}  // namespace
+
+std::unique_ptr<DatasetReader::Impl> OpenHdf5Dataset(const fs::path& path) {
   hdf5::Quiet quiet;
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Hdf5Reader>();
   impl->path = path;
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
@@ -329,7 +347,8 @@ DatasetReader DatasetReader::Open(const fs::path& path) {
       }
       impl->AddEpisode(*source, "", index);
     }
-    return DatasetReader(std::move(impl));
+    impl->Finish();
+    return impl;
   }
 
   auto source = SourceFile::Open(path);
@@ -337,7 +356,8 @@ DatasetReader DatasetReader::Open(const fs::path& path) {
     impl->info.layout = StorageLayout::kAloha;
     const auto index = IndexFromName(path.filename().string(), hdf5::kAlohaEpisodePattern);
     impl->AddEpisode(*source, "", index.value_or(0));
-    return DatasetReader(std::move(impl));
+    impl->Finish();
+    return impl;
   }
 
   impl->info.layout = StorageLayout::kRobomimic;
@@ -360,17 +380,16 @@ DatasetReader DatasetReader::Open(const fs::path& path) {
   std::sort(demos.begin(), demos.end());
   impl->ReadRobomimicDatasetLevel(*source, others);
   for (const auto& [index, name] : demos) impl->AddEpisode(*source, "data/" + name, index);
-  return DatasetReader(std::move(impl));
+  impl->Finish();
+    return impl;
 }
 
-Episode DatasetReader::ReadEpisode(std::int64_t i) const {
+namespace {
+
+Episode Hdf5Reader::ReadEpisode(std::int64_t i) const {
   hdf5::Quiet quiet;
-  if (i < 0 || i >= num_episodes()) {
-    throw std::out_of_range("DatasetReader::ReadEpisode: episode " + std::to_string(i) + " of " +
-                            std::to_string(num_episodes()));
-  }
-  const EpisodeEntry& entry = impl_->episodes[static_cast<std::size_t>(i)];
-  auto source = impl_->FileOf(entry);
+  const EpisodeEntry& entry = episodes[static_cast<std::size_t>(i)];
+  auto source = FileOf(entry);
   const std::string file = source->path.string();
   const std::string& group_path = entry.group;
   Handle group(Check(H5Gopen2(source->file.get(), group_path.empty() ? "/" : group_path.c_str(), H5P_DEFAULT), file,
@@ -385,8 +404,8 @@ Episode DatasetReader::ReadEpisode(std::int64_t i) const {
   }
   if (const AttributeValue* task = FindAttribute(shape.attributes, "task"); task && task->AsString()) {
     episode.metadata.task = *task->AsString();
-  } else if (impl_->info.tasks.size() == 1) {
-    episode.metadata.task = impl_->info.tasks[0];
+  } else if (info.tasks.size() == 1) {
+    episode.metadata.task = info.tasks[0];
   }
   // The provenance record is modelled, so it is not kept as a raw attribute as well.
   auto provenance = std::find_if(shape.attributes.begin(), shape.attributes.end(),
@@ -410,10 +429,10 @@ Episode DatasetReader::ReadEpisode(std::int64_t i) const {
     Column column;
     column.data = hdf5::ReadArray(dataset.get(), *d.dtype, d.dims, file, where);
     column.attributes = hdf5::ReadAttributes(dataset.get(), file, where);
-    auto name = impl_->feature_of_path.find(d.path);
-    const std::string feature = name != impl_->feature_of_path.end()
+    auto name = feature_of_path.find(d.path);
+    const std::string feature = name != feature_of_path.end()
                                     ? name->second
-                                    : hdf5::FeatureNameFor(impl_->info.layout, d.path, d.IsImage());
+                                    : hdf5::FeatureNameFor(info.layout, d.path, d.IsImage());
     episode.columns.emplace(feature, std::move(column));
   }
   for (const auto& p : shape.preserved) {
@@ -422,22 +441,6 @@ Episode DatasetReader::ReadEpisode(std::int64_t i) const {
   return episode;
 }
 
-DatasetReader::DatasetReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
-  // Dataset-level preserved nodes refer to the robomimic file, which the reader keeps open.
-  for (auto& node : impl_->info.storage.nodes) node.source = impl_->robomimic_file;
-}
-DatasetReader::DatasetReader(DatasetReader&&) noexcept = default;
-DatasetReader& DatasetReader::operator=(DatasetReader&&) noexcept = default;
-DatasetReader::~DatasetReader() = default;
-
-const DatasetInfo& DatasetReader::info() const { return impl_->info; }
-const fs::path& DatasetReader::path() const { return impl_->path; }
-std::int64_t DatasetReader::num_episodes() const { return static_cast<std::int64_t>(impl_->episodes.size()); }
-std::int64_t DatasetReader::episode_length(std::int64_t i) const {
-  return impl_->episodes.at(static_cast<std::size_t>(i)).shape.length;
-}
-const fs::path& DatasetReader::episode_file(std::int64_t i) const {
-  return impl_->episodes.at(static_cast<std::size_t>(i)).file;
-}
+}  // namespace
 
 }  // namespace r2s::episode

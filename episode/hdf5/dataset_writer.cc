@@ -1,4 +1,4 @@
-#include "episode/dataset_writer.h"
+#include "episode/dataset_backend.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -63,7 +63,8 @@ void CopyNodes(const std::vector<PreservedNode>& nodes, hid_t destination, const
 
 }  // namespace
 
-class DatasetWriter::Impl {
+// The HDF5 layouts (robomimic, ALOHA) behind DatasetWriter.
+class Hdf5Writer final : public DatasetWriter::Impl {
  public:
   fs::path path;
   DatasetInfo info;
@@ -75,7 +76,7 @@ class DatasetWriter::Impl {
   Handle file;
   std::int64_t total_frames = 0;
 
-  ~Impl() {
+  ~Hdf5Writer() override {
     if (!temp_path.empty()) {
       file.Close();
       std::error_code ignored;
@@ -86,9 +87,14 @@ class DatasetWriter::Impl {
   void WriteEpisode(hid_t group, const std::string& file_label, const std::string& group_path,
                     const Episode& episode) const;
   void AppendAloha(const Episode& episode);
+
+  void Append(const Episode& episode) override;
+  void AppendCopy(const fs::path& source, std::int64_t source_index, std::int64_t index,
+                  std::int64_t frames) override;
+  void Commit() override;
 };
 
-void DatasetWriter::Impl::WriteEpisode(hid_t group, const std::string& file_label, const std::string& group_path,
+void Hdf5Writer::WriteEpisode(hid_t group, const std::string& file_label, const std::string& group_path,
                                        const Episode& episode) const {
   // Groups first, parents before children, each with its attributes.
   std::vector<GroupAttributes> groups = episode.storage.group_attributes;
@@ -139,7 +145,7 @@ void DatasetWriter::Impl::WriteEpisode(hid_t group, const std::string& file_labe
   CopyNodes(episode.storage.nodes, group, file_label, group_path);
 }
 
-void DatasetWriter::Impl::AppendAloha(const Episode& episode) {
+void Hdf5Writer::AppendAloha(const Episode& episode) {
   const fs::path final_path = path / hdf5::AlohaEpisodeFileName(episode.metadata.index);
   if (fs::exists(final_path) && !options.overwrite) {
     throw InputError(final_path.string(), "", "exists; refusing to overwrite it");
@@ -161,13 +167,10 @@ void DatasetWriter::Impl::AppendAloha(const Episode& episode) {
   guard.path.clear();
 }
 
-DatasetWriter DatasetWriter::Create(const fs::path& path, const DatasetInfo& info, WriteOptions options) {
+std::unique_ptr<DatasetWriter::Impl> CreateHdf5Dataset(const fs::path& path, const DatasetInfo& info,
+                                                       const WriteOptions& options) {
   hdf5::Quiet quiet;
-  if (options.image_deflate_level < 0 || options.image_deflate_level > 9) {
-    throw std::invalid_argument("WriteOptions::image_deflate_level = " + std::to_string(options.image_deflate_level) +
-                                ", expected 0..9");
-  }
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Hdf5Writer>();
   impl->path = path;
   impl->info = info;
   impl->options = options;
@@ -176,7 +179,7 @@ DatasetWriter DatasetWriter::Create(const fs::path& path, const DatasetInfo& inf
       throw InputError(path.string(), "", "exists and is not a folder; an ALOHA dataset is a folder of episodes");
     }
     fs::create_directories(path);
-    return DatasetWriter(std::move(impl));
+    return impl;
   }
 
   if (fs::exists(path) && !options.overwrite) throw InputError(path.string(), "", "exists; refusing to overwrite it");
@@ -207,79 +210,66 @@ DatasetWriter DatasetWriter::Create(const fs::path& path, const DatasetInfo& inf
   Handle data = OpenOrCreateGroup(root, "data", label);
   hdf5::WriteAttributes(data.get(), data_attributes, label, "/data");
   CopyNodes(info.storage.nodes, root, label, "");
-  return DatasetWriter(std::move(impl));
+  return impl;
 }
 
-void DatasetWriter::Append(const Episode& episode) {
+void Hdf5Writer::Append(const Episode& episode) {
   hdf5::Quiet quiet;
-  if (impl_->committed) throw std::logic_error("DatasetWriter::Append after Commit");
-  const std::string label = impl_->path.string();
+  const std::string label = path.string();
   const std::string episode_name = "episode " + std::to_string(episode.metadata.index);
-  const ValidationReport report = ValidateEpisode(episode, impl_->info.features);
-  if (!report.ok()) {
-    std::string problems;
-    for (const auto& m : report.mismatches) problems += (problems.empty() ? "" : "; ") + m.ToString();
-    throw InputError(label, episode_name, "does not match the dataset's features: " + problems);
-  }
-  if (!impl_->written.insert(episode.metadata.index).second) {
+  if (!written.insert(episode.metadata.index).second) {
     throw InputError(label, episode_name, "index already written");
   }
-  if (impl_->info.layout == StorageLayout::kAloha) {
-    impl_->AppendAloha(episode);
+  if (info.layout == StorageLayout::kAloha) {
+    AppendAloha(episode);
     return;
   }
   const std::string group_path = hdf5::RobomimicEpisodeGroup(episode.metadata.index);
-  Handle group = OpenOrCreateGroup(impl_->file.get(), group_path, label);
-  impl_->WriteEpisode(group.get(), label, group_path, episode);
-  impl_->total_frames += episode.metadata.length;
+  Handle group = OpenOrCreateGroup(file.get(), group_path, label);
+  WriteEpisode(group.get(), label, group_path, episode);
+  total_frames += episode.metadata.length;
 }
 
-void DatasetWriter::AppendCopy(const fs::path& source, std::int64_t source_index, std::int64_t index,
-                               std::int64_t frames) {
+void Hdf5Writer::AppendCopy(const fs::path& source, std::int64_t source_index, std::int64_t index,
+                            std::int64_t frames) {
   hdf5::Quiet quiet;
-  if (impl_->committed) throw std::logic_error("DatasetWriter::AppendCopy after Commit");
-  if (impl_->info.layout != StorageLayout::kRobomimic) {
+  if (info.layout != StorageLayout::kRobomimic) {
     throw std::logic_error("DatasetWriter::AppendCopy is for robomimic datasets");
   }
-  const std::string label = impl_->path.string();
-  if (!impl_->written.insert(index).second) {
+  const std::string label = path.string();
+  if (!written.insert(index).second) {
     throw InputError(label, "episode " + std::to_string(index), "index already written");
   }
   const std::string source_name = source.string();
-  Handle file(Check(H5Fopen(source_name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), source_name, "", "cannot be opened"));
+  Handle source_file(Check(H5Fopen(source_name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), source_name, "", "cannot be opened"));
   const std::string from = hdf5::RobomimicEpisodeGroup(source_index);
   const std::string to = hdf5::RobomimicEpisodeGroup(index);
   Handle link = IntermediateGroupLinks();
-  Check(H5Ocopy(file.get(), from.c_str(), impl_->file.get(), to.c_str(), H5P_DEFAULT, link.get()), label, "/" + to,
+  Check(H5Ocopy(source_file.get(), from.c_str(), file.get(), to.c_str(), H5P_DEFAULT, link.get()), label, "/" + to,
         "cannot copy /" + from + " of " + source_name);
-  impl_->total_frames += frames;
+  total_frames += frames;
 }
 
-void DatasetWriter::Commit() {
+void Hdf5Writer::Commit() {
   hdf5::Quiet quiet;
-  if (impl_->committed) return;
-  impl_->committed = true;
-  if (impl_->info.layout == StorageLayout::kAloha) return;
-  const std::string label = impl_->path.string();
-  Attributes& data_attributes = impl_->info.storage.Group("data");
-  SetAttribute(data_attributes, "total", AttributeValue::Int64(impl_->total_frames));
+  if (committed) return;
+  committed = true;
+  if (info.layout == StorageLayout::kAloha) return;
+  const std::string label = path.string();
+  Attributes& data_attributes = info.storage.Group("data");
+  SetAttribute(data_attributes, "total", AttributeValue::Int64(total_frames));
   {
-    Handle data(Check(H5Gopen2(impl_->file.get(), "data", H5P_DEFAULT), label, "/data", "cannot open group"));
+    Handle data(Check(H5Gopen2(file.get(), "data", H5P_DEFAULT), label, "/data", "cannot open group"));
     Attributes total = {*std::find_if(data_attributes.begin(), data_attributes.end(),
                                       [](const NamedAttribute& a) { return a.name == "total"; })};
     hdf5::WriteAttributes(data.get(), total, label, "/data");
   }
-  Check(impl_->file.Close(), label, "", "cannot finish writing");
-  if (fs::exists(impl_->path) && !impl_->options.overwrite) {
+  Check(file.Close(), label, "", "cannot finish writing");
+  if (fs::exists(path) && !options.overwrite) {
     throw InputError(label, "", "appeared while writing; refusing to overwrite it");
   }
-  PublishFile(impl_->temp_path, impl_->path);
-  impl_->temp_path.clear();
+  PublishFile(temp_path, path);
+  temp_path.clear();
 }
-
-DatasetWriter::DatasetWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-DatasetWriter::DatasetWriter(DatasetWriter&&) noexcept = default;
-DatasetWriter& DatasetWriter::operator=(DatasetWriter&&) noexcept = default;
-DatasetWriter::~DatasetWriter() = default;
 
 }  // namespace r2s::episode

@@ -109,6 +109,8 @@ bool IsFramePath(StorageLayout layout, const std::string& path) {
              IsAtOrUnder(path, "states") || IsAtOrUnder(path, "obs") || IsAtOrUnder(path, "next_obs");
     case StorageLayout::kAloha:
       return IsAtOrUnder(path, "action") || IsAtOrUnder(path, "observations") || path == "timestamp";
+    case StorageLayout::kLeRobot:
+      break;  // not an HDF5 layout
   }
   return false;
 }
@@ -119,6 +121,8 @@ std::string FeatureNameFor(StorageLayout layout, const std::string& path, bool i
       return Apply(kRobomimicRenames, kRobomimicPrefixes, path, is_image);
     case StorageLayout::kAloha:
       return Apply(kAlohaRenames, kAlohaPrefixes, path, is_image);
+    case StorageLayout::kLeRobot:
+      break;  // LeRobot's feature names are its column names
   }
   return DottedPath(path);
 }
@@ -129,6 +133,8 @@ std::string DefaultStoragePath(StorageLayout layout, const std::string& feature)
       return Invert(kRobomimicRenames, kRobomimicPrefixes, feature);
     case StorageLayout::kAloha:
       return Invert(kAlohaRenames, kAlohaPrefixes, feature);
+    case StorageLayout::kLeRobot:
+      break;
   }
   return feature;
 }
