@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "amplify/folder_lock.h"
 #include "episode/atomic_file.h"
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
@@ -224,6 +225,18 @@ void Clear(const fs::path& dir, const episode::DatasetInfo& info, const fs::path
   }
 }
 
+// Bytes of a file, or of every file under a folder (an ALOHA or LeRobot dataset).
+std::uintmax_t BytesUnder(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) return fs::file_size(path, ec);
+  std::uintmax_t bytes = 0;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) bytes += it->file_size(ec);
+  }
+  return bytes;
+}
+
 // Puts `part` at `final_path` without copying its bytes where the file system allows (a hard link), else a copy.
 void PlaceFile(const fs::path& part, const fs::path& final_path) {
   std::error_code ec;
@@ -296,10 +309,11 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
                           bool overwrite) {
   RunFolder folder;
   folder.dir_ = dir;
+  if (fs::exists(dir) && !fs::is_directory(dir)) throw InputError(dir.string(), "--out", "exists and is not a folder");
+  folder.lock_ = FolderLock::Acquire(dir, "--out");
   folder.identity_ = identity;
   folder.output_info_ = output_info;
   std::error_code ec;
-  if (fs::exists(dir) && !fs::is_directory(dir)) throw InputError(dir.string(), "--out", "exists and is not a folder");
   fs::create_directories(dir / "parts", ec);
   if (ec) throw InputError(dir.string(), "--out", "cannot be created: " + ec.message());
   const json mine = IdentityJson(identity);
@@ -401,12 +415,28 @@ RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::s
   json summary = summary_json_fields.empty() ? json::object() : json::parse(summary_json_fields);
   summary["totals"] = TotalsJson(totals);
   summary["dataset"] = dataset_path().string();
+  // What the output costs on disk, and per rendered camera frame where there are any (video vs raw images).
+  const std::uintmax_t bytes = BytesUnder(dataset_path());
+  summary["dataset_bytes"] = bytes;
+  if (totals.camera_frames > 0) {
+    summary["bytes_per_camera_frame"] = static_cast<double>(bytes) / static_cast<double>(totals.camera_frames);
+  }
   summary["shard"] = std::to_string(identity_.shard.index) + "/" + std::to_string(identity_.shard.count);
   summary["units"] = {begin, end};
   episode::WriteFileAtomically(dir_ / "summary.json", summary.dump(2) + "\n");
   std::error_code ec;
   fs::remove_all(dir_ / "parts", ec);
   return totals;
+}
+
+// Where a finished shard folder keeps its dataset. summary.json records the path as generate was given it
+// (relative to where it ran); merge may run elsewhere, so the dataset is found in the folder merge was given.
+fs::path ShardDataset(const fs::path& shard_dir, const json& summary) {
+  const fs::path recorded = summary.at("dataset").get<std::string>();
+  const fs::path run_dir = recorded.filename().empty() ? recorded.parent_path() : recorded;
+  // robomimic and LeRobot: one entry in the folder, named as recorded; ALOHA: the folder itself.
+  if (fs::exists(shard_dir / run_dir.filename())) return shard_dir / run_dir.filename();
+  return shard_dir;
 }
 
 MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out, bool overwrite) {
@@ -455,11 +485,11 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
 
   // The schema comes from the first shard that kept an episode (a dataset without episodes has no features to read
   // back); when none did, the merged dataset is the empty one every shard wrote.
-  fs::path first_dataset = fs::path(ReadJson(by_index.at(0) / "summary.json").at("dataset").get<std::string>());
+  fs::path first_dataset = ShardDataset(by_index.at(0), ReadJson(by_index.at(0) / "summary.json"));
   for (const auto& [index, dir] : by_index) {
     const json summary = ReadJson(dir / "summary.json");
     if (summary.at("totals").at("kept").get<std::uint64_t>() > 0) {
-      first_dataset = summary.at("dataset").get<std::string>();
+      first_dataset = ShardDataset(dir, summary);
       break;
     }
   }
@@ -468,6 +498,7 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
   merged_run["shard"] = "0/1";
   merged_run["merged_from"] = count;
   const fs::path dataset = DatasetPathIn(out, info, fs::path(merged_run.at("dataset").get<std::string>()));
+  const auto lock = FolderLock::Acquire(out, "--out");
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw InputError(out.string(), "--out", "cannot be created: " + ec.message());
@@ -487,7 +518,7 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
     result.totals.physics_steps += t.physics_steps;
     result.totals.times += t.times;
     if (t.kept == 0) continue;
-    const fs::path shard_dataset = summary.at("dataset").get<std::string>();
+    const fs::path shard_dataset = ShardDataset(dir, summary);
     const episode::DatasetReader reader = episode::DatasetReader::Open(shard_dataset);
     if (reader.num_episodes() != static_cast<std::int64_t>(t.kept)) {
       throw InputError(shard_dataset.string(), "(episodes)",

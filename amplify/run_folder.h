@@ -14,7 +14,8 @@
 //
 // Every file goes to a temporary name and is renamed into place, so a unit is done exactly when its record exists
 // and a rerun redoes every unit without one. A folder holding another run's work is refused (InputError naming the
-// field that differs) unless overwrite clears what a run writes there (nothing else).
+// field that differs) unless overwrite clears what a run writes there (nothing else). The folder is locked while a
+// RunFolder is open (folder_lock.h): a second writer is refused, naming the first.
 
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "amplify/folder_lock.h"
 #include "amplify/generator.h"
 #include "amplify/shard.h"
 #include "amplify/variant_pipeline.h"
@@ -104,6 +106,7 @@ class RunFolder {
   RunIdentity identity_;
   episode::DatasetInfo output_info_;
   episode::WriteOptions write_options_;
+  std::shared_ptr<const FolderLock> lock_;  // held while the folder is open: one writer at a time
 };
 
 // Where a run folder keeps its dataset, for a source dataset at `dataset` in `layout`.

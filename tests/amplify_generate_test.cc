@@ -3,6 +3,7 @@
 // out, opt-in camera streams, and bad input that exits 2 with nothing written.
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -290,6 +291,47 @@ TEST(Generate, BadInputExitsTwoNamesTheFieldAndWritesNothing) {
   EXPECT_NE(other.err.find("run.json: seed: the folder holds another run's work"), std::string::npos) << other.err;
   const auto replaced = RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1", "--seed", "43", "--overwrite"}));
   EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
+}
+
+TEST(Generate, ASecondWriterOfTheFolderIsRefusedNamingTheFirst) {
+  TempDir dir;
+  fs::create_directories(dir / "out");
+  // This test process plays the first writer: it holds the folder's lock as a running r2s does.
+  const int fd = ::open((dir / "out/.r2s.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  const std::string holder = "r2s process 4242 on test-host since 2026-12-04T00:00:00Z\n";
+  ASSERT_EQ(::write(fd, holder.data(), holder.size()), static_cast<ssize_t>(holder.size()));
+  const auto second = RunR2s(CubeArgs(dir / "out", {"--max-episodes", "1", "--variants", "1"}));
+  EXPECT_EQ(second.exit_code, 2) << second.err;
+  EXPECT_NE(second.err.find("being written by r2s process 4242 on test-host"), std::string::npos) << second.err;
+  EXPECT_FALSE(fs::exists(dir / "out/run.json")) << "the second writer wrote into the folder";
+  const auto merge = RunR2s({"merge", (dir / "nothing").string(), "--out", (dir / "out").string()});
+  EXPECT_EQ(merge.exit_code, 2) << merge.err;
+  // The OS releases the lock with its holder (here: closing it), and the folder is writable again.
+  ::close(fd);
+  const auto after = RunR2s(CubeArgs(dir / "out", {"--max-episodes", "1", "--variants", "1"}));
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+}
+
+TEST(Merge, WorksFromAnotherFolderThanGenerateRanIn) {
+  TempDir dir;
+  fs::create_directories(dir / "jobs");
+  fs::create_directories(dir / "elsewhere");
+  const std::string r2s = R2S_BINARY;
+  for (int i = 0; i < 2; ++i) {
+    // Relative --out, as a batch script run from its job folder gives it.
+    const auto shard = testing::RunCommand(
+        {"/bin/bash", "-c", "cd '" + (dir / "jobs").string() + "' && '" + r2s + "' generate --quiet --scene '" + Tabletop() +
+                           "' --episodes '" + CubeTosses() + "' --variants 1 --max-episodes 2 --keep all --shard " +
+                           std::to_string(i) + "/2 --out out"});
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+  }
+  const auto merged = testing::RunCommand(
+      {"/bin/bash", "-c", "cd '" + (dir / "elsewhere").string() + "' && '" + r2s +
+                         "' merge ../jobs/out/shard-0-of-2 ../jobs/out/shard-1-of-2 --out merged"});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(episode::DatasetReader::Open(dir / "elsewhere/merged/cube_tosses.hdf5").num_episodes(), 2);
 }
 
 TEST(Merge, RefusesShardsOfAnotherRunAndMissingShards) {

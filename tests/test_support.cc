@@ -84,13 +84,13 @@ CommandResult RunPython(const std::string& code, const std::vector<std::string>&
 
 CommandResult RunLeRobotPython(const std::string& code, const std::vector<std::string>& args, bool lerobot_v21) {
   // The environment's path, from the set-up script (which creates it when missing).
-  const CommandResult env = RunCommand({"bash", (SourceDir() / "scripts" / "setup_python_env.sh").string(), "clients"});
+  const CommandResult env = RunCommand({"/bin/bash", (SourceDir() / "scripts" / "setup_python_env.sh").string(), "clients"});
   if (env.exit_code != 0) return env;
   std::string dir = env.out;
   while (!dir.empty() && (dir.back() == '\n' || dir.back() == ' ')) dir.pop_back();
   std::string prelude = "import os, sys\nos.environ['HF_HUB_OFFLINE'] = '1'\n";
   if (lerobot_v21) prelude += "sys.path.insert(0, " + ("'" + dir + "/overlay-v21'") + ")\n";
-  std::vector<std::string> argv = {"env", "HF_HUB_OFFLINE=1", "HF_HOME=" + (fs::temp_directory_path() / "r2s-hf-home").string(),
+  std::vector<std::string> argv = {"/usr/bin/env", "HF_HUB_OFFLINE=1", "HF_HOME=" + (fs::temp_directory_path() / "r2s-hf-home").string(),
                                    dir + "/bin/python", "-c", prelude + code};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
