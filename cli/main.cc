@@ -1,7 +1,10 @@
 // r2s: the real2sim command line. Exit status: 0 done, 2 bad input (the message names file, field and value),
 // 1 internal error.
 
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +22,47 @@ namespace {
 constexpr int kExitBadInput = 2;
 constexpr int kExitInternal = 1;
 
+std::size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Flags on the command line that `command` does not have, each with the nearest one it has ("did you mean"):
+// a mistyped --variant must say so, not only that --variants is missing.
+std::vector<std::string> UnknownFlags(const CLI::App& command, int argc, char** argv) {
+  std::vector<std::string> lines;
+  for (int i = 2; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (!flag.starts_with("--") || flag == "--") continue;
+    flag = flag.substr(2, flag.find('=') == std::string::npos ? std::string::npos : flag.find('=') - 2);
+    if (flag == "help" || command.get_option_no_throw("--" + flag) != nullptr) continue;
+    std::string best;
+    std::size_t best_distance = std::string::npos;
+    for (const CLI::Option* option : command.get_options()) {
+      for (const std::string& name : option->get_lnames()) {
+        const std::size_t d = EditDistance(flag, name);
+        if (d < best_distance) best_distance = d, best = name;
+      }
+    }
+    std::string line = "unknown option '--" + flag + "'";
+    if (!best.empty() && best_distance <= std::max<std::size_t>(2, flag.size() / 3)) {
+      line += "; did you mean '--" + best + "'?";
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"real2sim: real robot episodes in, physically faithful synthetic episodes out", "r2s"};
   app.set_version_flag("--version", std::string("r2s ") + R2S_VERSION);
@@ -28,7 +72,8 @@ int Run(int argc, char** argv) {
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "QA report of a dataset (real or synthetic)");
   inspect_cmd
       ->add_option("DATASET", inspect.dataset,
-                   "robomimic HDF5 file, ALOHA episode_N.hdf5 file, or a folder of ALOHA episodes")
+                   "robomimic HDF5 file, ALOHA episode_N.hdf5 file, a folder of ALOHA episodes, or a LeRobot dataset "
+                   "folder (v2.1 or v3.0)")
       ->required();
   inspect_cmd->add_flag("--json", inspect.json, "print the report as JSON");
 
@@ -131,8 +176,19 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "r2s: " << e.what() << "\n"
-              << "Run 'r2s --help' for usage.\n";
+    // The subcommand named on the command line (checked above to exist when it is not a flag).
+    const CLI::App* command = nullptr;
+    if (argc > 1 && argv[1][0] != '-') {
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        if (sub->check_name(argv[1])) command = sub;
+      }
+    }
+    const std::string prefix = command ? "r2s " + command->get_name() : std::string("r2s");
+    if (command) {
+      for (const std::string& line : UnknownFlags(*command, argc, argv)) std::cerr << prefix << ": " << line << "\n";
+    }
+    std::cerr << prefix << ": " << e.what() << "\n"
+              << "Run '" << prefix << " --help' for usage.\n";
     return kExitBadInput;
   }
 
