@@ -119,6 +119,7 @@ int Run(int argc, char** argv) {
   render_cmd->add_option("--out", render.out, "folder for the images")->required();
   render_cmd->add_option("--device", render.device, "part of the Vulkan device name (default: a GPU, else lavapipe)");
   render_cmd->add_flag("--validation", render.validation, "run under the Vulkan validation layer");
+  render_cmd->add_flag("--json", render.json, "print the report as JSON");
 
   r2s::cli::GenerateOptions generate;
   CLI::App* generate_cmd = app.add_subcommand(

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iomanip>
 #include <ostream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -39,9 +40,16 @@ void RunRender(const RenderOptions& options, std::ostream& out) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::filesystem::create_directories(options.out);
-  out << "scene     " << model->scene_file.string() << "\n"
-      << "device    " << renderer.device_name() << "\n"
-      << "rendered  " << frames.size() << " views in " << std::fixed << std::setprecision(3) << seconds << " s\n";
+  std::ostringstream text;
+  nlohmann::json report{{"scene", model->scene_file.string()},
+                        {"device", renderer.device_name()},
+                        {"views", frames.size()},
+                        {"render_s", seconds},
+                        {"out", options.out.string()},
+                        {"cameras", nlohmann::json::array()}};
+  text << "scene     " << model->scene_file.string() << "\n"
+       << "device    " << renderer.device_name() << "\n"
+       << "rendered  " << frames.size() << " views in " << std::fixed << std::setprecision(3) << seconds << " s\n";
   for (std::size_t c = 0; c < frames.size(); ++c) {
     const std::string& name = model->cameras[c].name;
     const render::Frame& f = frames[c];
@@ -50,15 +58,27 @@ void RunRender(const RenderOptions& options, std::ostream& out) {
     render::WritePngGray16(options.out / (name + ".segmentation.png"), f.width_px, f.height_px, f.segmentation.data());
     render::WriteDepthPreviewPng(options.out / (name + ".depth_preview.png"), f);
     render::WriteSegmentationPreviewPng(options.out / (name + ".segmentation_preview.png"), f);
-    out << "camera    " << name << " " << f.width_px << "x" << f.height_px << ": " << name << ".rgb.png, " << name
-        << ".depth_mm.png, " << name << ".segmentation.png\n";
+    text << "camera    " << name << " " << f.width_px << "x" << f.height_px << ": " << name << ".rgb.png, " << name
+         << ".depth_mm.png, " << name << ".segmentation.png\n";
+    report["cameras"].push_back({{"name", name},
+                                 {"width_px", f.width_px},
+                                 {"height_px", f.height_px},
+                                 {"rgb", name + ".rgb.png"},
+                                 {"depth_mm", name + ".depth_mm.png"},
+                                 {"segmentation", name + ".segmentation.png"}});
   }
   nlohmann::json table = nlohmann::json::array();
   for (const auto& e : render::SegmentationTable(*model)) {
     table.push_back({{"id", e.id}, {"kind", e.kind}, {"name", e.name}});
   }
   episode::WriteFileAtomically(options.out / "segmentation.json", table.dump(2) + "\n");
-  out << "ids       segmentation.json (0 is the background)\n";
+  text << "ids       segmentation.json (0 is the background)\n";
+  report["segmentation_ids"] = "segmentation.json";
+  if (options.json) {
+    out << report.dump(2) << "\n";
+  } else {
+    out << text.str();
+  }
 }
 
 }  // namespace r2s::cli

@@ -16,6 +16,7 @@ struct RenderOptions {
   std::filesystem::path out;
   std::string device;       // part of the Vulkan device name; empty picks a GPU, else lavapipe
   bool validation = false;  // run under the Vulkan validation layer; any message is an error
+  bool json = false;        // print the report as JSON
 };
 
 // Prints what was written to `out`. Throws InputError on a bad scene or params file, render::RenderError when

@@ -38,6 +38,21 @@ TEST(RenderCliTest, WritesImagesPerCameraAndTheIdTable) {
   EXPECT_EQ(table[0]["kind"], "link");
 }
 
+TEST(RenderCliTest, JsonReportNamesTheFilesPerCamera) {
+  TempDir dir;
+  const auto result = RunR2s({"render", "--scene", (SourceDir() / "scenes/tabletop").string(), "--out",
+                              (dir / "out").string(), "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = nlohmann::json::parse(result.out);
+  ASSERT_EQ(report["cameras"].size(), 2u);
+  EXPECT_EQ(report["cameras"][0]["name"], "front");
+  EXPECT_EQ(report["cameras"][0]["width_px"], 640);
+  for (const auto& camera : report["cameras"]) {
+    EXPECT_TRUE(std::filesystem::is_regular_file(dir / "out" / camera["rgb"].get<std::string>()));
+  }
+  EXPECT_EQ(report["views"], 2);
+}
+
 TEST(RenderCliTest, BadSceneIsBadInput) {
   TempDir dir;
   const auto result = RunR2s({"render", "--scene", (dir / "nowhere").string(), "--out", (dir / "out").string()});

@@ -7,6 +7,12 @@ source_dir="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+# Headers go under include/r2s/ only: nothing at the top of include/ that other packages' episode/, sim/ or cuda/
+# could collide with.
+[[ -f "$work/prefix/include/r2s/episode/dataset_reader.h" ]] || { echo "include/r2s/episode/dataset_reader.h missing"; exit 1; }
+for d in episode sim cuda render sysid amplify randomize real2sim; do
+  [[ ! -e "$work/prefix/include/$d" ]] || { echo "include/$d installed at the top of include/"; exit 1; }
+done
 cmake -S "$source_dir/tests/package_consumer" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" >"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; exit 1; }
