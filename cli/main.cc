@@ -2,6 +2,7 @@
 // 1 internal error.
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -222,6 +223,9 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SVT-AV1 (the AV1 encoder of LeRobot output) prints a dozen info lines per encoder unless told otherwise, and
+  // reads the level from the environment: set it before any thread starts (a user's own SVT_LOG wins).
+  setenv("SVT_LOG", "1", 0);
   try {
     return Run(argc, argv);
   } catch (const r2s::InputError& e) {
