@@ -22,6 +22,7 @@ VIDEO=tests/data/g1_pick_bottle_lerobot/v2.1/videos/chunk-000/observation.images
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/r2s" "$WORK/lerobot"
+export SVT_LOG=1  # no SVT-AV1 banner per encoder
 
 echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BUILD_DIR/bench/video_bench" --video "$VIDEO" --frames "$FRAMES" --repeats "$REPEATS" --out "$WORK/r2s" >"$WORK/r2s.json"
