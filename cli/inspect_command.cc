@@ -1,15 +1,19 @@
 #include "cli/inspect_command.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <ostream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "episode/dataset_reader.h"
+#include "episode/lerobot/dataset_meta.h"
 #include "episode/qa.h"
 #include "episode/statistics.h"
+#include "episode/video/video_file.h"
 
 namespace r2s::cli {
 namespace {
@@ -37,13 +41,110 @@ std::string ChannelName(const episode::FeatureSpec& spec, std::int64_t channel) 
   return name.empty() ? "[" + std::to_string(channel) + "]" : name;
 }
 
+// LeRobot's tolerance_s: how far a video frame's time may be from the time its table gives it.
+constexpr double kVideoToleranceS = 1e-4;
+
+// A LeRobot dataset's videos, probed (no decoding): per video feature its stream parameters and whether its
+// frames and their times match the tables, episode by episode. `times_s[e]` are episode e's table timestamps
+// (frame / fps where the dataset has none). Mismatches are findings; the decoding reader already refused
+// those it cannot read past (a missing frame, a time off by more than the tolerance).
+Json VideoReport(const DatasetReader& reader, const std::vector<std::vector<double>>& times_s, Json& findings) {
+  const episode::lerobot::DatasetMeta meta = episode::lerobot::ReadDatasetMeta(reader.path());
+  const auto& declared = reader.info().lerobot->video_codecs;
+  Json videos = Json::object();
+  for (const std::string& key : meta.info.VideoKeys()) {
+    std::map<std::filesystem::path, episode::video::StreamInfo> probes;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : meta.episodes) {
+      const auto& file = e.videos.at(key).file;
+      if (!probes.contains(file)) {
+        probes.emplace(file, episode::video::ProbeVideo(file));
+        files.push_back(file);
+      }
+    }
+    if (files.empty()) continue;  // no episodes
+    auto finding = [&](const Json& episode, const std::string& problem) {
+      findings.push_back({{"feature", key}, {"episode", episode}, {"problem", problem}});
+    };
+    std::int64_t video_frames = 0, table_frames = 0;
+    int keyframe_interval = 0;
+    for (const auto& [file, probe] : probes) {
+      video_frames += probe.frames();
+      keyframe_interval = std::max(keyframe_interval, probe.keyframe_interval);
+    }
+    double max_error_s = 0;
+    bool agrees = true;
+    for (std::size_t i = 0; i < meta.episodes.size(); ++i) {
+      const auto& e = meta.episodes[i];
+      const auto& segment = e.videos.at(key);
+      const auto& t = probes.at(segment.file).timestamps_s;
+      table_frames += e.length;
+      // The segment's frames: the whole file (v2.1), or [from_timestamp, to_timestamp) of it (v3.0).
+      const double half_period = 0.5 / (meta.info.fps > 0 ? meta.info.fps : 30.0);
+      const auto begin = segment.to_s ? std::lower_bound(t.begin(), t.end(), segment.from_s - half_period) : t.begin();
+      const auto end = segment.to_s ? std::lower_bound(t.begin(), t.end(), *segment.to_s - half_period) : t.end();
+      const std::int64_t frames = end - begin;
+      if (frames != e.length) {
+        agrees = false;
+        finding(e.index, "the video holds " + std::to_string(frames) + " frames for the episode, its table " +
+                             std::to_string(e.length) + " (" + segment.file.filename().string() + ")");
+      }
+      const auto& table = times_s[i];
+      for (std::size_t f = 0; f < table.size(); ++f) {
+        const double want = segment.from_s + table[f];
+        auto near = std::lower_bound(t.begin(), t.end(), want);
+        double error = near == t.end() ? INFINITY : *near - want;
+        if (near != t.begin()) error = std::min(error, want - *(near - 1));
+        max_error_s = std::max(max_error_s, error);
+      }
+    }
+    if (max_error_s > kVideoToleranceS) {
+      agrees = false;
+      finding(nullptr, "a table timestamp is " + std::to_string(max_error_s * 1e3) +
+                           " ms from the nearest video frame, over LeRobot's tolerance of 0.1 ms");
+    }
+    const auto& first = probes.at(files.front());
+    for (const auto& [file, probe] : probes) {
+      if (probe.codec != first.codec || probe.width_px != first.width_px || probe.height_px != first.height_px ||
+          probe.pix_fmt != first.pix_fmt) {
+        finding(nullptr, file.filename().string() + " is " + probe.codec + " " + std::to_string(probe.width_px) + "x" +
+                             std::to_string(probe.height_px) + " " + probe.pix_fmt + ", unlike " +
+                             files.front().filename().string());
+      }
+    }
+    const std::string codec_declared = declared.contains(key) ? declared.at(key) : "";
+    if (!codec_declared.empty() && codec_declared != first.codec) {
+      finding(nullptr, "meta/info.json declares codec " + codec_declared + ", the video is " + first.codec);
+    }
+    if (std::abs(first.fps - meta.info.fps) > 1e-3 * meta.info.fps) {
+      finding(nullptr, "the video runs at " + std::to_string(first.fps) + " fps, the dataset at " +
+                           std::to_string(meta.info.fps));
+    }
+    videos[key] = {{"codec", first.codec},
+                   {"codec_declared", codec_declared},
+                   {"pix_fmt", first.pix_fmt},
+                   {"width_px", first.width_px},
+                   {"height_px", first.height_px},
+                   {"fps", first.fps},
+                   {"keyframe_interval", keyframe_interval},
+                   {"files", files.size()},
+                   {"video_frames", video_frames},
+                   {"table_frames", table_frames},
+                   {"max_timestamp_error_s", Number(max_error_s)},
+                   {"agrees", agrees}};
+  }
+  return videos;
+}
+
 // The whole report as JSON; the text form is rendered from it, so both always say the same.
 Json BuildReport(const DatasetReader& reader) {
   const episode::DatasetInfo& info = reader.info();
   Json report;
   report["dataset"] = reader.path().string();
-  report["format"] = "hdf5";
+  const bool lerobot = info.layout == episode::StorageLayout::kLeRobot && info.lerobot;
+  report["format"] = lerobot ? "parquet" : "hdf5";
   report["layout"] = std::string(episode::StorageLayoutName(info.layout));
+  if (lerobot) report["codebase_version"] = info.lerobot->codebase_version;
   report["robot_type"] = info.robot_type;
   report["tasks"] = info.tasks;
   report["schema_version"] = info.schema_version;
@@ -52,9 +153,18 @@ Json BuildReport(const DatasetReader& reader) {
   std::map<std::string, std::vector<FeatureStatistics>> per_episode;
   Json episodes = Json::array();
   std::int64_t frames = 0;
+  std::vector<std::vector<double>> times_s;  // per episode, for the video check
   for (std::int64_t i = 0; i < reader.num_episodes(); ++i) {
     const episode::Episode episode = reader.ReadEpisode(i);
     frames += episode.metadata.length;
+    if (lerobot) {
+      const episode::Column* t = episode.Find("timestamp");
+      const bool seconds = t && episode::IsFloating(t->data.dtype) && episode::FrameWidth(t->data) == 1;
+      std::vector<double>& times = times_s.emplace_back();
+      for (std::int64_t f = 0; f < episode.metadata.length; ++f) {
+        times.push_back(seconds ? episode::FloatAt(t->data, 1, f, 0) : static_cast<double>(f) / info.fps.value_or(30));
+      }
+    }
     Json e = {{"index", episode.metadata.index}, {"length", episode.metadata.length}};
     if (!episode.metadata.task.empty()) e["task"] = episode.metadata.task;
     if (episode.metadata.success) e["success"] = *episode.metadata.success;
@@ -88,6 +198,8 @@ Json BuildReport(const DatasetReader& reader) {
     features[name] = f;
   }
   report["features"] = features;
+  Json video_findings = Json::array();
+  if (lerobot) report["videos"] = VideoReport(reader, times_s, video_findings);
 
   Json stats = Json::object();
   for (const auto& [name, list] : per_episode) {
@@ -147,6 +259,7 @@ Json BuildReport(const DatasetReader& reader) {
   } else {
     qa_json["action_to_state_latency"] = nullptr;
   }
+  if (lerobot) qa_json["video"] = video_findings;
   report["findings"] = qa_json;
   return report;
 }
@@ -180,7 +293,8 @@ void PrintText(const Json& r, std::ostream& out) {
   std::string tasks;
   for (const auto& t : r["tasks"]) tasks += (tasks.empty() ? "" : ", ") + t.get<std::string>();
   out << "dataset    " << r["dataset"].get<std::string>() << "\n";
-  out << "layout     " << r["layout"].get<std::string>() << " (" << r["format"].get<std::string>() << ")\n";
+  out << "layout     " << r["layout"].get<std::string>() << " (" << r["format"].get<std::string>()
+      << (r.contains("codebase_version") ? ", " + r["codebase_version"].get<std::string>() : std::string()) << ")\n";
   out << "robot      " << text_or_dash(r["robot_type"].get<std::string>()) << "\n";
   out << "tasks      " << text_or_dash(tasks) << "\n";
   out << "episodes   " << r["num_episodes"] << "\n";
@@ -196,6 +310,20 @@ void PrintText(const Json& r, std::ostream& out) {
     out << "  " << std::left << std::setw(static_cast<int>(width)) << name << "  " << std::setw(8)
         << f["dtype"].get<std::string>() << std::setw(16) << ShapeText(f["shape"])
         << text_or_dash(f["unit"].get<std::string>()) << (f.contains("kind") ? "  (image)" : "") << "\n";
+  }
+
+  if (r.contains("videos") && !r["videos"].empty()) {
+    out << "\nvideos\n";
+    for (const auto& [name, v] : r["videos"].items()) {
+      out << "  " << name << "  " << v["codec"].get<std::string>() << " " << v["width_px"] << "x" << v["height_px"]
+          << " " << v["pix_fmt"].get<std::string>() << ", " << General(v["fps"]) << " fps, keyframe every "
+          << v["keyframe_interval"] << " frames, " << v["files"] << (v["files"] == 1 ? " file" : " files") << "\n";
+      out << "    " << v["video_frames"] << " video frames " << (v["video_frames"] == v["table_frames"] ? "=" : "!=")
+          << " " << v["table_frames"] << " table frames; timestamps within "
+          << (v["max_timestamp_error_s"].is_null() ? std::string("nan")
+                                                   : Fixed(v["max_timestamp_error_s"].get<double>() * 1e3, 4))
+          << " ms of the tables'" << (v["agrees"].get<bool>() ? "" : "  (DISAGREE)") << "\n";
+    }
   }
 
   out << "\nstatistics (per channel)\n";
@@ -245,6 +373,17 @@ void PrintText(const Json& r, std::ostream& out) {
     for (const auto& c : q["constant_channels"]) {
       out << "  constant channel: " << c["feature"].get<std::string>() << " " << c["name"].get<std::string>() << " = "
           << General(c["value"]) << "\n";
+    }
+  }
+  if (q.contains("video")) {
+    if (q["video"].empty()) {
+      out << "  videos: agree with the tables\n";
+    } else {
+      for (const auto& v : q["video"]) {
+        out << "  video: " << v["feature"].get<std::string>()
+            << (v["episode"].is_null() ? std::string() : ", episode " + v["episode"].dump()) << ": "
+            << v["problem"].get<std::string>() << "\n";
+      }
     }
   }
   if (q["action_to_state_latency"].is_null()) {

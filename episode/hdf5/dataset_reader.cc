@@ -337,7 +337,9 @@ std::unique_ptr<DatasetReader::Impl> OpenHdf5Dataset(const fs::path& path) {
       const std::string name = entry.path().filename().string();
       if (auto index = IndexFromName(name, hdf5::kAlohaEpisodePattern)) files.emplace_back(*index, entry.path());
     }
-    if (files.empty()) throw InputError(path.string(), "", "folder holds no episode_N.hdf5 files");
+    if (files.empty()) {
+      throw InputError(path.string(), "", "folder holds no episode_N.hdf5 files (ALOHA) and no meta/info.json (LeRobot)");
+    }
     std::sort(files.begin(), files.end());
     impl->info.layout = StorageLayout::kAloha;
     for (const auto& [index, file] : files) {
