@@ -11,34 +11,36 @@ namespace r2s::episode {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::array<double, 3> kQuantiles = {0.01, 0.50, 0.99};  // q01, q50, q99
+constexpr std::array<double, 5> kQuantiles = {0.01, 0.10, 0.50, 0.90, 0.99};  // LeRobot's q01 .. q99
 
 // LeRobot scales image statistics to [0, 1], the range its policies see pixels in.
 constexpr double kImageScale = 1.0 / 255.0;
 
 FeatureStatistics EmptyStatistics(std::int64_t channels) {
   FeatureStatistics s;
-  for (auto* v : {&s.min, &s.max, &s.mean, &s.std, &s.q01, &s.q50, &s.q99}) v->assign(channels, kNaN);
+  for (auto* v : {&s.min, &s.max, &s.mean, &s.std, &s.q01, &s.q10, &s.q50, &s.q90, &s.q99}) v->assign(channels, kNaN);
   return s;
 }
 
 void SetChannel(FeatureStatistics& s, std::size_t c, double min, double max, double mean, double std,
-                const std::array<double, 3>& q) {
+                const std::array<double, 5>& q) {
   s.min[c] = min;
   s.max[c] = max;
   s.mean[c] = mean;
   s.std[c] = std;
   s.q01[c] = q[0];
-  s.q50[c] = q[1];
-  s.q99[c] = q[2];
+  s.q10[c] = q[1];
+  s.q50[c] = q[2];
+  s.q90[c] = q[3];
+  s.q99[c] = q[4];
 }
 
 // ---- Non-image columns: exact, per channel, from a copy of the channel. ----
 
 // np.quantile(method='linear') for each of kQuantiles. Reorders `values`; each selection works on the part
 // left of the previous one's order statistic, because the quantiles ascend.
-std::array<double, 3> LinearQuantiles(std::vector<double>& values) {
-  std::array<double, 3> result{};
+std::array<double, 5> LinearQuantiles(std::vector<double>& values) {
+  std::array<double, 5> result{};
   const std::size_t n = values.size();
   auto begin = values.begin();
   for (std::size_t i = 0; i < kQuantiles.size(); ++i) {
@@ -152,7 +154,7 @@ void HistogramStatistics(const Histogram& h, std::uint64_t n, std::size_t c, Fea
   const double mean = sum / static_cast<double>(n);
   double squares = 0;
   for (int b = lo; b <= hi; ++b) squares += static_cast<double>(h[b]) * (b - mean) * (b - mean);
-  std::array<double, 3> q{};
+  std::array<double, 5> q{};
   for (std::size_t i = 0; i < kQuantiles.size(); ++i) {
     const double pos = static_cast<double>(n - 1) * kQuantiles[i];
     const auto k = static_cast<std::uint64_t>(std::floor(pos));
@@ -217,7 +219,7 @@ FeatureStatistics AggregateStatistics(const std::vector<FeatureStatistics>& per_
 
   const std::size_t channels = parts.front()->mean.size();
   for (const FeatureStatistics* s : parts) {
-    for (const auto* v : {&s->min, &s->max, &s->mean, &s->std, &s->q01, &s->q50, &s->q99}) {
+    for (const auto* v : {&s->min, &s->max, &s->mean, &s->std, &s->q01, &s->q10, &s->q50, &s->q90, &s->q99}) {
       if (v->size() != channels) {
         throw std::invalid_argument("AggregateStatistics: " + std::to_string(v->size()) + " channels after " +
                                     std::to_string(channels));
@@ -230,14 +232,16 @@ FeatureStatistics AggregateStatistics(const std::vector<FeatureStatistics>& per_
   const double n = static_cast<double>(total.count);
   for (std::size_t c = 0; c < channels; ++c) {
     double min = parts.front()->min[c], max = parts.front()->max[c];
-    double mean = 0, q01 = 0, q50 = 0, q99 = 0;
+    double mean = 0, q01 = 0, q10 = 0, q50 = 0, q90 = 0, q99 = 0;
     for (const FeatureStatistics* s : parts) {
       const double w = static_cast<double>(s->count) / n;
       min = NanMin(min, s->min[c]);
       max = NanMax(max, s->max[c]);
       mean += w * s->mean[c];
       q01 += w * s->q01[c];
+      q10 += w * s->q10[c];
       q50 += w * s->q50[c];
+      q90 += w * s->q90[c];
       q99 += w * s->q99[c];
     }
     // Parallel-axis form (LeRobot's): within-episode variance plus the spread of episode means around the
@@ -247,7 +251,7 @@ FeatureStatistics AggregateStatistics(const std::vector<FeatureStatistics>& per_
       const double delta = s->mean[c] - mean;
       variance += static_cast<double>(s->count) / n * (s->std[c] * s->std[c] + delta * delta);
     }
-    SetChannel(total, c, min, max, mean, std::sqrt(variance), {q01, q50, q99});
+    SetChannel(total, c, min, max, mean, std::sqrt(variance), {q01, q10, q50, q90, q99});
   }
   return total;
 }

@@ -1,5 +1,7 @@
 #pragma once
-// Per-feature statistics as LeRobot records them (min, max, mean, std, q01, q50, q99), per channel.
+// Per-feature statistics as LeRobot records them (min, max, mean, std, q01, q10, q50, q90, q99), per
+// channel. These are exact; the LeRobot writer computes the figures it stores LeRobot's way instead (sampled
+// image frames, histogram quantiles: episode/lerobot/lerobot_stats.h) and fills the same struct.
 //
 // A channel is one element of a frame for vectors and scalars ([7] -> 7 channels, [] -> 1), and one colour
 // channel for images ([H, W, 3] -> 3 channels, over all pixels; count is pixels per channel). Image figures are
@@ -18,8 +20,8 @@
 namespace r2s::episode {
 
 struct FeatureStatistics {
-  std::int64_t count = 0;                                  // values per channel that went in
-  std::vector<double> min, max, mean, std, q01, q50, q99;  // one entry per channel
+  std::int64_t count = 0;                                            // values per channel that went in
+  std::vector<double> min, max, mean, std, q01, q10, q50, q90, q99;  // one entry per channel
 };
 
 // Statistics of one episode's columns (features absent from the episode are skipped).

@@ -32,10 +32,10 @@ for i in range(0, len(args), 4):
         x, scale = a.reshape(-1, a.shape[-1]), 255.0
     else:
         x, scale = a.reshape(a.shape[0], -1).astype(np.float64), 1.0
-    q = np.quantile(x, [0.01, 0.5, 0.99], axis=0)
+    q = np.quantile(x, [0.01, 0.1, 0.5, 0.9, 0.99], axis=0)
     print(path, 'count', x.shape[0])
     for name, v in [('min', x.min(0)), ('max', x.max(0)), ('mean', x.mean(0)), ('std', x.std(0)),
-                    ('q01', q[0]), ('q50', q[1]), ('q99', q[2])]:
+                    ('q01', q[0]), ('q10', q[1]), ('q50', q[2]), ('q90', q[3]), ('q99', q[4])]:
         print(path, name, *[repr(float(e) / scale) for e in v])
 )py";
 
@@ -103,7 +103,9 @@ void ExpectMatches(const FeatureStatistics& s, const Expected& e, const std::str
   ExpectNear(s.mean, e.at("mean"), feature + " mean");
   ExpectNear(s.std, e.at("std"), feature + " std");
   ExpectNear(s.q01, e.at("q01"), feature + " q01");
+  ExpectNear(s.q10, e.at("q10"), feature + " q10");
   ExpectNear(s.q50, e.at("q50"), feature + " q50");
+  ExpectNear(s.q90, e.at("q90"), feature + " q90");
   ExpectNear(s.q99, e.at("q99"), feature + " q99");
 }
 
@@ -212,7 +214,8 @@ TEST(StatisticsTest, NanMakesOnlyItsChannelNan) {
   EXPECT_EQ(s.min[0], 1);
   EXPECT_EQ(s.max[0], 7);
   EXPECT_EQ(s.q50[0], 4);
-  for (const auto* v : {&s.min, &s.max, &s.mean, &s.std, &s.q01, &s.q50, &s.q99}) EXPECT_TRUE(std::isnan((*v)[1]));
+  for (const auto* v : {&s.min, &s.max, &s.mean, &s.std, &s.q01, &s.q10, &s.q50, &s.q90, &s.q99})
+    EXPECT_TRUE(std::isnan((*v)[1]));
 }
 
 TEST(StatisticsTest, SkipsAbsentFeaturesAndCountsEmptyColumnsAsZero) {
@@ -240,12 +243,12 @@ a = np.fromfile(sys.argv[1], dtype='float32').reshape(-1, 5).astype(np.float64)
 b = np.fromfile(sys.argv[2], dtype='float32').reshape(-1, 5).astype(np.float64)
 x = np.concatenate([a, b])
 w = np.array([len(a), len(b)], dtype=np.float64) / len(x)
-qa = np.quantile(a, [0.01, 0.5, 0.99], axis=0)
-qb = np.quantile(b, [0.01, 0.5, 0.99], axis=0)
+qa = np.quantile(a, [0.01, 0.1, 0.5, 0.9, 0.99], axis=0)
+qb = np.quantile(b, [0.01, 0.1, 0.5, 0.9, 0.99], axis=0)
 q = w[0] * qa + w[1] * qb
 print('all', 'count', len(x))
 for name, v in [('min', x.min(0)), ('max', x.max(0)), ('mean', x.mean(0)), ('std', x.std(0)),
-                ('q01', q[0]), ('q50', q[1]), ('q99', q[2])]:
+                ('q01', q[0]), ('q10', q[1]), ('q50', q[2]), ('q90', q[3]), ('q99', q[4])]:
     print('all', name, *[repr(float(e)) for e in v])
 )py";
 
@@ -286,8 +289,8 @@ TEST(StatisticsTest, AggregateOfOneEpisodeIsThatEpisode) {
 TEST(StatisticsTest, AggregateRejectsDifferentChannelCounts) {
   FeatureStatistics a, b;
   a.count = b.count = 1;
-  for (auto* v : {&a.min, &a.max, &a.mean, &a.std, &a.q01, &a.q50, &a.q99}) v->assign(2, 0.0);
-  for (auto* v : {&b.min, &b.max, &b.mean, &b.std, &b.q01, &b.q50, &b.q99}) v->assign(3, 0.0);
+  for (auto* v : {&a.min, &a.max, &a.mean, &a.std, &a.q01, &a.q10, &a.q50, &a.q90, &a.q99}) v->assign(2, 0.0);
+  for (auto* v : {&b.min, &b.max, &b.mean, &b.std, &b.q01, &b.q10, &b.q50, &b.q90, &b.q99}) v->assign(3, 0.0);
   EXPECT_THROW(AggregateStatistics({a, b}), std::invalid_argument);
   EXPECT_EQ(AggregateStatistics({}).count, 0);
 }
