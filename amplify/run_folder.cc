@@ -368,7 +368,10 @@ void RunFolder::WritePart(GeneratedEpisode& g, bool keep) const {
   const fs::path part = PartPath(dir_, output_info_, g.unit);
   episode::WriteOptions options = write_options_;
   options.overwrite = true;  // a part of a killed run, written again
-  g.episode.metadata.index = static_cast<std::int64_t>(g.unit);
+  // A part is a dataset of its own: LeRobot numbers its one episode 0 (its episodes run 0, 1, ... in write order);
+  // the HDF5 layouts keep the unit, which names the part's group or file.
+  g.episode.metadata.index =
+      output_info_.layout == episode::StorageLayout::kLeRobot ? 0 : static_cast<std::int64_t>(g.unit);
   episode::DatasetWriter writer = episode::DatasetWriter::Create(
       output_info_.layout == episode::StorageLayout::kAloha ? part.parent_path() : part, output_info_, options);
   writer.Append(g.episode);
@@ -409,7 +412,11 @@ RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::s
     totals.camera_frames += r.camera_frames;
     totals.physics_steps += r.physics_steps;
     totals.times += r.times;
-    if (r.kept) kept.push_back({PartPath(dir_, output_info_, u), static_cast<std::int64_t>(u), r.frames});
+    if (r.kept) {
+      const std::int64_t index_in_part =
+          output_info_.layout == episode::StorageLayout::kLeRobot ? 0 : static_cast<std::int64_t>(u);
+      kept.push_back({PartPath(dir_, output_info_, u), index_in_part, r.frames});
+    }
   }
   Assemble(kept, output_info_, dataset_path());
   json summary = summary_json_fields.empty() ? json::object() : json::parse(summary_json_fields);

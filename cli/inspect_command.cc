@@ -209,7 +209,8 @@ Json BuildReport(const DatasetReader& reader) {
     for (std::size_t c = 0; c < s.min.size(); ++c) channels.push_back(ChannelName(spec, static_cast<std::int64_t>(c)));
     stats[name] = {{"count", s.count},      {"channels", channels},    {"min", Numbers(s.min)},
                    {"max", Numbers(s.max)}, {"mean", Numbers(s.mean)}, {"std", Numbers(s.std)},
-                   {"q01", Numbers(s.q01)}, {"q50", Numbers(s.q50)},   {"q99", Numbers(s.q99)}};
+                   {"q01", Numbers(s.q01)}, {"q10", Numbers(s.q10)},   {"q50", Numbers(s.q50)},
+                   {"q90", Numbers(s.q90)}, {"q99", Numbers(s.q99)}};
   }
   report["statistics"] = stats;
 
@@ -327,14 +328,18 @@ void PrintText(const Json& r, std::ostream& out) {
   }
 
   out << "\nstatistics (per channel)\n";
+  constexpr const char* kStatistics[] = {"min", "max", "mean", "std", "q01", "q10", "q50", "q90", "q99"};
   for (const auto& [name, s] : r["statistics"].items()) {
     out << "  " << name << "  (" << s["count"] << " values per channel)\n";
-    out << "    " << std::left << std::setw(10) << "channel";
-    for (const char* k : {"min", "max", "mean", "std", "q01", "q50", "q99"}) out << std::right << std::setw(12) << k;
+    // Channel names as wide as the longest ("kRightHandThumbRotation"), so the columns line up.
+    std::size_t channel_width = 10;
+    for (const auto& c : s["channels"]) channel_width = std::max(channel_width, c.get<std::string>().size() + 1);
+    out << "    " << std::left << std::setw(static_cast<int>(channel_width)) << "channel";
+    for (const char* k : kStatistics) out << std::right << std::setw(12) << k;
     out << "\n";
     for (std::size_t c = 0; c < s["channels"].size(); ++c) {
-      out << "    " << std::left << std::setw(10) << s["channels"][c].get<std::string>();
-      for (const char* k : {"min", "max", "mean", "std", "q01", "q50", "q99"}) {
+      out << "    " << std::left << std::setw(static_cast<int>(channel_width)) << s["channels"][c].get<std::string>();
+      for (const char* k : kStatistics) {
         out << std::right << std::setw(12) << General(s[k][c]);
       }
       out << "\n";

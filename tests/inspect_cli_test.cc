@@ -76,7 +76,8 @@ for name, x in columns.items():
         'count': int(x.shape[0]),
         'min': x.min(axis=0).tolist(), 'max': x.max(axis=0).tolist(),
         'mean': x.mean(axis=0).tolist(), 'std': x.std(axis=0).tolist(),
-        'q01': np.quantile(x, 0.01, axis=0).tolist(), 'q50': np.quantile(x, 0.5, axis=0).tolist(),
+        'q01': np.quantile(x, 0.01, axis=0).tolist(), 'q10': np.quantile(x, 0.1, axis=0).tolist(),
+        'q50': np.quantile(x, 0.5, axis=0).tolist(), 'q90': np.quantile(x, 0.9, axis=0).tolist(),
         'q99': np.quantile(x, 0.99, axis=0).tolist(),
     }
 print(json.dumps({
@@ -107,7 +108,7 @@ TEST(InspectCliTest, BundledPandaLogText) {
   for (const char* feature : {"observation.state", "observation.velocity", "observation.effort", "timestamp"}) {
     EXPECT_TRUE(Contains(out, feature)) << feature;
   }
-  for (const char* column : {"min", "max", "mean", "std", "q01", "q50", "q99"}) {
+  for (const char* column : {"min", "max", "mean", "std", "q01", "q10", "q50", "q90", "q99"}) {
     EXPECT_TRUE(Contains(out, column)) << column;
   }
 }
@@ -159,7 +160,7 @@ TEST(InspectCliTest, BundledPandaLogJsonMatchesNumpy) {
     const Json& got = report["statistics"][feature];
     EXPECT_EQ(got["count"], want["count"]);
     const std::size_t channels = want["min"].size();
-    for (const char* stat : {"min", "max", "mean", "std", "q01", "q50", "q99"}) {
+    for (const char* stat : {"min", "max", "mean", "std", "q01", "q10", "q50", "q90", "q99"}) {
       ASSERT_EQ(got[stat].size(), channels) << stat;
       for (std::size_t c = 0; c < channels; ++c) {
         ASSERT_TRUE(got[stat][c].is_number()) << stat << "[" << c << "] = " << got[stat][c];

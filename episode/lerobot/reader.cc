@@ -6,8 +6,14 @@
 // file (only the row groups holding them) and its segment of each video, decoded, checked against the table's
 // timestamps as LeRobot's loader checks them (tolerance_s = 1e-4 s). No state changes after Open, so episodes
 // may be read from several threads at once.
+//
+// What real2sim's writer adds beside LeRobot's files is read back too: meta/provenance.jsonl into each episode's
+// provenance, and the side streams meta/real2sim.json lists (depth, segmentation; lossless FFV1) as features, so
+// that a synthetic dataset read and written again (r2s merge) keeps them.
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -20,6 +26,8 @@
 #include "episode/lerobot/dataset_meta.h"
 #include "episode/lerobot/parquet_file.h"
 #include "episode/lerobot/png_column.h"
+#include "episode/lerobot/path_template.h"
+#include "episode/provenance.h"
 #include "episode/video/video_file.h"
 
 namespace r2s::episode {
@@ -57,6 +65,16 @@ class LeRobotReader final : public DatasetReader::Impl {
   void CheckSchema(const ParquetFile& file) const;
   void CheckRowCounts();
   Column ReadVideo(const EpisodeEntry& entry, const std::string& key, const Episode& episode) const;
+  void ReadReal2SimMeta();
+  Column ReadSideStream(const EpisodeEntry& entry, const std::string& feature) const;
+
+  // A lossless side stream real2sim wrote (meta/real2sim.json): the stored uint16 frames times `scale`.
+  struct SideStream {
+    std::string path_template;
+    double scale = 1;
+  };
+  std::map<std::string, SideStream> side_streams_;
+  std::map<std::int64_t, std::string> provenance_;  // episode_index -> its provenance record (JSON)
 
   fs::path path_;
   DatasetMeta meta_;
@@ -94,6 +112,91 @@ LeRobotReader::LeRobotReader(const fs::path& path) : path_(path), meta_(lerobot:
   }
   info_.lerobot = std::move(lerobot);
   CheckRowCounts();
+  ReadReal2SimMeta();
+}
+
+std::vector<nlohmann::json> JsonLines(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw InputError(file.string(), "", "cannot be read");
+  std::vector<nlohmann::json> lines;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      lines.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(file.string(), "line " + std::to_string(number), std::string("is not valid JSON: ") + e.what());
+    }
+  }
+  return lines;
+}
+
+// meta/real2sim.json and meta/provenance.jsonl, where real2sim wrote the dataset (absent otherwise).
+void LeRobotReader::ReadReal2SimMeta() {
+  const fs::path meta_file = path_ / "meta" / "real2sim.json";
+  if (fs::exists(meta_file)) {
+    const std::string file = meta_file.string();
+    nlohmann::json meta;
+    try {
+      std::ifstream in(meta_file);
+      meta = nlohmann::json::parse(in);
+      for (const auto& stream : meta.value("side_streams", nlohmann::json::array())) {
+        const std::string feature = stream.at("feature").get<std::string>();
+        FeatureSpec spec;
+        spec.dtype = DTypeFromName(stream.at("dtype").get<std::string>()).value_or(DType::kUInt16);
+        spec.shape = stream.at("shape").get<std::vector<std::int64_t>>();
+        spec.unit = stream.value("unit", "");
+        if (spec.shape.size() != 2 || (spec.dtype != DType::kFloat32 && spec.dtype != DType::kUInt16)) {
+          throw InputError(file, "side_streams." + feature,
+                           "is " + std::string(DTypeName(spec.dtype)) + " " + ShapeToString(spec.shape) +
+                               ", expected float32 or uint16 [height, width]");
+        }
+        info_.features[feature] = spec;
+        side_streams_[feature] = {stream.at("path").get<std::string>(), stream.value("scale", 1.0)};
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(file, "side_streams", std::string("is malformed: ") + e.what());
+    }
+  }
+  const fs::path provenance_file = path_ / "meta" / "provenance.jsonl";
+  if (fs::exists(provenance_file)) {
+    const std::string file = provenance_file.string();
+    for (const nlohmann::json& line : JsonLines(provenance_file)) {
+      if (!line.contains("episode_index") || !line["episode_index"].is_number_integer() ||
+          !line.contains("provenance")) {
+        throw InputError(file, "episode_index", "a line lacks episode_index or provenance: " + line.dump());
+      }
+      provenance_[line["episode_index"].get<std::int64_t>()] = line["provenance"].dump();
+    }
+  }
+}
+
+// A side stream's frames: uint16 as stored, or float32 times the scale (depth: millimetres to metres, 0 stays 0
+// for no return).
+Column LeRobotReader::ReadSideStream(const EpisodeEntry& entry, const std::string& feature) const {
+  const SideStream& stream = side_streams_.at(feature);
+  const fs::path file =
+      path_ / lerobot::FormatPathTemplate(stream.path_template,
+                                          {{"feature", feature},
+                                           {"chunk_index", lerobot::ChunkOf(entry.index, meta_.info.chunks_size)},
+                                           {"episode_index", entry.index}},
+                                          (path_ / "meta" / "real2sim.json").string(), "side_streams." + feature);
+  if (!fs::exists(file)) throw InputError(file.string(), feature, "side stream is missing (meta/real2sim.json lists it)");
+  video::VideoReader reader = video::VideoReader::Open(file);
+  Array stored = reader.ReadFrames(0.0, entry.length);
+  const FeatureSpec& spec = info_.features.at(feature);
+  if (stored.dtype != DType::kUInt16 || stored.shape.size() != 3 || stored.shape[1] != spec.shape[0] ||
+      stored.shape[2] != spec.shape[1]) {
+    throw InputError(file.string(), feature,
+                     "decodes to " + std::string(DTypeName(stored.dtype)) + " " + ShapeToString(stored.shape) +
+                         ", meta/real2sim.json declares " + ShapeToString(spec.shape));
+  }
+  if (spec.dtype == DType::kUInt16) return Column{std::move(stored), {}};
+  Array out = Array::Zeros(DType::kFloat32, stored.shape);
+  const auto in = stored.values<std::uint16_t>();
+  auto values = out.mutable_values<float>();
+  for (std::size_t i = 0; i < in.size(); ++i) values[i] = static_cast<float>(in[i] * stream.scale);
+  return Column{std::move(out), {}};
 }
 
 // Every feature info.json stores in the table is a column of a type that can hold it.
@@ -175,6 +278,11 @@ Episode LeRobotReader::ReadEpisode(std::int64_t i) const {
     });
   }
   for (const std::string& key : meta_.info.VideoKeys()) episode.columns.emplace(key, ReadVideo(entry, key, episode));
+  for (const auto& [feature, stream] : side_streams_) episode.columns.emplace(feature, ReadSideStream(entry, feature));
+  if (auto p = provenance_.find(entry.index); p != provenance_.end()) {
+    episode.provenance = ProvenanceFromJson(p->second, (path_ / "meta" / "provenance.jsonl").string(),
+                                            "episode " + std::to_string(entry.index));
+  }
   return episode;
 }
 
