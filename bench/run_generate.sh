@@ -9,7 +9,7 @@
 # THREADS (default: every core), VARIANTS (default 4), WORK_DIR (keep the outputs; default a temporary folder).
 # Runs: the 100 cube tosses x VARIANTS (physics only); the real Panda log x VARIANTS (physics only); 2 tosses x 2
 # variants with the front camera's RGB, depth and segmentation (render + sensor models on lavapipe / the CPU
-# unless a GPU is present).
+# unless a GPU is present), to HDF5 and, from the LeRobot tosses, to LeRobot (video), with bytes per camera frame.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +54,11 @@ run panda --episodes "$panda" --variants "$VARIANTS"
 replay panda_replay "$panda"
 run rendered --episodes "$tosses" --variants 2 --max-episodes 2 --cameras front --streams rgb,depth,segmentation \
   --keep all
+# The same from a LeRobot source to LeRobot output: RGB as AV1 video, depth and segmentation as lossless side
+# streams; and RGB alone (the feature LeRobot loads).
+run rendered_lerobot --episodes scenes/tabletop/lerobot_cube_tosses --variants 2 --max-episodes 2 --cameras front \
+  --streams rgb,depth,segmentation --keep all
+run rendered_lerobot_rgb --episodes scenes/tabletop/lerobot_cube_tosses --variants 2 --max-episodes 2 --keep all
 
 /usr/bin/python3 - "$WORK_DIR" <<'PY'
 import json, sys
@@ -61,7 +66,9 @@ work = sys.argv[1]
 replays = {name: f"{int(ms) / 1000:.2f}" for name, ms in (line.split() for line in open(f"{work}/replays.txt"))}
 rows = [("tosses", "100 cube tosses x K, physics only", "tosses_replay"),
         ("panda", "Panda log (20,544 frames) x K, physics only", "panda_replay"),
-        ("rendered", "2 tosses x 2, front camera RGB+depth+seg", None)]
+        ("rendered", "2 tosses x 2, front camera RGB+depth+seg", None),
+        ("rendered_lerobot", "LeRobot: 2 tosses x 2, RGB+depth+seg", None),
+        ("rendered_lerobot_rgb", "LeRobot: 2 tosses x 2, RGB only", None)]
 print(f"{'run':<44s} {'kept/attempted':>14s} {'episodes/s':>10s} {'frames/s':>10s} {'camera fr/s':>11s} "
       f"{'peak RSS':>9s} | CPU s: {'sim':>6s} {'render':>6s} {'sensor':>6s} {'write':>6s} | replay s")
 for name, label, baseline in rows:
@@ -72,5 +79,7 @@ for name, label, baseline in rows:
           f"{t['frames'] / wall:>10.0f} {t['camera_frames'] / wall:>11.1f} {d['peak_rss_mb']:>7.0f} MB | "
           f"       {s['sim_s']:>6.2f} {s['render_s']:>6.2f} {s['sensor_s']:>6.2f} {s['write_s']:>6.2f} | "
           f"{replays.get(baseline, '-') if baseline else '-'}")
-    print(f"{'':<44s} wall {wall:.2f} s")
+    per_frame = d.get("bytes_per_camera_frame")
+    print(f"{'':<44s} wall {wall:.2f} s" +
+          (f", {d['dataset_bytes'] / 1e6:.1f} MB on disk, {per_frame / 1e3:.1f} kB per camera frame" if per_frame else ""))
 PY
