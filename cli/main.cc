@@ -15,6 +15,7 @@
 #include "cli/render_command.h"
 #include "cli/replay_command.h"
 #include "cli/sysid_command.h"
+#include "episode/edit_distance.h"
 #include "episode/input_error.h"
 #include "real2sim/build_config.h"
 
@@ -22,21 +23,6 @@ namespace {
 
 constexpr int kExitBadInput = 2;
 constexpr int kExitInternal = 1;
-
-std::size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // Flags on the command line that `command` does not have, each with the nearest one it has ("did you mean"):
 // a mistyped --variant must say so, not only that --variants is missing.
@@ -51,7 +37,7 @@ std::vector<std::string> UnknownFlags(const CLI::App& command, int argc, char** 
     std::size_t best_distance = std::string::npos;
     for (const CLI::Option* option : command.get_options()) {
       for (const std::string& name : option->get_lnames()) {
-        const std::size_t d = EditDistance(flag, name);
+        const std::size_t d = r2s::EditDistance(flag, name);
         if (d < best_distance) best_distance = d, best = name;
       }
     }

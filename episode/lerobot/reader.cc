@@ -66,6 +66,7 @@ class LeRobotReader final : public DatasetReader::Impl {
   void CheckRowCounts();
   Column ReadVideo(const EpisodeEntry& entry, const std::string& key, const Episode& episode) const;
   void ReadReal2SimMeta();
+  void CheckFramePeriod(const Episode& episode, const std::string& file) const;
   Column ReadSideStream(const EpisodeEntry& entry, const std::string& feature) const;
 
   // A lossless side stream real2sim wrote (meta/real2sim.json): the stored uint16 frames times `scale`.
@@ -129,6 +130,24 @@ std::vector<nlohmann::json> JsonLines(const fs::path& file) {
     }
   }
   return lines;
+}
+
+// Consecutive timestamps are one frame period (1 / info.json's fps) apart, within tolerance_s, as LeRobot's
+// check_timestamps_sync requires: a dataset whose declared fps disagrees with its data is refused here.
+void LeRobotReader::CheckFramePeriod(const Episode& episode, const std::string& file) const {
+  const Column* timestamp = episode.Find("timestamp");
+  if (!timestamp || !IsFloating(timestamp->data.dtype)) return;
+  const double period = 1.0 / meta_.info.fps;
+  for (std::int64_t f = 1; f < timestamp->num_frames(); ++f) {
+    const double t0 = FloatAt(timestamp->data, 1, f - 1, 0), t1 = FloatAt(timestamp->data, 1, f, 0);
+    if (!(std::abs(t1 - t0 - period) <= kToleranceS)) {
+      throw InputError(file, "column 'timestamp'",
+                       "frame " + std::to_string(f) + " of episode " + std::to_string(episode.metadata.index) +
+                           " is " + Seconds(t1 - t0) + " after the one before, but meta/info.json declares fps " +
+                           (std::ostringstream() << meta_.info.fps).str() + " (a period of " + Seconds(period) +
+                           "): the fps and the data disagree, beyond LeRobot's tolerance of " + Seconds(kToleranceS));
+    }
+  }
 }
 
 // meta/real2sim.json and meta/provenance.jsonl, where real2sim wrote the dataset (absent otherwise).
@@ -277,6 +296,7 @@ Episode LeRobotReader::ReadEpisode(std::int64_t i) const {
       }
     });
   }
+  CheckFramePeriod(episode, name);
   for (const std::string& key : meta_.info.VideoKeys()) episode.columns.emplace(key, ReadVideo(entry, key, episode));
   for (const auto& [feature, stream] : side_streams_) episode.columns.emplace(feature, ReadSideStream(entry, feature));
   if (auto p = provenance_.find(entry.index); p != provenance_.end()) {
