@@ -1,7 +1,8 @@
 // r2s generate and r2s merge from a LeRobot source (the bundled synthetic tabletop tosses, LeRobot v3.0 written by
 // LeRobot's own writer, with a front camera) to a LeRobot dataset with rendered video, through the real binary:
 // byte-identical for 1 and 2 threads and for a 2-shard split merged, the source's version and features out, a
-// compact video, and an `--out` over the source refused (LeRobot folder and robomimic file).
+// compact video, an `--out` over the source refused (LeRobot folder and robomimic file), and replay and sysid
+// taking the LeRobot folder as well.
 
 #include <gtest/gtest.h>
 
@@ -141,6 +142,21 @@ TEST(GenerateLeRobot, AnOutFolderInsideTheSourceIsRefused) {
                             (dir / "D/cube_tosses.hdf5").string(), "--variants", "1", "--out", (dir / "D").string()});
   EXPECT_EQ(file.exit_code, 2) << file.err;
   EXPECT_FALSE(fs::exists(dir / "D/run.json"));
+}
+
+TEST(GenerateLeRobot, ReplayAndSysidTakeALeRobotFolderToo) {
+  TempDir dir;
+  const auto replay = RunR2s({"replay", "--scene", Tabletop(), "--episodes", LeRobotTosses().string(), "--out",
+                              (dir / "replay").string()});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  const episode::DatasetReader replayed = episode::DatasetReader::Open(dir / "replay/lerobot_cube_tosses");
+  EXPECT_EQ(replayed.num_episodes(), 3);
+  EXPECT_EQ(replayed.info().lerobot->codebase_version, "v3.0");
+  const auto sysid = RunR2s({"sysid", "--scene", Tabletop(), "--episodes", LeRobotTosses().string(), "--problem",
+                             "objects", "--out", (dir / "params.yaml").string()});
+  ASSERT_EQ(sysid.exit_code, 0) << sysid.err;
+  EXPECT_NE(sysid.out.find("objects.cube.restitution"), std::string::npos) << sysid.out;
+  EXPECT_TRUE(fs::exists(dir / "params.yaml"));
 }
 
 }  // namespace
