@@ -103,30 +103,6 @@ TEST(Generate, ShardsMergeToTheUnshardedRun) {
       << "the merged shards differ from the unsharded run";
 }
 
-// Starts r2s without waiting; returns its pid.
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {R2S_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
-  raw.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int error = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return error == 0 ? pid : -1;
-}
-
-int Records(const fs::path& parts) {
-  int n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(parts, ec)) n += e.path().extension() == ".json" ? 1 : 0;
-  return n;
-}
-
 TEST(Generate, ARunKilledMidwayResumesToTheSameBytes) {
   TempDir dir;
   const std::vector<std::string> args = {"generate", "--scene",    Tabletop(), "--episodes", BundledPandaEpisode().string(),
@@ -139,17 +115,17 @@ TEST(Generate, ARunKilledMidwayResumesToTheSameBytes) {
   const auto uninterrupted = RunR2s(with_out(dir / "a"));
   ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.err;
 
-  const pid_t pid = Spawn(with_out(dir / "b"));
+  const pid_t pid = testing::SpawnR2s(with_out(dir / "b"));
   ASSERT_GT(pid, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (Records(dir / "b/parts") < 2 && std::chrono::steady_clock::now() < deadline) {
+  while (testing::UnitRecords(dir / "b/parts") < 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
-  const int done_before = Records(dir / "b/parts");
+  const int done_before = testing::UnitRecords(dir / "b/parts");
   EXPECT_GE(done_before, 2);
   EXPECT_LT(done_before, 6);
   EXPECT_FALSE(fs::exists(dir / "b/summary.json"));

@@ -1,16 +1,21 @@
 // r2s generate and r2s merge from a LeRobot source (the bundled synthetic tabletop tosses, LeRobot v3.0 written by
 // LeRobot's own writer, with a front camera) to a LeRobot dataset with rendered video, through the real binary:
-// byte-identical for 1 and 2 threads and for a 2-shard split merged, the source's version and features out, a
+// byte-identical for 1 and 2 threads, for a 2-shard split merged and for a SIGKILLed run resumed, the source's version and features out, a
 // compact video, an `--out` over the source refused (LeRobot folder and robomimic file), and replay and sysid
 // taking the LeRobot folder as well.
+
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "episode/dataset_reader.h"
@@ -62,6 +67,24 @@ TEST(GenerateLeRobot, ThreadsAndShardsGiveTheSameBytes) {
   ASSERT_TRUE(fs::exists(dataset / "meta/info.json")) << one.out;
   ExpectSameTree(dataset, dir / "two/lerobot_cube_tosses");
   EXPECT_FALSE(fs::exists(dir / "one/parts")) << "parts are removed once the dataset is assembled";
+
+  // A run SIGKILLed after its first unit resumes to the same bytes (parts are whole one-episode datasets, renamed
+  // into place, so a killed encode leaves nothing a rerun takes for done).
+  const pid_t pid = testing::SpawnR2s(Args(dir / "killed", {"--threads", "1"}));
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (testing::UnitRecords(dir / "killed/parts") < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+  EXPECT_FALSE(fs::exists(dir / "killed/lerobot_cube_tosses")) << "a killed run left a dataset behind";
+  const auto resumed = RunR2s(Args(dir / "killed", {"--threads", "1"}));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(json::parse(resumed.out)["this_run"]["attempted"], 1);
+  ExpectSameTree(dataset, dir / "killed/lerobot_cube_tosses");
 
   std::vector<std::string> merge = {"merge"};
   for (int i = 0; i < 2; ++i) {

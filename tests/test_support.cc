@@ -106,6 +106,29 @@ CommandResult RunR2s(const std::vector<std::string>& args) {
   return RunCommand(argv);
 }
 
+int SpawnR2s(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {R2S_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return error == 0 ? pid : -1;
+}
+
+int UnitRecords(const fs::path& parts) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parts, ec)) n += e.path().extension() == ".json" ? 1 : 0;
+  return n;
+}
+
 fs::path SourceDir() { return R2S_SOURCE_DIR; }
 
 fs::path BundledPandaEpisode() { return SourceDir() / "scenes" / "panda_gaz2019" / "episode_0.hdf5"; }

@@ -46,6 +46,12 @@ std::filesystem::path BundledLeRobotDataset(const std::string& version);
 // Runs the built r2s binary.
 CommandResult RunR2s(const std::vector<std::string>& args);
 
+// Starts the built r2s binary without waiting (stdout and stderr to /dev/null); returns its pid, or -1.
+int SpawnR2s(const std::vector<std::string>& args);
+
+// The unit records (parts/unit_<u>.json) a generate run has finished in `parts`.
+int UnitRecords(const std::filesystem::path& parts);
+
 std::filesystem::path SourceDir();
 // The bundled real Panda log (scenes/panda_gaz2019/episode_0.hdf5).
 std::filesystem::path BundledPandaEpisode();
