@@ -1,0 +1,57 @@
+// What `r2s generate` writes from a LeRobot source, through LeRobot's own code (lerobot 0.4.4 from the cached
+// clients environment): LeRobotDataset loads it as it is and iterates it through a DataLoader, and
+// aggregate_datasets merges it with its source into a dataset that loads too.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/test_support.h"
+
+namespace r2s {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RunLeRobotPython;
+using testing::RunR2s;
+using testing::SourceDir;
+using testing::TempDir;
+
+TEST(LeRobotClientsGenerate, OutputLoadsAndMergesWithItsSource) {
+  TempDir dir;
+  const fs::path source = SourceDir() / "scenes/tabletop/lerobot_cube_tosses";
+  const auto generated = RunR2s({"generate", "--quiet", "--scene", (SourceDir() / "scenes/tabletop").string(),
+                                 "--episodes", source.string(), "--variants", "2", "--max-episodes", "1", "--keep",
+                                 "all", "--cameras", "front", "--streams", "rgb,depth", "--out",
+                                 (dir / "out").string()});
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  const auto check = RunLeRobotPython(R"(
+import sys, torch
+from lerobot.datasets.lerobot_dataset import LeRobotDataset
+from lerobot.datasets.aggregate import aggregate_datasets
+source, synthetic, merged = sys.argv[1:4]
+d = LeRobotDataset('local/synthetic', root=synthetic, video_backend='pyav')
+assert d.num_episodes == 2, d.num_episodes
+frames = 0
+for batch in torch.utils.data.DataLoader(d, batch_size=8, num_workers=0):
+    assert batch['observation.images.front'].shape[1:] == (3, 480, 640), batch['observation.images.front'].shape
+    frames += batch['index'].shape[0]
+assert frames == d.num_frames, (frames, d.num_frames)
+aggregate_datasets(repo_ids=['local/source', 'local/synthetic'], aggr_repo_id='local/merged',
+                   roots=[source, synthetic], aggr_root=merged)
+m = LeRobotDataset('local/merged', root=merged, video_backend='pyav')
+s = LeRobotDataset('local/source', root=source, video_backend='pyav')
+assert m.num_episodes == s.num_episodes + 2, (m.num_episodes, s.num_episodes)
+assert m.num_frames == s.num_frames + d.num_frames
+last = m[m.num_frames - 1]
+assert int(last['episode_index']) == m.num_episodes - 1
+print('ok', m.num_episodes, m.num_frames)
+)",
+                                      {source.string(), (dir / "out/lerobot_cube_tosses").string(),
+                                       (dir / "merged").string()});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("ok 5 "), std::string::npos) << check.out;
+}
+
+}  // namespace
+}  // namespace r2s
