@@ -17,8 +17,9 @@
 namespace r2s::episode {
 
 struct WriteOptions {
-  // Images (uint8 [H, W, C] features) are chunked one frame per chunk and deflate-compressed at this level
-  // (1 fastest .. 9 smallest). 1 by default: on camera-like 640x480 frames level 4 (h5py's gzip default) made
+  // Images (uint8 [H, W, C] features) and per-pixel maps ([H, W] features such as depth and segmentation; their
+  // bytes shuffled first) are chunked one frame per chunk and deflate-compressed at this level (1 fastest .. 9
+  // smallest). 1 by default: on camera-like 640x480 frames level 4 (h5py's gzip default) made
   // files only 3.6% smaller but writes 24% slower, at the same read speed (bench/run_episode_io.sh).
   int image_deflate_level = 1;
   bool overwrite = false;  // replace existing output files instead of refusing

@@ -181,6 +181,47 @@ print("ok")
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+TEST(HdfWriter, DepthAndSegmentationMapsAreStoredCompressedLosslessly) {
+  TempDir dir;
+  DatasetInfo info;
+  info.layout = StorageLayout::kRobomimic;
+  info.features["observation.depth.front"] = {DType::kFloat32, {24, 32}, {{}, {}}, "m"};
+  info.features["observation.segmentation.front"] = {DType::kUInt16, {24, 32}, {{}, {}}, ""};
+  Episode e;
+  e.metadata.length = 5;
+  std::vector<float> depth;
+  std::vector<std::uint16_t> ids;
+  for (int t = 0; t < 5; ++t) {
+    for (int p = 0; p < 24 * 32; ++p) {
+      depth.push_back(0.5f + 0.001f * static_cast<float>((p * 13 + t) % 97));
+      ids.push_back(static_cast<std::uint16_t>(p / 100 + t));
+    }
+  }
+  e.columns["observation.depth.front"].data = Array::Of<float>({5, 24, 32}, depth);
+  e.columns["observation.segmentation.front"].data = Array::Of<std::uint16_t>({5, 24, 32}, ids);
+  {
+    DatasetWriter writer = DatasetWriter::Create(dir / "maps.hdf5", info);
+    writer.Append(e);
+    writer.Commit();
+  }
+  const Episode back = DatasetReader::Open(dir / "maps.hdf5").ReadEpisode(0);
+  EXPECT_EQ(back.At("observation.depth.front").data, e.columns["observation.depth.front"].data);
+  EXPECT_EQ(back.At("observation.segmentation.front").data, e.columns["observation.segmentation.front"].data);
+  // h5py (what robomimic reads with) sees per-frame chunks, shuffle and gzip, and the same values.
+  const auto result = RunPython(R"(
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1]) as f:
+    for key in ("obs/depth/front", "obs/segmentation/front"):
+        d = f["data/demo_0/" + key]
+        assert d.chunks == (1, 24, 32), (key, d.chunks)
+        assert d.compression == "gzip" and d.shuffle, (key, d.compression, d.shuffle)
+    assert abs(float(f["data/demo_0/obs/depth/front"][2, 3, 4]) - (0.5 + 0.001 * ((100 * 13 + 2) % 97))) < 1e-6
+print("ok")
+)",
+                                {(dir / "maps.hdf5").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
 // A dataset made in code (no source file), as synthetic generation will make them.
 DatasetInfo CodeMadeInfo(StorageLayout layout) {
   DatasetInfo info;

@@ -24,12 +24,13 @@ void WriteArray(hid_t location, const std::string& path, const Array& array, Arr
   Handle create(H5Pcreate(H5P_DATASET_CREATE));
   // No modification times in object headers: the same episode must give the same bytes (reproducible runs).
   H5Pset_obj_track_times(create.get(), 0);
-  if (storage.image && dims.size() == 4) {
+  if (storage.per_frame && dims.size() >= 3) {
     // One frame per chunk: a reader pulling frame t decompresses exactly one frame.
     std::vector<hsize_t> chunk = dims;
     chunk[0] = 1;
     max_dims[0] = H5S_UNLIMITED;  // lets an empty (0-frame) image column have a 1-frame chunk
     H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data());
+    if (storage.shuffle) H5Pset_shuffle(create.get());
     H5Pset_deflate(create.get(), static_cast<unsigned>(storage.deflate_level));
   }
   Handle space(dims.empty() ? H5Screate(H5S_SCALAR)

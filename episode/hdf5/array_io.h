@@ -15,8 +15,13 @@ Array ReadArray(hid_t dataset, DType dtype, const std::vector<std::int64_t>& dim
                 const std::string& where);
 
 struct ArrayStorage {
-  bool image = false;  // chunk one frame per chunk, deflate at deflate_level
+  // Chunk one frame per chunk and deflate at deflate_level: images [T, H, W, C] and per-pixel maps [T, H, W]
+  // (depth, segmentation).
+  bool per_frame = false;
   int deflate_level = 4;
+  // Byte-shuffle before deflate (HDF5's shuffle filter, which h5py and every HDF5 reader apply): multi-byte
+  // pixels (float32 depth, uint16 ids) deflate several times smaller with their bytes grouped by significance.
+  bool shuffle = false;
 };
 
 // Creates `path` below `location` (intermediate groups as needed) and writes `array` into it.

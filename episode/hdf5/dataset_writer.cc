@@ -127,7 +127,14 @@ void Hdf5Writer::WriteEpisode(hid_t group, const std::string& file_label, const 
     const std::string path =
         stored != info.storage_paths.end() ? stored->second : hdf5::DefaultStoragePath(info.layout, name);
     const std::string where = "/" + hdf5::JoinPath(group_path, path);
-    hdf5::WriteArray(group, path, column.data, {spec.IsImage(), options.image_deflate_level}, file_label, where);
+    // Per-pixel maps (depth in metres, segmentation ids: [H, W] frames) are stored like images, losslessly
+    // compressed, with their bytes shuffled: raw they were most of a rendered dataset's size.
+    const bool pixel_map = spec.shape.size() == 2 && spec.shape[0] >= 16 && spec.shape[1] >= 16;
+    hdf5::ArrayStorage storage;
+    storage.per_frame = spec.IsImage() || pixel_map;
+    storage.deflate_level = options.image_deflate_level;
+    storage.shuffle = pixel_map && DTypeSize(spec.dtype) > 1;
+    hdf5::WriteArray(group, path, column.data, storage, file_label, where);
     Attributes attributes = column.attributes;
     if (!spec.unit.empty() && !FindAttribute(attributes, "unit") && !FindAttribute(attributes, "units")) {
       attributes.push_back({"unit", AttributeValue::String(spec.unit)});
