@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iomanip>
 #include <map>
+#include <set>
 #include <ostream>
 #include <sstream>
 
@@ -154,6 +155,8 @@ Json BuildReport(const DatasetReader& reader) {
   Json episodes = Json::array();
   std::int64_t frames = 0;
   std::vector<std::vector<double>> times_s;  // per episode, for the video check
+  std::int64_t synthetic = 0;          // episodes with a provenance record
+  std::set<std::string> sources;       // the datasets they were generated from
   for (std::int64_t i = 0; i < reader.num_episodes(); ++i) {
     const episode::Episode episode = reader.ReadEpisode(i);
     frames += episode.metadata.length;
@@ -168,6 +171,14 @@ Json BuildReport(const DatasetReader& reader) {
     Json e = {{"index", episode.metadata.index}, {"length", episode.metadata.length}};
     if (!episode.metadata.task.empty()) e["task"] = episode.metadata.task;
     if (episode.metadata.success) e["success"] = *episode.metadata.success;
+    if (const auto& p = episode.provenance) {
+      // Where a synthetic episode came from (the sampled parameters stay in the dataset; their count is shown).
+      e["provenance"] = {{"source_dataset", p->source_dataset}, {"source_episode", p->source_episode},
+                         {"variant", p->variant},               {"seed", p->seed},
+                         {"parameters", p->parameters.size()},  {"software_version", p->software_version}};
+      ++synthetic;
+      sources.insert(p->source_dataset);
+    }
     episodes.push_back(e);
     for (auto& [name, stats] : episode::ComputeEpisodeStatistics(episode, info.features)) {
       per_episode[name].push_back(std::move(stats));
@@ -185,6 +196,9 @@ Json BuildReport(const DatasetReader& reader) {
                         : Json(nullptr);
   report["fps"] = fps;
   report["episodes"] = episodes;
+  report["synthetic_episodes"] = synthetic;
+  report["real_episodes"] = reader.num_episodes() - synthetic;
+  report["synthetic_sources"] = sources;
 
   Json features = Json::object();
   for (const auto& [name, spec] : info.features) {
@@ -298,7 +312,14 @@ void PrintText(const Json& r, std::ostream& out) {
       << (r.contains("codebase_version") ? ", " + r["codebase_version"].get<std::string>() : std::string()) << ")\n";
   out << "robot      " << text_or_dash(r["robot_type"].get<std::string>()) << "\n";
   out << "tasks      " << text_or_dash(tasks) << "\n";
-  out << "episodes   " << r["num_episodes"] << "\n";
+  out << "episodes   " << r["num_episodes"];
+  if (r["synthetic_episodes"].get<std::int64_t>() > 0) {
+    out << " (" << r["synthetic_episodes"] << " synthetic, " << r["real_episodes"] << " real)";
+  }
+  out << "\n";
+  for (const auto& source : r["synthetic_sources"]) {
+    out << "generated  from " << source.get<std::string>() << " (per-episode provenance in --json)\n";
+  }
   out << "frames     " << r["num_frames"] << "\n";
   const Json& fps = r["fps"];
   out << "fps        declared " << (fps["declared"].is_null() ? "none" : General(fps["declared"])) << ", measured "

@@ -168,6 +168,15 @@ TEST(Generate, TheOutputHasTheSourcesSchemaAndSaysItIsSynthetic) {
   EXPECT_EQ(output["features"], source["features"]);
   EXPECT_EQ(output["layout"], source["layout"]);
   EXPECT_EQ(output["fps"]["declared"], source["fps"]["declared"]);
+  // r2s inspect counts real and synthetic episodes and shows where the synthetic ones came from.
+  EXPECT_EQ(source["synthetic_episodes"], 0);
+  EXPECT_EQ(source["real_episodes"], 100);
+  EXPECT_EQ(output["synthetic_episodes"], 18);
+  EXPECT_EQ(output["real_episodes"], 0);
+  EXPECT_EQ(output["synthetic_sources"], json::array({CubeTosses()}));
+  EXPECT_EQ(output["episodes"][0]["provenance"]["seed"], 42);
+  const auto text = RunR2s({"inspect", (dir / "out/cube_tosses.hdf5").string()});
+  EXPECT_NE(text.out.find("episodes   18 (18 synthetic, 0 real)"), std::string::npos) << text.out.substr(0, 600);
 
   const auto reader = episode::DatasetReader::Open(dir / "out/cube_tosses.hdf5");
   std::set<std::pair<std::int64_t, std::int64_t>> seen;
