@@ -1,6 +1,7 @@
-// What `r2s generate` writes from a LeRobot source, through LeRobot's own code (lerobot 0.4.4 from the cached
-// clients environment): LeRobotDataset loads it as it is and iterates it through a DataLoader, and
-// aggregate_datasets merges it with its source into a dataset that loads too.
+// What `r2s generate` writes from a LeRobot source, through LeRobot's own code (the cached clients environment):
+// from v3.0, lerobot 0.4.4's LeRobotDataset loads it as it is and iterates it through a DataLoader, and
+// aggregate_datasets merges it with its source into a dataset that loads too; from v2.1, lerobot 0.3.3 (the last
+// release that reads v2.1) loads it with the source's features.
 
 #include <gtest/gtest.h>
 
@@ -51,6 +52,32 @@ print('ok', m.num_episodes, m.num_frames)
                                        (dir / "merged").string()});
   ASSERT_EQ(check.exit_code, 0) << check.err;
   EXPECT_NE(check.out.find("ok 5 "), std::string::npos) << check.out;
+}
+
+TEST(LeRobotClientsGenerate, V21OutputLoadsInTheLeRobotThatReadsV21) {
+  TempDir dir;
+  const fs::path source = SourceDir() / "scenes/tabletop/lerobot_cube_tosses_v21";
+  const auto generated = RunR2s({"generate", "--quiet", "--scene", (SourceDir() / "scenes/tabletop").string(),
+                                 "--episodes", source.string(), "--variants", "2", "--max-episodes", "1", "--keep",
+                                 "all", "--out", (dir / "out").string()});
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  const auto check = RunLeRobotPython(R"(
+import sys, torch, lerobot
+from lerobot.datasets.lerobot_dataset import LeRobotDataset, MultiLeRobotDataset
+assert lerobot.__version__.startswith('0.3.'), lerobot.__version__
+source, synthetic = sys.argv[1:3]
+d = LeRobotDataset('local/synthetic', root=synthetic, video_backend='pyav')
+assert d.num_episodes == 2, d.num_episodes
+frames = sum(b['index'].shape[0] for b in torch.utils.data.DataLoader(d, batch_size=8, num_workers=0))
+assert frames == d.num_frames, (frames, d.num_frames)
+s = LeRobotDataset('local/source', root=source, video_backend='pyav')
+assert s.meta.features == d.meta.features
+print('ok', d.num_episodes, d.num_frames)
+)",
+                                      {source.string(), (dir / "out/lerobot_cube_tosses_v21").string()},
+                                      /*lerobot_v21=*/true);
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("ok 2 "), std::string::npos) << check.out;
 }
 
 }  // namespace

@@ -146,6 +146,39 @@ TEST(GenerateLeRobot, ThreadsAndShardsGiveTheSameBytes) {
   EXPECT_GT(side_bytes, 0u);
 }
 
+TEST(GenerateLeRobot, AV21SourceGivesV21OutputAndShardsMergeToTheSameBytes) {
+  TempDir dir;
+  const fs::path source = SourceDir() / "scenes/tabletop/lerobot_cube_tosses_v21";
+  const auto args = [&](const fs::path& out, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"generate", "--quiet",         "--scene", Tabletop(), "--episodes", source.string(),
+                                  "--variants", "2",             "--max-episodes", "1", "--keep", "all",
+                                  "--seed",    "11",             "--threads", "1",   "--out", out.string()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const auto whole = RunR2s(args(dir / "whole", {}));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  std::vector<std::string> merge = {"merge"};
+  for (int i = 0; i < 2; ++i) {
+    const auto shard = RunR2s(args(dir / "sharded", {"--shard", std::to_string(i) + "/2"}));
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+    merge.push_back((dir / ("sharded/shard-" + std::to_string(i) + "-of-2")).string());
+  }
+  merge.insert(merge.end(), {"--out", (dir / "merged").string()});
+  const auto merged = RunR2s(merge);
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  const fs::path dataset = dir / "whole/lerobot_cube_tosses_v21";
+  ExpectSameTree(dataset, dir / "merged/lerobot_cube_tosses_v21");
+  // v2.1 as LeRobot lays it out: a table and a video per episode.
+  EXPECT_TRUE(fs::exists(dataset / "data/chunk-000/episode_000001.parquet"));
+  EXPECT_TRUE(fs::exists(dataset / "videos/chunk-000/observation.images.front/episode_000001.mp4"));
+  EXPECT_TRUE(fs::exists(dataset / "meta/episodes_stats.jsonl"));
+  const episode::DatasetReader out = episode::DatasetReader::Open(dataset);
+  EXPECT_EQ(out.info().lerobot->codebase_version, "v2.1");
+  EXPECT_EQ(out.info().features, episode::DatasetReader::Open(source).info().features);
+  EXPECT_EQ(out.num_episodes(), 2);
+}
+
 TEST(GenerateLeRobot, AnOutFolderInsideTheSourceIsRefused) {
   TempDir dir;
   fs::copy(LeRobotTosses(), dir / "source", fs::copy_options::recursive);

@@ -1,10 +1,12 @@
 """Writes a SYNTHETIC LeRobot dataset of the tabletop scene with LeRobot's own writer (LeRobotDataset.create,
-add_frame, save_episode), from episodes real2sim generated: the bundled example of a LeRobot source for
-`r2s generate` (scenes/tabletop/lerobot_cube_tosses/, see its PROVENANCE.md).
+add_frame, save_episode), from episodes real2sim generated: the bundled examples of a LeRobot source for
+`r2s generate` (scenes/tabletop/lerobot_cube_tosses/ in v3.0 and lerobot_cube_tosses_v21/ in v2.1, see their
+PROVENANCE.md).
 
 Two steps, because LeRobot's environment has no h5py and Debian's Python has no LeRobot:
   /usr/bin/python3 make_lerobot_tosses.py export GENERATED.hdf5 EPISODES.npz
   <clients env>/bin/python make_lerobot_tosses.py write EPISODES.npz OUT_DIR
+The same `write` with lerobot 0.3.3 first on PYTHONPATH (the clients environment's overlay-v21) writes v2.1.
 scripts/data/make_lerobot_tosses.sh runs the whole thing.
 """
 import json
@@ -37,8 +39,10 @@ def export(hdf5_path, npz_path):
 
 
 def write(npz_path, out_dir):
+    import lerobot
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
+    v21 = lerobot.__version__.startswith("0.3.")
     data = np.load(npz_path)
     fps = int(data["fps"])
     height, width = data[f"0/{CAMERA}"].shape[1:3]
@@ -51,10 +55,14 @@ def write(npz_path, out_dir):
         for t in range(frames):
             frame = {name: data[f"{i}/{name}"][t] for name in FEATURES}
             frame[CAMERA] = data[f"{i}/{CAMERA}"][t]
-            frame["task"] = "cube_toss"
-            dataset.add_frame(frame)
+            if v21:  # lerobot 0.3.3: the task is an argument
+                dataset.add_frame(frame, task="cube_toss")
+            else:
+                frame["task"] = "cube_toss"
+                dataset.add_frame(frame)
         dataset.save_episode()
-    dataset.finalize()
+    if hasattr(dataset, "finalize"):
+        dataset.finalize()
 
 
 if __name__ == "__main__":
