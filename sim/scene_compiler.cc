@@ -34,6 +34,8 @@ std::string Vec(const Eigen::VectorXd& v) {
   return out + "]";
 }
 
+constexpr int kMaxCameraSidePx = 16384;  // the renderer's (render/view_request.cc)
+
 void CheckFinite(const SourceLoc& loc, const std::string& key, const Eigen::VectorXd& v) {
   if (!v.allFinite()) loc.Fail(key, "expected finite numbers, found " + Vec(v));
 }
@@ -534,6 +536,12 @@ class Compiler {
     if (c.width_px <= 0 || c.height_px <= 0) {
       c.where.Fail("resolution",
                    "must be positive, found [" + std::to_string(c.width_px) + ", " + std::to_string(c.height_px) + "]");
+    }
+    // The renderer's limit (render/view_request.cc), checked here so that no command starts writing output for a
+    // camera it cannot render: a 100000 x 100000 camera used to get past generate's checks to bad_alloc.
+    if (c.width_px > kMaxCameraSidePx || c.height_px > kMaxCameraSidePx) {
+      c.where.Fail("resolution", "must be at most " + std::to_string(kMaxCameraSidePx) + " pixels a side, found [" +
+                                     std::to_string(c.width_px) + ", " + std::to_string(c.height_px) + "]");
     }
     out.width_px = c.width_px;
     out.height_px = c.height_px;

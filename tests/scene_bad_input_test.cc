@@ -162,6 +162,10 @@ std::vector<BadScene> Cases() {
        "name: bad\ncameras:\n  - name: front\n    pose: {position_m: [1, 0, 1], look_at_m: [0, 0, 0]}\n"
        "    resolution: [0, 480]\n    fov_y_deg: 60\n",
        5, "cameras[0].resolution", "must be positive, found [0, 480]"},
+      {"CameraTooLargeToRender",
+       "name: bad\ncameras:\n  - name: front\n    pose: {position_m: [1, 0, 1], look_at_m: [0, 0, 0]}\n"
+       "    resolution: [100000, 100000]\n    fov_y_deg: 60\n",
+       5, "cameras[0].resolution", "must be at most 16384 pixels a side, found [100000, 100000]"},
       {"CameraNearNotBelowFar",
        "name: bad\ncameras:\n  - name: front\n    pose: {position_m: [1, 0, 1], look_at_m: [0, 0, 0]}\n"
        "    resolution: [640, 480]\n    fov_y_deg: 60\n    near_m: 2.0\n    far_m: 1.0\n",
