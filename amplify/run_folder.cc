@@ -126,18 +126,27 @@ std::string FirstDifference(const json& a, const json& b, const std::string& ign
   return "";
 }
 
-json TimesJson(const StageTimes& t) {
+json SecondsJson(const StageSeconds& t) {
   return json{{"draw_s", t.draw_s}, {"sim_s", t.sim_s}, {"render_s", t.render_s}, {"sensor_s", t.sensor_s},
               {"write_s", t.write_s}};
 }
 
-StageTimes TimesFrom(const json& j) {
-  StageTimes t;
+StageSeconds SecondsFrom(const json& j) {
+  StageSeconds t;
   t.draw_s = j.value("draw_s", 0.0);
   t.sim_s = j.value("sim_s", 0.0);
   t.render_s = j.value("render_s", 0.0);
   t.sensor_s = j.value("sensor_s", 0.0);
   t.write_s = j.value("write_s", 0.0);
+  return t;
+}
+
+json TimesJson(const StageTimes& t) { return json{{"wall", SecondsJson(t.wall)}, {"cpu", SecondsJson(t.cpu)}}; }
+
+StageTimes TimesFrom(const json& j) {
+  StageTimes t;
+  t.wall = SecondsFrom(j.value("wall", json::object()));
+  t.cpu = SecondsFrom(j.value("cpu", json::object()));
   return t;
 }
 
@@ -175,7 +184,7 @@ json TotalsJson(const RunTotals& t) {
   return json{{"attempted", t.attempted},         {"kept", t.kept},
               {"succeeded", t.succeeded},         {"frames", t.frames},
               {"camera_frames", t.camera_frames}, {"physics_steps", t.physics_steps},
-              {"stage_cpu_s", TimesJson(t.times)}};
+              {"stage_thread_cpu_s", SecondsJson(t.times.cpu)},  {"stage_wall_s", SecondsJson(t.times.wall)}};
 }
 
 RunTotals TotalsFrom(const json& j) {
@@ -186,7 +195,8 @@ RunTotals TotalsFrom(const json& j) {
   t.frames = j.at("frames").get<std::int64_t>();
   t.camera_frames = j.at("camera_frames").get<std::int64_t>();
   t.physics_steps = j.at("physics_steps").get<std::int64_t>();
-  t.times = TimesFrom(j.at("stage_cpu_s"));
+  t.times.cpu = SecondsFrom(j.at("stage_thread_cpu_s"));
+  t.times.wall = SecondsFrom(j.value("stage_wall_s", json::object()));
   return t;
 }
 
@@ -364,7 +374,7 @@ bool RunFolder::parts_thread_safe() const { return output_info_.layout == episod
 
 void RunFolder::WritePart(GeneratedEpisode& g, bool keep) const {
   if (!keep) return;
-  const auto started = std::chrono::steady_clock::now();
+  const StageTimer timer;
   const fs::path part = PartPath(dir_, output_info_, g.unit);
   episode::WriteOptions options = write_options_;
   options.overwrite = true;  // a part of a killed run, written again
@@ -376,7 +386,7 @@ void RunFolder::WritePart(GeneratedEpisode& g, bool keep) const {
       output_info_.layout == episode::StorageLayout::kAloha ? part.parent_path() : part, output_info_, options);
   writer.Append(g.episode);
   writer.Commit();
-  g.times.write_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  timer.Stop(g.times, &StageSeconds::write_s);
 }
 
 void RunFolder::Store(GeneratedEpisode& g, bool keep, bool part_written) {

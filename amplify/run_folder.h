@@ -69,7 +69,7 @@ struct UnitRecord {
 struct RunTotals {
   std::uint64_t attempted = 0, kept = 0, succeeded = 0;
   std::int64_t frames = 0, camera_frames = 0, physics_steps = 0;
-  StageTimes times;  // summed over the units: CPU-seconds per stage
+  StageTimes times;  // summed over the units: wall and thread-CPU seconds per stage
 };
 
 class RunFolder {
@@ -88,7 +88,7 @@ class RunFolder {
   // Whether WritePart may run on worker threads, concurrently for different units: true where the output format
   // does not go through HDF5 (LeRobot), so that encoding video never queues on the calling thread.
   bool parts_thread_safe() const;
-  // Writes the unit's episode as its part when keep; adds the time to episode.times.write_s.
+  // Writes the unit's episode as its part when keep; adds the time to episode.times' write_s.
   void WritePart(GeneratedEpisode& episode, bool keep) const;
   // Writes the unit's record, after its part (written here unless `part_written`: WritePart already did).
   void Store(GeneratedEpisode& episode, bool keep, bool part_written = false);

@@ -13,11 +13,8 @@
 namespace r2s::amplify {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using episode::Array;
 using episode::DType;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 // A scene camera's intrinsics at another resolution: the image scaled, pixel centres at integer coordinates.
 render::CameraIntrinsics Scaled(const sim::CameraModel& camera, int width_px, int height_px) {
@@ -74,13 +71,34 @@ void RepeatRow(Array& array, std::int64_t from, std::int64_t to) {
 
 }  // namespace
 
-StageTimes& StageTimes::operator+=(const StageTimes& o) {
+StageSeconds& StageSeconds::operator+=(const StageSeconds& o) {
   draw_s += o.draw_s;
   sim_s += o.sim_s;
   render_s += o.render_s;
   sensor_s += o.sensor_s;
   write_s += o.write_s;
   return *this;
+}
+
+StageTimes& StageTimes::operator+=(const StageTimes& o) {
+  wall += o.wall;
+  cpu += o.cpu;
+  return *this;
+}
+
+namespace {
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+}  // namespace
+
+StageTimer::StageTimer() : wall_started_(std::chrono::steady_clock::now()), cpu_started_s_(ThreadCpuSeconds()) {}
+
+void StageTimer::Stop(StageTimes& times, double StageSeconds::*stage) const {
+  times.wall.*stage += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_started_).count();
+  times.cpu.*stage += ThreadCpuSeconds() - cpu_started_s_;
 }
 
 episode::DatasetInfo OutputInfo(const episode::DatasetInfo& source, const std::vector<CameraStream>& cameras) {
@@ -118,7 +136,7 @@ VariantWorker::VariantWorker(const PipelineConfig& config, const render::Rendere
 
 GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_t source_position,
                                     std::uint32_t variant) {
-  const auto started = Clock::now();
+  const StageTimer draw_timer;
   GeneratedEpisode out;
   out.source_position = source_position;
   out.variant = variant;
@@ -167,10 +185,10 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   }
   const std::vector<bool> duplicated =
       PerturbDrive(draw.actions, clock, config_.draw.seed, source_position, variant, &drive);
-  out.times.draw_s = Seconds(started);
+  draw_timer.Stop(out.times, &StageSeconds::draw_s);
 
   // Simulate, keeping every frame's poses when cameras are rendered.
-  const auto sim_started = Clock::now();
+  const StageTimer sim_timer;
   sim::World world(draw.model);
   std::vector<render::SceneState> states;
   sim::FrameCallback on_frame;
@@ -187,7 +205,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   out.failed = success.failed;
   out.physics_steps = replay.steps;
   out.frames = replay.frames;
-  out.times.sim_s = Seconds(sim_started);
+  sim_timer.Stop(out.times, &StageSeconds::sim_s);
 
   out.episode = std::move(replay.episode);
   if (!config_.cameras.empty()) Render(draw, states, out);
@@ -286,7 +304,7 @@ void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::Sc
     std::vector<render::Frame> rendered;
     for (std::int64_t first = 0; first < frames; first += config_.render_chunk_frames) {
       const std::int64_t count = std::min<std::int64_t>(config_.render_chunk_frames, frames - first);
-      const auto render_started = Clock::now();
+      const StageTimer render_timer;
       views.assign(static_cast<std::size_t>(count), render::ViewRequest{});
       for (std::int64_t i = 0; i < count; ++i) {
         views[i].state = static_cast<int>(i);
@@ -307,8 +325,8 @@ void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::Sc
                       pixels * sizeof(std::uint16_t));
         }
       }
-      out.times.render_s += Seconds(render_started);
-      const auto sensor_started = Clock::now();
+      render_timer.Stop(out.times, &StageSeconds::render_s);
+      const StageTimer sensor_timer;
       const cuda::NoiseKey noise{noise_stream, static_cast<std::uint32_t>(first)};
       if (camera_model && !stream.rgb_feature.empty()) {
         cuda::RgbBatch batch{reinterpret_cast<std::uint8_t*>(rgb.bytes.data()) + static_cast<std::size_t>(first) * pixels * 3,
@@ -321,7 +339,7 @@ void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::Sc
                                static_cast<int>(count), h, w};
         cuda::ApplyDepthModel(batch, std::span<const cuda::DepthModelParams>(&depth_params, 1), noise, config_.sensor);
       }
-      out.times.sensor_s += Seconds(sensor_started);
+      sensor_timer.Stop(out.times, &StageSeconds::sensor_s);
     }
     out.camera_frames += frames;
     auto put = [&](const std::string& feature, Array array) {

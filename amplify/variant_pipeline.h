@@ -5,6 +5,7 @@
 // predicate, render the cameras the output records and run the sensor models on the frames, and assemble the
 // episode in the source's schema with its provenance.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,9 +45,29 @@ struct PipelineConfig {
   int render_chunk_frames = 16;     // frames rendered (and held on the device) at a time
 };
 
-struct StageTimes {
+struct StageSeconds {
   double draw_s = 0, sim_s = 0, render_s = 0, sensor_s = 0, write_s = 0;
+  StageSeconds& operator+=(const StageSeconds& o);
+};
+
+// Time per stage of making an episode (or summed over episodes): wall-clock, and the CPU time of the thread that
+// ran the stage (CLOCK_THREAD_CPUTIME_ID), so that a worker waiting for a core does not count as work. Work a
+// driver does in threads of its own (lavapipe rasterizes on its own threads) is only in the process's total CPU
+// time (summary.json's process_cpu_s).
+struct StageTimes {
+  StageSeconds wall, cpu;
   StageTimes& operator+=(const StageTimes& o);
+};
+
+// Times one stage on the calling thread: Stop adds its wall and thread CPU seconds to `stage` of `times`.
+class StageTimer {
+ public:
+  StageTimer();
+  void Stop(StageTimes& times, double StageSeconds::*stage) const;
+
+ private:
+  std::chrono::steady_clock::time_point wall_started_;
+  double cpu_started_s_;
 };
 
 struct GeneratedEpisode {

@@ -70,16 +70,16 @@ rows = [("tosses", "100 cube tosses x K, physics only", "tosses_replay"),
         ("rendered_lerobot", "LeRobot: 2 tosses x 2, RGB+depth+seg", None),
         ("rendered_lerobot_rgb", "LeRobot: 2 tosses x 2, RGB only", None)]
 print(f"{'run':<44s} {'kept/attempted':>14s} {'episodes/s':>10s} {'frames/s':>10s} {'camera fr/s':>11s} "
-      f"{'peak RSS':>9s} | CPU s: {'sim':>6s} {'render':>6s} {'sensor':>6s} {'write':>6s} | replay s")
+      f"{'peak RSS':>9s} | stage s: {'sim':>6s} {'render':>6s} {'sensor':>6s} {'write':>6s} | replay s")
 for name, label, baseline in rows:
     d = json.load(open(f"{work}/{name}.json"))
     t, wall = d["totals"], d["wall_s"]
-    s = t["stage_cpu_s"]
+    s = t["stage_wall_s"]
     print(f"{label:<44s} {t['kept']:>6d}/{t['attempted']:<7d} {t['attempted'] / wall:>10.2f} "
           f"{t['frames'] / wall:>10.0f} {t['camera_frames'] / wall:>11.1f} {d['peak_rss_mb']:>7.0f} MB | "
           f"       {s['sim_s']:>6.2f} {s['render_s']:>6.2f} {s['sensor_s']:>6.2f} {s['write_s']:>6.2f} | "
           f"{replays.get(baseline, '-') if baseline else '-'}")
     per_frame = d.get("bytes_per_camera_frame")
-    print(f"{'':<44s} wall {wall:.2f} s" +
+    print(f"{'':<44s} wall {wall:.2f} s, process CPU {d['this_run']['process_cpu_s']:.1f} s" +
           (f", {d['dataset_bytes'] / 1e6:.1f} MB on disk, {per_frame / 1e3:.1f} kB per camera frame" if per_frame else ""))
 PY

@@ -41,9 +41,17 @@ amplify::Keep ParseKeep(const std::string& text) {
   throw InputError("command line", "--keep", "'" + text + "' is not success or all");
 }
 
-json TimesJson(const amplify::StageTimes& t) {
+json SecondsJson(const amplify::StageSeconds& t) {
   return json{{"draw_s", t.draw_s}, {"sim_s", t.sim_s}, {"render_s", t.render_s}, {"sensor_s", t.sensor_s},
               {"write_s", t.write_s}};
+}
+
+// This process's CPU seconds, every thread (the renderer's driver threads included).
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
 // Real data is what a user cannot get back: an --out that is the source, holds it, or lies inside it is refused
@@ -172,7 +180,9 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
                             {"kept", kept},
                             {"resumed_from", done.size()},
                             {"episodes_per_s", wall_s > 0 ? static_cast<double>(attempted) / wall_s : 0.0},
-                            {"stage_wall_s", TimesJson(this_run)}}},
+                            {"stage_wall_s", SecondsJson(this_run.wall)},
+                            {"stage_thread_cpu_s", SecondsJson(this_run.cpu)},
+                            {"process_cpu_s", ProcessCpuSeconds()}}},
               {"threads", generator.threads()},
               {"sensor_device", cuda::DeviceName(g.device)},
               {"peak_rss_mb", PeakRssMb()},
