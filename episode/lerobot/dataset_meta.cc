@@ -9,6 +9,7 @@
 
 #include "episode/input_error.h"
 #include "episode/lerobot/arrow_column.h"
+#include "episode/lerobot/json_lines.h"
 #include "episode/lerobot/parquet_file.h"
 #include "episode/lerobot/path_template.h"
 
@@ -17,28 +18,6 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 namespace {
-
-// Each non-empty line of a .jsonl file as a JSON object; `field` of errors is "line N".
-std::vector<std::pair<int, Json>> ReadJsonLines(const fs::path& path) {
-  const std::string file = path.string();
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) throw InputError(file, "", "no such file");
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::pair<int, Json>> lines;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    Json value = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded() || !value.is_object()) {
-      throw InputError(file, "line " + std::to_string(number),
-                       "is not a JSON object: '" + line.substr(0, 80) + (line.size() > 80 ? "...'" : "'"));
-    }
-    lines.emplace_back(number, std::move(value));
-  }
-  return lines;
-}
 
 std::int64_t IntKey(const Json& object, const char* key, const std::string& file, const std::string& where) {
   auto it = object.find(key);

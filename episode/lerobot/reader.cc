@@ -24,6 +24,7 @@
 #include "episode/input_error.h"
 #include "episode/lerobot/arrow_column.h"
 #include "episode/lerobot/dataset_meta.h"
+#include "episode/lerobot/json_lines.h"
 #include "episode/lerobot/parquet_file.h"
 #include "episode/lerobot/png_column.h"
 #include "episode/lerobot/path_template.h"
@@ -116,22 +117,6 @@ LeRobotReader::LeRobotReader(const fs::path& path) : path_(path), meta_(lerobot:
   ReadReal2SimMeta();
 }
 
-std::vector<nlohmann::json> JsonLines(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw InputError(file.string(), "", "cannot be read");
-  std::vector<nlohmann::json> lines;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      lines.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(file.string(), "line " + std::to_string(number), std::string("is not valid JSON: ") + e.what());
-    }
-  }
-  return lines;
-}
-
 // Consecutive timestamps are one frame period (1 / info.json's fps) apart, within tolerance_s, as LeRobot's
 // check_timestamps_sync requires: a dataset whose declared fps disagrees with its data is refused here.
 void LeRobotReader::CheckFramePeriod(const Episode& episode, const std::string& file) const {
@@ -180,10 +165,11 @@ void LeRobotReader::ReadReal2SimMeta() {
   const fs::path provenance_file = path_ / "meta" / "provenance.jsonl";
   if (fs::exists(provenance_file)) {
     const std::string file = provenance_file.string();
-    for (const nlohmann::json& line : JsonLines(provenance_file)) {
+    for (const auto& [number, line] : lerobot::ReadJsonLines(provenance_file)) {
       if (!line.contains("episode_index") || !line["episode_index"].is_number_integer() ||
           !line.contains("provenance")) {
-        throw InputError(file, "episode_index", "a line lacks episode_index or provenance: " + line.dump());
+        throw InputError(file, "line " + std::to_string(number), "lacks an integer episode_index or a provenance: " +
+                                                                     line.dump());
       }
       provenance_[line["episode_index"].get<std::int64_t>()] = line["provenance"].dump();
     }

@@ -41,6 +41,7 @@
 #include "episode/atomic_file.h"
 #include "episode/dataset_backend.h"
 #include "episode/input_error.h"
+#include "episode/lerobot/json_lines.h"
 #include "episode/lerobot/lerobot_stats.h"
 #include "episode/lerobot/path_template.h"
 #include "episode/lerobot/writer_table.h"
@@ -312,7 +313,7 @@ class LeRobotWriter final : public DatasetWriter::Impl {
       }
     }
     if (fs::exists(source / "meta" / "provenance.jsonl")) {
-      for (const auto& line : JsonLines(source / "meta" / "provenance.jsonl")) {
+      for (const auto& [number, line] : lerobot::ReadJsonLines<ojson>(source / "meta" / "provenance.jsonl")) {
         if (line.value("episode_index", -1) == source_index) record.provenance_json = line.at("provenance").dump();
       }
     }
@@ -749,23 +750,8 @@ class LeRobotWriter final : public DatasetWriter::Impl {
     return out;
   }
 
-  std::vector<ojson> JsonLines(const fs::path& file) const {
-    std::vector<ojson> lines;
-    std::istringstream in(ReadText(file));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      try {
-        lines.push_back(ojson::parse(line));
-      } catch (const nlohmann::json::exception& e) {
-        throw InputError(file.string(), "line " + std::to_string(lines.size() + 1), e.what());
-      }
-    }
-    return lines;
-  }
-
   ojson FindJsonLine(const fs::path& file, std::int64_t episode_index) const {
-    for (auto& line : JsonLines(file)) {
+    for (auto& [number, line] : lerobot::ReadJsonLines<ojson>(file)) {
       if (line.value("episode_index", -1) == episode_index) return line;
     }
     throw InputError(file.string(), "episode_index", "has no line for episode " + std::to_string(episode_index));
