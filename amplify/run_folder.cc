@@ -308,6 +308,27 @@ RunIdentity IdentityOf(const fs::path& scene_file, const std::optional<fs::path>
   return id;
 }
 
+void RefuseOutOverSource(const fs::path& out, const fs::path& source) {
+  std::error_code ec;
+  const fs::path o = fs::weakly_canonical(fs::absolute(out), ec);
+  const fs::path s = fs::weakly_canonical(fs::absolute(source), ec);
+  const auto within = [](const fs::path& inner, const fs::path& outer) {
+    auto i = inner.begin();
+    for (auto p = outer.begin(); p != outer.end(); ++p, ++i) {
+      if (p->empty()) continue;  // a trailing separator
+      if (i == inner.end() || *i != *p) return false;
+    }
+    return true;
+  };
+  if (within(o, s) || within(s, o)) {
+    throw InputError("command line", "--out",
+                     "'" + out.string() + "' " + (within(o, s) ? "is or lies inside" : "holds") + " the source dataset '" +
+                         source.string() + "': generated output would mix with (or replace) the real data; give "
+                         "another folder");
+  }
+}
+
+
 fs::path DatasetPathIn(const fs::path& dir, const episode::DatasetInfo& info, const fs::path& source_dataset) {
   if (info.layout == episode::StorageLayout::kAloha) return dir;
   // A folder given as "demos/" names itself by its last component.
@@ -450,9 +471,9 @@ RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::s
 // (relative to where it ran); merge may run elsewhere, so the dataset is found in the folder merge was given.
 fs::path ShardDataset(const fs::path& shard_dir, const json& summary) {
   const fs::path recorded = summary.at("dataset").get<std::string>();
-  const fs::path run_dir = recorded.filename().empty() ? recorded.parent_path() : recorded;
+  const fs::path name = (recorded.filename().empty() ? recorded.parent_path() : recorded).filename();
   // robomimic and LeRobot: one entry in the folder, named as recorded; ALOHA: the folder itself.
-  if (fs::exists(shard_dir / run_dir.filename())) return shard_dir / run_dir.filename();
+  if (fs::exists(shard_dir / name)) return shard_dir / name;
   return shard_dir;
 }
 
@@ -514,7 +535,9 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
   json merged_run = runs.front();
   merged_run["shard"] = "0/1";
   merged_run["merged_from"] = count;
-  const fs::path dataset = DatasetPathIn(out, info, fs::path(merged_run.at("dataset").get<std::string>()));
+  const fs::path source = merged_run.at("dataset").get<std::string>();
+  RefuseOutOverSource(out, source);
+  const fs::path dataset = DatasetPathIn(out, info, source);
   const auto lock = FolderLock::Acquire(out, "--out");
   std::error_code ec;
   fs::create_directories(out, ec);

@@ -54,28 +54,6 @@ double ProcessCpuSeconds() {
          1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
-// Real data is what a user cannot get back: an --out that is the source, holds it, or lies inside it is refused
-// before anything is written.
-void RefuseOutOverSource(const fs::path& out, const fs::path& source) {
-  std::error_code ec;
-  const fs::path o = fs::weakly_canonical(fs::absolute(out), ec);
-  const fs::path s = fs::weakly_canonical(fs::absolute(source), ec);
-  const auto within = [](const fs::path& inner, const fs::path& outer) {
-    auto i = inner.begin();
-    for (auto p = outer.begin(); p != outer.end(); ++p, ++i) {
-      if (p->empty()) continue;  // a trailing separator
-      if (i == inner.end() || *i != *p) return false;
-    }
-    return true;
-  };
-  if (within(o, s) || within(s, o)) {
-    throw InputError("command line", "--out",
-                     "'" + out.string() + "' " + (within(o, s) ? "is or lies inside" : "holds") + " the source dataset '" +
-                         source.string() + "': generated output would mix with (or replace) the real data; give "
-                         "another folder");
-  }
-}
-
 }  // namespace
 
 void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream& log) {
@@ -99,7 +77,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   g.max_source_episodes = options.max_episodes;
   const amplify::Keep keep = ParseKeep(options.keep);
 
-  RefuseOutOverSource(options.out, options.episodes);
+  amplify::RefuseOutOverSource(options.out, options.episodes);
   amplify::Generator generator = amplify::Generator::Open(options.scene, options.params, options.episodes, g);
   // Shards of one run write beside each other, for `r2s merge OUT/shard-*`.
   const fs::path dir = g.shard.count > 1 ? options.out / ("shard-" + std::to_string(g.shard.index) + "-of-" +

@@ -198,6 +198,24 @@ TEST(GenerateLeRobot, AnOutFolderInsideTheSourceIsRefused) {
                             (dir / "D/cube_tosses.hdf5").string(), "--variants", "1", "--out", (dir / "D").string()});
   EXPECT_EQ(file.exit_code, 2) << file.err;
   EXPECT_FALSE(fs::exists(dir / "D/run.json"));
+  // Nor can a merge put the shards' dataset over the source they were made from.
+  fs::create_directories(dir / "E");
+  fs::copy_file(SourceDir() / "scenes/tabletop/episodes/cube_tosses.hdf5", dir / "E/cube_tosses.hdf5");
+  const std::string before = ReadBytes(dir / "E/cube_tosses.hdf5");
+  std::vector<std::string> merge = {"merge"};
+  for (int i = 0; i < 2; ++i) {
+    const auto shard = RunR2s({"generate", "--quiet", "--scene", Tabletop(), "--episodes",
+                               (dir / "E/cube_tosses.hdf5").string(), "--variants", "1", "--max-episodes", "2",
+                               "--keep", "all", "--shard", std::to_string(i) + "/2", "--out", (dir / "sh").string()});
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+    merge.push_back((dir / ("sh/shard-" + std::to_string(i) + "-of-2")).string());
+  }
+  merge.insert(merge.end(), {"--out", (dir / "E").string()});
+  const auto merged = RunR2s(merge);
+  EXPECT_EQ(merged.exit_code, 2) << merged.err;
+  EXPECT_NE(merged.err.find("--out"), std::string::npos) << merged.err;
+  EXPECT_TRUE(ReadBytes(dir / "E/cube_tosses.hdf5") == before) << "merge replaced the source";
+  EXPECT_FALSE(fs::exists(dir / "E/run.json"));
 }
 
 TEST(GenerateLeRobot, ReplayAndSysidTakeALeRobotFolderToo) {
