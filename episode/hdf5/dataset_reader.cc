@@ -1,6 +1,10 @@
 #include "episode/dataset_backend.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -10,6 +14,7 @@
 #include "episode/hdf5/array_io.h"
 #include "episode/hdf5/attribute_io.h"
 #include "episode/hdf5/error.h"
+#include "episode/hdf5/isolated_check.h"
 #include "episode/hdf5/layout.h"
 #include "episode/hdf5/source_file.h"
 #include "episode/hdf5/structure.h"
@@ -23,12 +28,24 @@ using hdf5::Handle;
 // ---------------------------------------------------------------------------------------------------------
 // SourceFile
 
-std::shared_ptr<const SourceFile> SourceFile::Open(const fs::path& path) {
+namespace {
+
+std::shared_ptr<const SourceFile> OpenHdf5File(const fs::path& path, bool check_in_child) {
   hdf5::Quiet quiet;
   const std::string name = path.string();
   std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(name, "", "no such file");
-  if (fs::is_directory(path, ec)) throw InputError(name, "", "is a folder, expected an HDF5 file");
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) throw InputError(name, "", "no such file");
+  if (fs::is_directory(status)) throw InputError(name, "", "is a folder, expected an HDF5 file");
+  if (!fs::is_regular_file(status)) {
+    throw InputError(name, "",
+                     std::string("is not a regular file (") +
+                         (fs::is_fifo(status)     ? "a named pipe"
+                          : fs::is_socket(status) ? "a socket"
+                          : fs::is_character_file(status) || fs::is_block_file(status) ? "a device"
+                                                                                       : "not a plain file") +
+                         "), expected an HDF5 file");
+  }
   const htri_t is_hdf5 = H5Fis_hdf5(name.c_str());
   if (is_hdf5 == 0) {
     std::ifstream in(path, std::ios::binary);
@@ -43,6 +60,7 @@ std::shared_ptr<const SourceFile> SourceFile::Open(const fs::path& path) {
                          " bytes starting \"" + head + "\")");
   }
   Check(is_hdf5, name, "", "cannot read as HDF5");
+  if (check_in_child) hdf5::CheckMetadataInChildProcess(path);
   auto source = std::make_shared<SourceFile>();
   source->path = path;
   source->file =
@@ -51,6 +69,12 @@ std::shared_ptr<const SourceFile> SourceFile::Open(const fs::path& path) {
   return source;
 }
 
+}  // namespace
+
+std::shared_ptr<const SourceFile> SourceFile::Open(const fs::path& path) { return OpenHdf5File(path, true); }
+
+std::shared_ptr<const SourceFile> SourceFile::Reopen(const fs::path& path) { return OpenHdf5File(path, false); }
+
 // ---------------------------------------------------------------------------------------------------------
 // Episode structure: which datasets are frames, which are kept verbatim.
 
@@ -58,6 +82,7 @@ namespace {
 
 struct EpisodeShape {
   std::int64_t length = 0;
+  std::uint64_t bytes = 0;                 // of the per-frame datasets, read whole by ReadEpisode
   Attributes attributes;                   // of the episode's own group
   std::vector<std::string> groups;         // below the episode's group
   std::vector<hdf5::DatasetEntry> frames;  // per-frame numeric datasets: the columns
@@ -73,6 +98,27 @@ const hdf5::DatasetEntry* FindDataset(const hdf5::GroupStructure& structure, con
     if (d.path == path) return &d;
   }
   return nullptr;
+}
+
+std::uint64_t PhysicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+}
+
+// total + the bytes `d` holds, refusing a declared shape whose size overflows 64 bits (a corrupt or hostile file).
+std::uint64_t AddBytes(std::uint64_t total, const hdf5::DatasetEntry& d, const std::string& file,
+                       const std::string& where) {
+  std::uint64_t bytes = DTypeSize(*d.dtype);
+  for (const std::int64_t n : d.dims) {
+    if (n < 0 || (n > 0 && bytes > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(n))) {
+      throw InputError(file, where, "declares a shape whose size does not fit in 64 bits");
+    }
+    bytes *= static_cast<std::uint64_t>(n);
+  }
+  if (bytes > std::numeric_limits<std::uint64_t>::max() - total) {
+    throw InputError(file, where, "declares a shape whose size does not fit in 64 bits");
+  }
+  return total + bytes;
 }
 
 std::int64_t EpisodeLength(StorageLayout layout, const Attributes& attributes, const hdf5::GroupStructure& structure,
@@ -125,10 +171,18 @@ EpisodeShape ShapeOf(hid_t group, StorageLayout layout, const std::string& file,
                            length_source + ")");
     }
     if (is_frames) {
+      shape.bytes = AddBytes(shape.bytes, d, file, d_where);
       shape.frames.push_back(std::move(d));
     } else {
       shape.preserved.push_back(d.path);
     }
+  }
+  const std::uint64_t memory = PhysicalMemoryBytes();
+  if (memory > 0 && shape.bytes > memory) {
+    throw InputError(file, where,
+                     "declares " + std::to_string(shape.bytes >> 20) + " MiB of per-frame data (" +
+                         std::to_string(shape.length) + " frames), more than this machine's " +
+                         std::to_string(memory >> 20) + " MiB of memory: an episode is read whole");
   }
   return shape;
 }
@@ -148,6 +202,20 @@ void DescribeFromAttributes(const Attributes& attributes, FeatureSpec& spec) {
       static_cast<std::int64_t>(names->strings.size()) == spec.shape.back()) {
     spec.names.back() = names->strings;
   }
+}
+
+// A frame rate from a file: a positive, finite number of Hz, or the file is refused naming the attribute. 1 MHz
+// bounds it: no robot log records faster, and a bigger value is a unit mistake (a period in ns, a timestamp).
+std::optional<double> FrameRateAttribute(const Attributes& attributes, const char* name, const std::string& file,
+                                         const std::string& where) {
+  const AttributeValue* value = FindAttribute(attributes, name);
+  if (!value) return std::nullopt;
+  const std::optional<double> hz = value->AsDouble();
+  if (!hz || !std::isfinite(*hz) || *hz <= 0 || *hz > 1e6) {
+    throw InputError(file, where + " attribute '" + name + "'",
+                     "is " + value->ToString() + ", expected a frame rate in Hz: a number above 0 and at most 1e6");
+  }
+  return hz;
 }
 
 std::optional<std::int64_t> IndexFromName(const std::string& name, const char* pattern) {
@@ -200,9 +268,9 @@ class Hdf5Reader final : public DatasetReader::Impl {
 
   void AddEpisode(const SourceFile& source, const std::string& group_path, std::int64_t index);
   void ReadRobomimicDatasetLevel(const SourceFile& source, const std::vector<std::string>& non_demo_children);
-  void DescribeAloha(const Attributes& root_attributes);
+  void DescribeAloha(const Attributes& root_attributes, const std::string& file);
   std::shared_ptr<const SourceFile> FileOf(const EpisodeEntry& entry) const {
-    return robomimic_file ? robomimic_file : SourceFile::Open(entry.file);
+    return robomimic_file ? robomimic_file : SourceFile::Reopen(entry.file);
   }
 
   const DatasetInfo& Info() const override { return info; }
@@ -242,7 +310,7 @@ void Hdf5Reader::AddEpisode(const SourceFile& source, const std::string& group_p
       info.storage_paths.emplace(name, d.path);
       feature_of_path.emplace(d.path, name);
     }
-    if (info.layout == StorageLayout::kAloha) DescribeAloha(shape.attributes);
+    if (info.layout == StorageLayout::kAloha) DescribeAloha(shape.attributes, file);
   } else {
     // Every later episode must have the same per-frame datasets, dtypes and frame shapes.
     std::map<std::string, const hdf5::DatasetEntry*> present;
@@ -290,7 +358,7 @@ void Hdf5Reader::ReadRobomimicDatasetLevel(const SourceFile& source,
   }
   for (const auto& name : non_demo_children) info.storage.nodes.push_back({"data/" + name, nullptr, "/data/" + name});
 
-  if (const AttributeValue* fps = FindAttribute(data_attributes, "fps")) info.fps = fps->AsDouble();
+  info.fps = FrameRateAttribute(data_attributes, "fps", file, "/data");
   const AttributeValue* env_args = FindAttribute(data_attributes, "env_args");
   if (!env_args) return;
   auto text = env_args->AsString();
@@ -307,17 +375,22 @@ void Hdf5Reader::ReadRobomimicDatasetLevel(const SourceFile& source,
         info.robot_type = robots->front().get<std::string>();
       }
     }
-    if (auto freq = kwargs->find("control_freq"); freq != kwargs->end() && freq->is_number() && !info.fps) {
-      info.fps = freq->get<double>();
+    if (auto freq = kwargs->find("control_freq"); freq != kwargs->end() && !info.fps) {
+      const double hz = freq->is_number() ? freq->get<double>() : 0;
+      if (!(std::isfinite(hz) && hz > 0 && hz <= 1e6)) {
+        throw InputError(file, "/data attribute 'env_args' env_kwargs.control_freq",
+                         "is " + freq->dump() + ", expected a frame rate in Hz: a number above 0 and at most 1e6");
+      }
+      info.fps = hz;
     }
   }
 }
 
-void Hdf5Reader::DescribeAloha(const Attributes& root_attributes) {
+void Hdf5Reader::DescribeAloha(const Attributes& root_attributes, const std::string& file) {
   if (const AttributeValue* robot = FindAttribute(root_attributes, "robot_type")) {
     info.robot_type = robot->AsString().value_or("");
   }
-  if (const AttributeValue* fps = FindAttribute(root_attributes, "fps")) info.fps = fps->AsDouble();
+  if (auto fps = FrameRateAttribute(root_attributes, "fps", file, "/")) info.fps = fps;
   if (const AttributeValue* task = FindAttribute(root_attributes, "task")) {
     if (auto s = task->AsString()) info.tasks = {*s};
   }
@@ -375,6 +448,11 @@ std::unique_ptr<DatasetReader::Impl> OpenHdf5Dataset(const fs::path& path) {
     auto index = IndexFromName(name, hdf5::kRobomimicDemoPattern);
     if (is_group && index) {
       demos.emplace_back(*index, name);
+    } else if (name.starts_with("demo")) {
+      // robomimic's loaders sort demos by the number after "demo_": anything else there breaks them, and
+      // keeping it as an opaque node would copy a demo into every synthetic dataset unseen.
+      throw InputError(file, "/data/" + name,
+                       "is not a demo_<N> group (N a non-negative integer), as robomimic names demos");
     } else {
       others.push_back(name);
     }

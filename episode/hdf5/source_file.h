@@ -16,8 +16,12 @@ class SourceFile {
   hdf5::Handle file;
   std::filesystem::path path;
 
-  // Opens read-only; throws InputError for a missing file, a file that is not HDF5, or a truncated one.
+  // Opens read-only; throws InputError for a missing file, one that is not a regular file (a named pipe would
+  // block the read forever), a file that is not HDF5, a truncated one, or one whose metadata crash, hang or
+  // exhaust memory in libhdf5 (read first in a child process: hdf5/isolated_check.h).
   static std::shared_ptr<const SourceFile> Open(const std::filesystem::path& path);
+  // Opens a file that Open has checked already in this process (a reader reopening an episode's file).
+  static std::shared_ptr<const SourceFile> Reopen(const std::filesystem::path& path);
 };
 
 }  // namespace r2s::episode

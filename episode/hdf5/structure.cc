@@ -1,5 +1,7 @@
 #include "episode/hdf5/structure.h"
 
+#include <algorithm>
+
 #include "episode/hdf5/error.h"
 #include "episode/hdf5/handle.h"
 #include "episode/hdf5/layout.h"
@@ -14,8 +16,20 @@ herr_t CollectName(hid_t, const char* name, const H5L_info_t*, void* out) {
   return 0;
 }
 
+// Hard links can make a group its own descendant (a cycle) or reach one group by many paths (a lattice whose
+// paths grow exponentially with its depth): both are refused, the first by the groups on the way down, the
+// second by the limits. A real episode is a few levels and at most thousands of objects deep.
+struct WalkState {
+  std::vector<haddr_t> ancestors;  // the groups from the scanned one down to the current one
+  std::size_t objects = 0;
+};
+
 void Walk(hid_t group, const std::string& prefix, const std::string& file, const std::string& group_path,
-          GroupStructure& out) {
+          GroupStructure& out, WalkState& state) {
+  if (state.ancestors.size() > kMaxGroupDepth) {
+    throw InputError(file, "/" + JoinPath(group_path, prefix),
+                     "groups nest deeper than " + std::to_string(kMaxGroupDepth) + " levels");
+  }
   for (const std::string& name : ChildNames(group, file, JoinPath(group_path, prefix))) {
     const std::string relative = JoinPath(prefix, name);
     const std::string where = "/" + JoinPath(group_path, relative);
@@ -29,10 +43,19 @@ void Walk(hid_t group, const std::string& prefix, const std::string& file, const
     H5O_info_t info;
     Check(H5Oget_info_by_name2(group, name.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT), file, where,
           "cannot read object");
+    if (++state.objects > kMaxObjects) {
+      throw InputError(file, where,
+                       "more than " + std::to_string(kMaxObjects) + " groups and datasets below /" + group_path);
+    }
     if (info.type == H5O_TYPE_GROUP) {
+      if (std::count(state.ancestors.begin(), state.ancestors.end(), info.addr) > 0) {
+        throw InputError(file, where, "is a hard link to a group it is inside of (a cycle)");
+      }
       out.groups.push_back(relative);
       Handle child(Check(H5Gopen2(group, name.c_str(), H5P_DEFAULT), file, where, "cannot open group"));
-      Walk(child.get(), relative, file, group_path, out);
+      state.ancestors.push_back(info.addr);
+      Walk(child.get(), relative, file, group_path, out, state);
+      state.ancestors.pop_back();
     } else if (info.type == H5O_TYPE_DATASET) {
       Handle dataset(Check(H5Dopen2(group, name.c_str(), H5P_DEFAULT), file, where, "cannot open dataset"));
       Handle type(Check(H5Dget_type(dataset.get()), file, where, "cannot read dataset type"));
@@ -67,7 +90,11 @@ std::vector<std::string> ChildNames(hid_t group, const std::string& file, const 
 
 GroupStructure ScanGroup(hid_t group, const std::string& file, const std::string& group_path) {
   GroupStructure out;
-  Walk(group, "", file, group_path, out);
+  WalkState state;
+  H5O_info_t info;
+  Check(H5Oget_info2(group, &info, H5O_INFO_BASIC), file, "/" + group_path, "cannot read object");
+  state.ancestors.push_back(info.addr);
+  Walk(group, "", file, group_path, out, state);
   return out;
 }
 

@@ -25,7 +25,12 @@ struct GroupStructure {
   std::vector<DatasetEntry> datasets;
 };
 
-// Walks `group` (named `group_path` in `file` for errors). Links other than hard links are bad input.
+// Bounds on what ScanGroup walks: a file beyond them is refused, not walked until memory or the stack runs out.
+inline constexpr std::size_t kMaxGroupDepth = 32;
+inline constexpr std::size_t kMaxObjects = 1'000'000;
+
+// Walks `group` (named `group_path` in `file` for errors). Links other than hard links, a hard link back to a
+// group on the way down (a cycle), and a structure beyond the bounds above are bad input.
 GroupStructure ScanGroup(hid_t group, const std::string& file, const std::string& group_path);
 
 // Names of the direct children of `group`, in name order.
