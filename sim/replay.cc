@@ -165,9 +165,31 @@ void WriteVectors(const VectorBinding& b, const std::vector<Eigen::Vector3d>& va
   }
 }
 
+// NaN or infinity in what drives the world (joint signals, object poses) would propagate into every state after
+// it: the replay or variant would "run" and write garbage. Refused, naming the value.
+void CheckFinite(const episode::Episode& source, const std::string& feature, std::int64_t begin, std::int64_t count,
+                 const std::string& source_dataset) {
+  const Array& data = source.At(feature).data;
+  const std::int64_t w = episode::FrameWidth(data);
+  for (std::int64_t i = 0; i < source.metadata.length; ++i) {
+    for (std::int64_t k = begin; k < begin + count; ++k) {
+      const double value = FloatAt(data, w, i, k);
+      if (!std::isfinite(value)) {
+        throw InputError(source_dataset, feature + "[" + std::to_string(k) + "]",
+                         "episode " + std::to_string(source.metadata.index) + " frame " + std::to_string(i) + " is " +
+                             std::to_string(value) + ", expected a finite number");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 FrameClock MakeFrameClock(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset) {
+  for (const JointBinding& b : plan.joint_bindings()) {
+    CheckFinite(source, b.feature, b.begin, static_cast<std::int64_t>(b.dofs.size()), source_dataset);
+  }
+  for (const auto& [object, b] : plan.pose_bindings()) CheckFinite(source, b.feature, b.begin, 7, source_dataset);
   const std::int64_t frames = source.metadata.length;
   FrameClock clock;
   clock.time_s.resize(static_cast<std::size_t>(frames));
@@ -182,6 +204,19 @@ FrameClock MakeFrameClock(const ReplayPlan& plan, const episode::Episode& source
   }
   const double dt = plan.model().sim.time_step_s;
   for (std::int64_t i = 0; i < frames; ++i) {
+    if (!std::isfinite(clock.time_s[i])) {
+      throw InputError(source_dataset, "timestamp",
+                       "episode " + std::to_string(source.metadata.index) + " frame " + std::to_string(i) + " is " +
+                           std::to_string(clock.time_s[i]) + " s after its first frame: not a finite time");
+    }
+    // A replay steps the world through every step of the episode's time: a timestamp that jumps (a clock reset, a
+    // value in ns read as s) would make it step for days, so the steps are bounded before any is taken.
+    if (clock.time_s[i] / dt > static_cast<double>(kMaxStepsPerEpisode)) {
+      throw InputError(source_dataset, "timestamp",
+                       "episode " + std::to_string(source.metadata.index) + " frame " + std::to_string(i) + " is " +
+                           std::to_string(clock.time_s[i]) + " s after its first frame: more than " +
+                           std::to_string(kMaxStepsPerEpisode) + " physics steps of " + std::to_string(dt) + " s");
+    }
     clock.step[i] = std::llround(clock.time_s[i] / dt);
     if (i > 0 && clock.step[i] < clock.step[i - 1]) {
       throw InputError(

@@ -80,8 +80,13 @@ struct EpisodeReplay {
 
 class World;
 
+// The most physics steps one replayed or generated episode may take: 1e8 is about 28 hours at 1 kHz.
+inline constexpr std::int64_t kMaxStepsPerEpisode = 100'000'000;
+
 // When each frame happens: frame i at time_s[i] from the episode's first frame (its timestamp, or i / fps), which
-// falls on physics step step[i] (rounded to the nearest). Throws InputError naming the dataset when time goes back.
+// falls on physics step step[i] (rounded to the nearest). Throws InputError naming the dataset when time goes
+// back, is not finite, or needs more than kMaxStepsPerEpisode steps, and when a bound joint signal or object pose
+// holds NaN or infinity.
 struct FrameClock {
   std::vector<double> time_s;
   std::vector<std::int64_t> step;

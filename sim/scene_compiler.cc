@@ -102,6 +102,11 @@ class Compiler {
   SimSettings Simulation(const SimulationSpec& s) {
     SimSettings out;
     CheckPositive(s.where, "time_step_s", s.time_step_s);
+    // Bullet's solver is built for steps of about 1e-4 to 1e-2 s: a microsecond step means millions of steps per
+    // second of episode (a unit mistake, usually), and beyond 0.1 s no contact is resolved.
+    if (s.time_step_s < 1e-6 || s.time_step_s > 0.1) {
+      s.where.Fail("time_step_s", "must lie in [1e-6, 0.1] s, found " + Num(s.time_step_s));
+    }
     if (s.substeps_per_frame < 0) {
       s.where.Fail("substeps_per_frame",
                    "must be >= 0 (0: from the dataset's fps), found " + std::to_string(s.substeps_per_frame));

@@ -73,7 +73,9 @@ class UrdfReader {
       urdf = urdf::parseURDF(text.str());
       reason = capture.errors();
     }
-    if (!urdf) {
+    // urdfdom logs a malformed element (a mass of "nan", an axis of two numbers) as an error and goes on with a
+    // default in its place: a model that is not what the file says. Every error it logs is bad input.
+    if (!urdf || !reason.empty()) {
       throw InputError(file_.string(), "(document)",
                        "not a valid URDF: " + (reason.empty() ? std::string("urdfdom rejected it") : reason));
     }
@@ -167,6 +169,15 @@ class UrdfReader {
     if (eigenvalues.minCoeff() < -1e-12 * std::max(1.0, eigenvalues.maxCoeff())) {
       std::ostringstream problem;
       problem << "inertia is not positive semi-definite (eigenvalues " << eigenvalues.transpose() << ")";
+      throw InputError(file_.string(), field, problem.str());
+    }
+    // The principal moments of a real body satisfy the triangle inequality (each at most the sum of the other two);
+    // CAD exporters round, so a relative slack of 1e-3 of the largest is allowed.
+    const double slack = 1e-3 * eigenvalues.maxCoeff();
+    if (eigenvalues(0) + eigenvalues(1) < eigenvalues(2) - slack) {
+      std::ostringstream problem;
+      problem << "no rigid body has these principal moments [" << eigenvalues.transpose()
+              << "] kg m^2 (the two smaller must add up to at least the largest)";
       throw InputError(file_.string(), field, problem.str());
     }
     const Eigen::Isometry3d frame = ToIsometry(in.origin);

@@ -66,6 +66,40 @@ TEST(ReplayCli, BadSceneExitsTwoAndWritesNothing) {
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
+// A copy of the bundled Panda log with `edit` applied (Python, h5py: `f` is the open file), in `dir`.
+fs::path EditedPandaLog(const TempDir& dir, const std::string& edit) {
+  const fs::path path = dir / "episode_0.hdf5";
+  fs::copy_file(BundledPandaEpisode(), path);
+  const auto r = testing::RunPython("import sys, h5py, numpy as np\nwith h5py.File(sys.argv[1], 'r+') as f:\n" + edit,
+                                    {path.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return path;
+}
+
+// Nonsense in what drives the world is refused naming the input (not the output), before anything is written.
+TEST(ReplayCli, NonFiniteJointPositionOrTimestampJumpIsRefusedNamingTheInput) {
+  struct Case {
+    std::string edit, field, problem;
+  };
+  const Case cases[] = {
+      {"    f['observations/qpos'][40, 2] = np.nan\n", "observation.state[2]", "episode 0 frame 40 is nan"},
+      {"    t = f['timestamp'][:]; t[100:] += 1e9; f['timestamp'][:] = t\n", "timestamp",
+       "more than 100000000 physics steps"},
+      {"    t = f['timestamp'][:]; t[7] = np.nan; f['timestamp'][:] = t\n", "timestamp", "not a finite time"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.edit);
+    TempDir dir;
+    const fs::path log = EditedPandaLog(dir, c.edit);
+    const auto result = RunR2s({"replay", "--scene", (SourceDir() / "scenes/panda_sysid").string(), "--episodes",
+                                log.string(), "--out", (dir / "out").string()});
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_NE(result.err.find(log.string() + ": " + c.field + ": "), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find(c.problem), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(dir / "out" / "episode_0.hdf5"));
+  }
+}
+
 TEST(ReplayCli, MissingDatasetAndMissingOptionsExitTwo) {
   TempDir dir;
   const auto missing = RunR2s({"replay", "--scene", (SourceDir() / "scenes/panda_sysid").string(), "--episodes",

@@ -198,6 +198,11 @@ std::vector<BadScene> Cases() {
       {"AngularVelocityFrameWithoutFeature", kCube + "    angular_velocity_frame: body\n", 6,
        "objects[0].angular_velocity_frame", "without an angular_velocity_feature"},
       {"EmptyFile", "", 1, "", "expected a map of scene keys"},
+      // 1e-12 s would mean 1e12 steps per second of episode: a unit mistake, refused before any step.
+      {"TimeStepTiny", "name: bad\nsimulation: {time_step_s: 1.0e-12}\n", 2, "simulation.time_step_s",
+       "must lie in [1e-6, 0.1] s, found 1e-12"},
+      {"TimeStepHuge", "name: bad\nsimulation: {time_step_s: 0.5}\n", 2, "simulation.time_step_s",
+       "must lie in [1e-6, 0.1] s, found 0.5"},
       // Franka's gains on a 10 ms step: explicit PD would ring and diverge; the message gives the step that works.
       {"ExplicitPdUnstable", Edit(kRobot, "{kp: 60, kd: 5}", "{kp: 600, kd: 50}") + "simulation: {time_step_s: 0.01}\n",
        6, "robot.actuators.default.kd", "past what explicit PD integrates stably", true},

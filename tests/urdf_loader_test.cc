@@ -124,6 +124,20 @@ TEST(UrdfLoader, BadFilesNameTheFileAndTheElement) {
        "<robot name='r'><link name='a'><inertial><mass value='1'/><inertia ixx='1' iyy='1' izz='-1' ixy='0' "
        "ixz='0' iyz='0'/></inertial></link></robot>",
        "not positive semi-definite"},
+      // urdfdom logs these and goes on with a default (mass 0, the link kept): r2s refuses them.
+      {"nan_mass",
+       "<robot name='r'><link name='a'/><link name='b'><inertial><mass value='nan'/><inertia ixx='1' iyy='1' "
+       "izz='1' ixy='0' ixz='0' iyz='0'/></inertial></link><joint name='j' type='revolute'><parent link='a'/>"
+       "<child link='b'/><limit effort='1' velocity='1' lower='-1' upper='1'/></joint></robot>",
+       "mass [nan] is not a float"},
+      {"mass_not_a_number",
+       "<robot name='r'><link name='a'><inertial><mass value='heavy'/><inertia ixx='1' iyy='1' izz='1' ixy='0' "
+       "ixz='0' iyz='0'/></inertial></link></robot>",
+       "not a valid URDF"},
+      {"inertia_not_a_rigid_body",
+       "<robot name='r'><link name='a'><inertial><mass value='1'/><inertia ixx='0.01' iyy='0.01' izz='0.05' "
+       "ixy='0' ixz='0' iyz='0'/></inertial></link></robot>",
+       "the two smaller must add up to at least the largest"},
       {"floating_joint",
        "<robot name='r'><link name='a'/><link name='b'/><joint name='f' type='floating'><parent link='a'/>"
        "<child link='b'/></joint></robot>",
