@@ -65,13 +65,15 @@ std::vector<CameraStream> CameraStreams(const sim::Model& model, const episode::
         return;
       }
       const episode::FeatureSpec& spec = it->second;
-      const bool fits = spec.dtype == dtype && (channels == 0 ? spec.shape.size() == 2
+      // A per-pixel map (channels 0) is [H, W], or [H, W, 1] as robomimic/robosuite store depth.
+      const bool fits = spec.dtype == dtype && (channels == 0 ? spec.shape.size() == 2 ||
+                                                                    (spec.shape.size() == 3 && spec.shape[2] == 1)
                                                               : spec.shape.size() == 3 && spec.shape[2] == channels);
       if (!fits) {
         throw InputError(dataset, feature,
                          "is " + Shape(spec) + "; camera '" + camera.name + "' renders it as " +
                              std::string(episode::DTypeName(dtype)) +
-                             (channels ? " [height, width, 3]" : " [height, width]"));
+                             (channels ? " [height, width, 3]" : " [height, width] or [height, width, 1]"));
       }
       const int h = static_cast<int>(spec.shape[0]), w = static_cast<int>(spec.shape[1]);
       if (sized_by_source && (h != s.height_px || w != s.width_px)) {

@@ -113,8 +113,12 @@ episode::DatasetInfo OutputInfo(const episode::DatasetInfo& source, const std::v
       info.features.emplace(feature, spec);
     };
     add(c.rgb_feature, DType::kUInt8, {c.height_px, c.width_px, 3}, "");
-    add(c.depth_feature, DType::kFloat32, {c.height_px, c.width_px}, "m");
-    add(c.segmentation_feature, DType::kUInt16, {c.height_px, c.width_px}, "");
+    // robomimic's depth (and robosuite's segmentation) has a channel axis, [H, W, 1]: its depth processing
+    // expects one, and a synthetic dataset keeps the layout's conventions. The other layouts keep [H, W].
+    std::vector<std::int64_t> map_shape = {c.height_px, c.width_px};
+    if (source.layout == episode::StorageLayout::kRobomimic) map_shape.push_back(1);
+    add(c.depth_feature, DType::kFloat32, map_shape, "m");
+    add(c.segmentation_feature, DType::kUInt16, map_shape, "");
   }
   return info;
 }
@@ -233,15 +237,14 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   provenance.parameters.push_back({"success", {out.success ? 1.0 : 0.0}});
   out.episode.provenance = std::move(provenance);
   out.episode.metadata.success = out.success;
-  // Flags the source layouts use to say an episode is real (robomimic-style `real`, ALOHA's root `sim`) are turned
-  // to say it is synthetic, so a loader that filters on them is not misled.
+  // robomimic-style `real` is turned false, so a loader that filters on it is not misled. ALOHA's root `sim` keeps
+  // the source's value: ACT reads it as the action alignment (for sim false it takes the actions from one frame
+  // before the observation, the real robot's lag), and a variant replays the real episode's actions with that
+  // same lag, so the real alignment is the right one. That the episode is synthetic is in its provenance.
   for (episode::GroupAttributes& group : out.episode.storage.group_attributes) {
     if (!group.path.empty()) continue;
     if (episode::FindAttribute(group.attributes, "real")) {
       episode::SetAttribute(group.attributes, "real", episode::AttributeValue::Bool(false));
-    }
-    if (episode::FindAttribute(group.attributes, "sim")) {
-      episode::SetAttribute(group.attributes, "sim", episode::AttributeValue::Bool(true));
     }
   }
   if (std::any_of(config_.cameras.begin(), config_.cameras.end(),
@@ -342,8 +345,12 @@ void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::Sc
       sensor_timer.Stop(out.times, &StageSeconds::sensor_s);
     }
     out.camera_frames += frames;
+    // Rendered as [T, H, W]; stored in the feature's shape ([H, W] or [H, W, 1]: the same bytes).
     auto put = [&](const std::string& feature, Array array) {
       if (feature.empty()) return;
+      array.shape = {frames};
+      const auto& shape = config_.output_info.features.at(feature).shape;
+      array.shape.insert(array.shape.end(), shape.begin(), shape.end());
       episode::Column& column = out.episode.columns[feature];
       column.data = std::move(array);
     };

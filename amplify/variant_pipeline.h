@@ -29,8 +29,8 @@ struct CameraStream {
   int width_px = 0;
   int height_px = 0;
   std::string rgb_feature;           // uint8 [H, W, 3]
-  std::string depth_feature;         // float32 [H, W], metres
-  std::string segmentation_feature;  // uint16 [H, W], render/segmentation.h ids
+  std::string depth_feature;         // float32 [H, W] or [H, W, 1] (robomimic), metres
+  std::string segmentation_feature;  // uint16 [H, W] or [H, W, 1] (robomimic), render/segmentation.h ids
 };
 
 // Shared by every worker; read-only while episodes are generated.
@@ -85,7 +85,8 @@ struct GeneratedEpisode {
 };
 
 // Builds the output schema: the source's features, plus, for every camera stream, its features (a feature the
-// source already has keeps the source's spec and storage path).
+// source already has keeps the source's spec and storage path; a new depth or segmentation feature is [H, W, 1] in
+// the robomimic layout, as robosuite stores them, else [H, W]).
 episode::DatasetInfo OutputInfo(const episode::DatasetInfo& source, const std::vector<CameraStream>& cameras);
 
 // One worker: owns its renderer (when the output records cameras). Not thread-safe: one per thread.

@@ -220,7 +220,10 @@ TEST(Generate, OptInCamerasAddImageDepthAndSegmentationFeatures) {
   const auto& features = reader.info().features;
   ASSERT_EQ(features.count("observation.images.wrist"), 1u);
   EXPECT_EQ(features.at("observation.images.wrist").shape, (std::vector<std::int64_t>{240, 320, 3}));
-  EXPECT_EQ(features.at("observation.depth.wrist").shape, (std::vector<std::int64_t>{240, 320}));
+  // The robomimic layout's [H, W, 1] (robosuite's depth shape), under obs/wrist_depth.
+  EXPECT_EQ(features.at("observation.depth.wrist").shape, (std::vector<std::int64_t>{240, 320, 1}));
+  EXPECT_EQ(reader.info().storage_paths.at("observation.depth.wrist"), "obs/wrist_depth");
+  EXPECT_EQ(features.at("observation.segmentation.wrist").shape, (std::vector<std::int64_t>{240, 320, 1}));
   EXPECT_EQ(features.at("observation.depth.wrist").dtype, episode::DType::kFloat32);
   EXPECT_EQ(features.at("observation.segmentation.wrist").dtype, episode::DType::kUInt16);
   ASSERT_EQ(reader.num_episodes(), 2);

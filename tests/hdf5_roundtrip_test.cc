@@ -83,8 +83,9 @@ TEST_P(RobomimicRoundTrip, IsLossless) {
   EXPECT_EQ(reader.info().fps, 20.0);
   EXPECT_EQ(reader.info().tasks, std::vector<std::string>{"Lift"});
   EXPECT_EQ(reader.info().storage_paths.at("action"), "actions");
-  EXPECT_EQ(reader.info().storage_paths.at("observation.images.agentview_image"), "obs/agentview_image");
-  EXPECT_TRUE(reader.info().features.at("observation.images.agentview_image").IsImage());
+  // robosuite's camera key names the camera: obs/agentview_image is the image of camera `agentview`.
+  EXPECT_EQ(reader.info().storage_paths.at("observation.images.agentview"), "obs/agentview_image");
+  EXPECT_TRUE(reader.info().features.at("observation.images.agentview").IsImage());
   EXPECT_EQ(reader.info().features.at("observation.robot0_eef_pos").unit, "m");
   EXPECT_EQ(reader.info().features.at("observation.robot0_eef_pos").names.back(),
             (std::vector<std::string>{"x", "y", "z"}));
@@ -181,12 +182,14 @@ print("ok")
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+// As generate writes them in the robomimic layout: [H, W, 1] under robosuite's flat keys (robomimic's loaders take
+// an obs key as one path component and expect depth with a channel axis).
 TEST(HdfWriter, DepthAndSegmentationMapsAreStoredCompressedLosslessly) {
   TempDir dir;
   DatasetInfo info;
   info.layout = StorageLayout::kRobomimic;
-  info.features["observation.depth.front"] = {DType::kFloat32, {24, 32}, {{}, {}}, "m"};
-  info.features["observation.segmentation.front"] = {DType::kUInt16, {24, 32}, {{}, {}}, ""};
+  info.features["observation.depth.front"] = {DType::kFloat32, {24, 32, 1}, {{}, {}, {}}, "m"};
+  info.features["observation.segmentation.front"] = {DType::kUInt16, {24, 32, 1}, {{}, {}, {}}, ""};
   Episode e;
   e.metadata.length = 5;
   std::vector<float> depth;
@@ -197,8 +200,8 @@ TEST(HdfWriter, DepthAndSegmentationMapsAreStoredCompressedLosslessly) {
       ids.push_back(static_cast<std::uint16_t>(p / 100 + t));
     }
   }
-  e.columns["observation.depth.front"].data = Array::Of<float>({5, 24, 32}, depth);
-  e.columns["observation.segmentation.front"].data = Array::Of<std::uint16_t>({5, 24, 32}, ids);
+  e.columns["observation.depth.front"].data = Array::Of<float>({5, 24, 32, 1}, depth);
+  e.columns["observation.segmentation.front"].data = Array::Of<std::uint16_t>({5, 24, 32, 1}, ids);
   {
     DatasetWriter writer = DatasetWriter::Create(dir / "maps.hdf5", info);
     writer.Append(e);
@@ -211,11 +214,12 @@ TEST(HdfWriter, DepthAndSegmentationMapsAreStoredCompressedLosslessly) {
   const auto result = RunPython(R"(
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1]) as f:
-    for key in ("obs/depth/front", "obs/segmentation/front"):
+    assert sorted(f["data/demo_0/obs"]) == ["front_depth", "front_segmentation"], list(f["data/demo_0/obs"])
+    for key in ("obs/front_depth", "obs/front_segmentation"):
         d = f["data/demo_0/" + key]
-        assert d.chunks == (1, 24, 32), (key, d.chunks)
+        assert d.chunks == (1, 24, 32, 1), (key, d.chunks)
         assert d.compression == "gzip" and d.shuffle, (key, d.compression, d.shuffle)
-    assert abs(float(f["data/demo_0/obs/depth/front"][2, 3, 4]) - (0.5 + 0.001 * ((100 * 13 + 2) % 97))) < 1e-6
+    assert abs(float(f["data/demo_0/obs/front_depth"][2, 3, 4, 0]) - (0.5 + 0.001 * ((100 * 13 + 2) % 97))) < 1e-6
 print("ok")
 )",
                                 {(dir / "maps.hdf5").string()});
@@ -287,7 +291,7 @@ with h5py.File(sys.argv[1]) as f:
     assert list(demo["actions"].attrs["names"]) == ["x", "y", "z"] and demo["actions"].attrs["unit"] == "m"
     s = demo["obs/state"][()]
     assert s.dtype == np.float32 and s[6, 2] == -7.0
-    img = demo["obs/front"]
+    img = demo["obs/front_image"]
     assert img.shape == (7, 6, 8, 3) and img.chunks == (1, 6, 8, 3) and img.compression == "gzip"
     assert img[3, 0, 0, 1] == (3 * 7 + 1) % 256
     done = demo["dones"][()]
@@ -338,8 +342,19 @@ TEST(HdfLayout, FeatureNamesMapBackToTheirPaths) {
                                        hdf5::FeatureNameFor(StorageLayout::kRobomimic, path, false)),
               path);
   }
-  EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kRobomimic, "observation.images.agentview_image"),
+  // robosuite's camera keys, flat under obs/ (and next_obs/), by camera.
+  for (const std::string path : {"obs/agentview_image", "obs/agentview_depth", "obs/agentview_segmentation",
+                                 "next_obs/agentview_image", "next_obs/robot0_eye_in_hand_depth"}) {
+    const bool image = path.ends_with("_image");
+    EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kRobomimic,
+                                       hdf5::FeatureNameFor(StorageLayout::kRobomimic, path, image)),
+              path);
+  }
+  EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kRobomimic, "observation.images.agentview"),
             "obs/agentview_image");
+  EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kRobomimic, "observation.depth.front"), "obs/front_depth");
+  EXPECT_EQ(hdf5::DefaultStoragePath(StorageLayout::kRobomimic, "observation.segmentation.front"),
+            "obs/front_segmentation");
   for (const std::string path : {"action", "observations/qpos", "observations/qvel", "observations/effort",
                                  "observations/images/cam_high", "timestamp", "base_action"}) {
     const bool image = path.find("images") != std::string::npos;
@@ -347,8 +362,16 @@ TEST(HdfLayout, FeatureNamesMapBackToTheirPaths) {
               path);
   }
   EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kAloha, "observations/qpos", false), "observation.state");
-  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/agentview_image", true),
-            "observation.images.agentview_image");
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/agentview_image", true), "observation.images.agentview");
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/agentview_depth", false), "observation.depth.agentview");
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/agentview_segmentation", false),
+            "observation.segmentation.agentview");
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "next_obs/agentview_image", true),
+            "next.observation.images.agentview");
+  // An image without the suffix keeps its name; "_image" on a non-image is no camera; nested groups stay dotted.
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/rgb", true), "observation.images.rgb");
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/goal_image", false), "observation.goal_image");
+  EXPECT_EQ(hdf5::FeatureNameFor(StorageLayout::kRobomimic, "obs/depth/front", false), "observation.depth.front");
 }
 
 }  // namespace

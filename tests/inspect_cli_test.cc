@@ -376,11 +376,11 @@ TEST(InspectCliTest, RobomimicFile) {
   EXPECT_EQ(report["episodes"][1]["index"], 1);
 
   const Json& features = report["features"];
-  for (const char* name : {"action", "observation.images.agentview_image", "observation.eef_pos",
+  for (const char* name : {"action", "observation.images.agentview", "observation.eef_pos",
                            "observation.joint_pos", "next.observation.eef_pos", "next.reward", "next.done"}) {
     EXPECT_TRUE(features.contains(name)) << name << " not in " << features.dump();
   }
-  const Json& image = features["observation.images.agentview_image"];
+  const Json& image = features["observation.images.agentview"];
   EXPECT_EQ(image["dtype"], "uint8");
   EXPECT_EQ(image["shape"], Json::array({84, 84, 3}));
   EXPECT_EQ(image["kind"], "image");
@@ -403,7 +403,7 @@ TEST(InspectCliTest, RobomimicFile) {
   EXPECT_TRUE(Contains(LineStartingWith(text.out, "fps"), "declared 20")) << text.out;
   EXPECT_TRUE(Contains(LineStartingWith(text.out, "tasks"), "Lift")) << text.out;
   for (const char* name :
-       {"action", "observation.images.agentview_image", "observation.eef_pos", "next.reward", "next.done"}) {
+       {"action", "observation.images.agentview", "observation.eef_pos", "next.reward", "next.done"}) {
     EXPECT_TRUE(Contains(text.out, "  " + std::string(name) + " ")) << name;
   }
 }

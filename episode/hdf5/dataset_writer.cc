@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <regex>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "episode/atomic_file.h"
 #include "episode/hdf5/array_io.h"
@@ -10,6 +16,7 @@
 #include "episode/hdf5/error.h"
 #include "episode/hdf5/layout.h"
 #include "episode/hdf5/source_file.h"
+#include "episode/hdf5/structure.h"
 #include "episode/input_error.h"
 #include "episode/validate.h"
 
@@ -61,6 +68,106 @@ void CopyNodes(const std::vector<PreservedNode>& nodes, hid_t destination, const
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// robomimic filter keys (mask/<filter>: the names of the demos in the subset). Lists copied verbatim from a source
+// name the source's demos, which in a synthetic dataset are other episodes; they are regenerated so that a
+// synthetic demo is in every filter that lists the demo it was made from. The source episodes a regenerated list
+// stands for are kept in its attribute kFilterSourcesAttribute, so that a dataset made from synthetic ones (the
+// shards `r2s merge` assembles, a synthetic dataset written back) lists its demos by the same source episodes.
+
+constexpr const char* kFilterGroup = "mask";
+constexpr const char* kFilterSourcesAttribute = "r2s_source_episodes";
+
+bool IsFilterGroup(const PreservedNode& node) { return node.path == kFilterGroup && node.source; }
+
+// Whether `dataset` is a list of names: strings, one dimension (or a scalar).
+bool IsStringList(hid_t dataset) {
+  Handle type(H5Dget_type(dataset));
+  Handle space(H5Dget_space(dataset));
+  return type && space && H5Tget_class(type.get()) == H5T_STRING && H5Sget_simple_extent_ndims(space.get()) <= 1;
+}
+
+// The strings of a string list (fixed or variable length), padding removed.
+std::vector<std::string> ReadStrings(hid_t dataset, const std::string& file, const std::string& where) {
+  Handle type(Check(H5Dget_type(dataset), file, where, "cannot read type"));
+  Handle space(Check(H5Dget_space(dataset), file, where, "cannot read dataspace"));
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> out;
+  if (count <= 0) return out;
+  Handle memory(H5Tcopy(H5T_C_S1));
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5Tset_size(memory.get(), H5T_VARIABLE);
+    std::vector<char*> pointers(static_cast<std::size_t>(count), nullptr);
+    Check(H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), file, where,
+          "cannot read strings");
+    for (char* p : pointers) out.emplace_back(p ? p : "");
+    H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+    return out;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  H5Tset_size(memory.get(), size);
+  H5Tset_strpad(memory.get(), H5T_STR_NULLPAD);
+  std::vector<char> bytes(size * static_cast<std::size_t>(count));
+  Check(H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), file, where,
+        "cannot read strings");
+  for (hssize_t i = 0; i < count; ++i) {
+    std::string value(bytes.data() + static_cast<std::size_t>(i) * size, size);
+    value.erase(std::find(value.begin(), value.end(), '\0'), value.end());
+    if (H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD) value.erase(value.find_last_not_of(' ') + 1);
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+// Writes `names` as robomimic's own scripts do (h5py from np.array of bytes): 1-D fixed-length null-padded ASCII.
+void WriteStrings(hid_t group, const std::string& name, const std::vector<std::string>& names, const std::string& file,
+                  const std::string& where) {
+  std::size_t size = 1;  // an HDF5 string type has at least one byte
+  for (const auto& n : names) size = std::max(size, n.size());
+  Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), size);
+  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+  const hsize_t dims[1] = {names.size()};
+  Handle space(H5Screate_simple(1, dims, nullptr));
+  Handle create(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_obj_track_times(create.get(), 0);
+  Handle dataset(Check(H5Dcreate2(group, name.c_str(), type.get(), space.get(), H5P_DEFAULT, create.get(), H5P_DEFAULT),
+                       file, where, "cannot create dataset"));
+  std::vector<char> bytes(size * names.size(), '\0');
+  for (std::size_t i = 0; i < names.size(); ++i) std::copy(names[i].begin(), names[i].end(), bytes.data() + i * size);
+  if (!names.empty()) {
+    Check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), file, where,
+          "cannot write strings");
+  }
+}
+
+// The source episode in the provenance of the demo group at `group_path` ("data/demo_3") of `file`; nullopt when
+// the group or its provenance is absent (a real demo).
+std::optional<std::int64_t> ProvenanceSourceEpisode(hid_t file, const std::string& group_path,
+                                                    const std::string& label) {
+  if (H5Lexists(file, "data", H5P_DEFAULT) <= 0 || H5Lexists(file, group_path.c_str(), H5P_DEFAULT) <= 0 ||
+      H5Aexists_by_name(file, group_path.c_str(), hdf5::kProvenanceAttribute, H5P_DEFAULT) <= 0) {
+    return std::nullopt;
+  }
+  Handle group(Check(H5Gopen2(file, group_path.c_str(), H5P_DEFAULT), label, "/" + group_path, "cannot open group"));
+  const Attributes attributes = hdf5::ReadAttributes(group.get(), label, "/" + group_path);
+  const AttributeValue& provenance = *FindAttribute(attributes, hdf5::kProvenanceAttribute);
+  const std::string where = "/" + group_path + " attribute '" + hdf5::kProvenanceAttribute + "'";
+  auto json = provenance.AsString();
+  if (!json) throw InputError(label, where, "is '" + provenance.ToString() + "', expected a JSON string");
+  return ProvenanceFromJson(*json, label, where).source_episode;
+}
+
+// The source episode `demo` (a name in a filter list of `source`) stands for: its provenance's source episode when
+// it is synthetic, else its own number; nullopt for a name that is no demo_N.
+std::optional<std::int64_t> SourceEpisodeOf(const SourceFile& source, const std::string& demo) {
+  static const std::regex pattern(hdf5::kRobomimicDemoPattern);
+  std::smatch match;
+  if (!std::regex_match(demo, match, pattern)) return std::nullopt;
+  const std::int64_t number = std::stoll(match[1].str());
+  return ProvenanceSourceEpisode(source.file.get(), "data/" + demo, source.path.string()).value_or(number);
+}
+
 }  // namespace
 
 // The HDF5 layouts (robomimic, ALOHA) behind DatasetWriter.
@@ -75,6 +182,8 @@ class Hdf5Writer final : public DatasetWriter::Impl {
   fs::path temp_path;
   Handle file;
   std::int64_t total_frames = 0;
+  // robomimic: each written demo's number -> the source episode it was made from (synthetic demos only).
+  std::map<std::int64_t, std::optional<std::int64_t>> demo_sources;
 
   ~Hdf5Writer() override {
     if (!temp_path.empty()) {
@@ -87,6 +196,7 @@ class Hdf5Writer final : public DatasetWriter::Impl {
   void WriteEpisode(hid_t group, const std::string& file_label, const std::string& group_path,
                     const Episode& episode) const;
   void AppendAloha(const Episode& episode);
+  void WriteFilters();
 
   void Append(const Episode& episode) override;
   void AppendCopy(const fs::path& source, std::int64_t source_index, std::int64_t index,
@@ -129,7 +239,10 @@ void Hdf5Writer::WriteEpisode(hid_t group, const std::string& file_label, const 
     const std::string where = "/" + hdf5::JoinPath(group_path, path);
     // Per-pixel maps (depth in metres, segmentation ids: [H, W] frames) are stored like images, losslessly
     // compressed, with their bytes shuffled: raw they were most of a rendered dataset's size.
-    const bool pixel_map = spec.shape.size() == 2 && spec.shape[0] >= 16 && spec.shape[1] >= 16;
+    // [H, W, 1] is the robomimic layout's shape for them (robosuite's, what its depth processing expects).
+    const bool pixel_map = !spec.IsImage() &&
+                           (spec.shape.size() == 2 || (spec.shape.size() == 3 && spec.shape[2] == 1)) &&
+                           spec.shape[0] >= 16 && spec.shape[1] >= 16;
     hdf5::ArrayStorage storage;
     storage.per_frame = spec.IsImage() || pixel_map;
     storage.deflate_level = options.image_deflate_level;
@@ -216,7 +329,11 @@ std::unique_ptr<DatasetWriter::Impl> CreateHdf5Dataset(const fs::path& path, con
   impl->info.storage.Group("data") = data_attributes;
   Handle data = OpenOrCreateGroup(root, "data", label);
   hdf5::WriteAttributes(data.get(), data_attributes, label, "/data");
-  CopyNodes(info.storage.nodes, root, label, "");
+  // The filter keys are written last, by Commit, once the demos they list are known (WriteFilters).
+  std::vector<PreservedNode> nodes;
+  std::copy_if(info.storage.nodes.begin(), info.storage.nodes.end(), std::back_inserter(nodes),
+               [](const PreservedNode& n) { return !IsFilterGroup(n); });
+  CopyNodes(nodes, root, label, "");
   return impl;
 }
 
@@ -235,6 +352,8 @@ void Hdf5Writer::Append(const Episode& episode) {
   Handle group = OpenOrCreateGroup(file.get(), group_path, label);
   WriteEpisode(group.get(), label, group_path, episode);
   total_frames += episode.metadata.length;
+  demo_sources[episode.metadata.index] =
+      episode.provenance ? std::optional<std::int64_t>(episode.provenance->source_episode) : std::nullopt;
 }
 
 void Hdf5Writer::AppendCopy(const fs::path& source, std::int64_t source_index, std::int64_t index,
@@ -255,6 +374,75 @@ void Hdf5Writer::AppendCopy(const fs::path& source, std::int64_t source_index, s
   Check(H5Ocopy(source_file.get(), from.c_str(), file.get(), to.c_str(), H5P_DEFAULT, link.get()), label, "/" + to,
         "cannot copy /" + from + " of " + source_name);
   total_frames += frames;
+  demo_sources[index] = ProvenanceSourceEpisode(source_file.get(), from, source_name);
+}
+
+// Written at Commit, and built the same way whatever the lists were copied from (a source, a shard of a run), so
+// that a merge of shards is byte-identical to the unsharded run.
+void Hdf5Writer::WriteFilters() {
+  auto node = std::find_if(info.storage.nodes.begin(), info.storage.nodes.end(), IsFilterGroup);
+  if (node == info.storage.nodes.end()) return;
+  const std::string label = path.string();
+  // Real demos written back keep the lists as they were (a round trip is exact); synthetic ones get new lists.
+  if (std::none_of(demo_sources.begin(), demo_sources.end(), [](const auto& d) { return d.second.has_value(); })) {
+    CopyNodes({*node}, file.get(), label, "");
+    return;
+  }
+  const SourceFile& source = *node->source;
+  const std::string source_label = source.path.string();
+  Handle source_group(Check(H5Oopen(source.file.get(), node->source_path.c_str(), H5P_DEFAULT), source_label,
+                            node->source_path, "cannot open"));
+  H5O_info_t object;
+  Check(H5Oget_info2(source_group.get(), &object, H5O_INFO_BASIC), source_label, node->source_path,
+        "cannot read object");
+  if (object.type != H5O_TYPE_GROUP) {
+    CopyNodes({*node}, file.get(), label, "");
+    return;
+  }
+  Handle group = OpenOrCreateGroup(file.get(), kFilterGroup, label);
+  hdf5::WriteAttributes(group.get(), hdf5::ReadAttributes(source_group.get(), source_label, node->source_path), label,
+                        "/mask");
+  Handle link = IntermediateGroupLinks();
+  for (const std::string& name : hdf5::ChildNames(source_group.get(), source_label, kFilterGroup)) {
+    const std::string where = "/mask/" + name;
+    Handle listed;
+    if (H5Oget_info_by_name2(source_group.get(), name.c_str(), &object, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+        object.type == H5O_TYPE_DATASET) {
+      listed = Handle(Check(H5Dopen2(source_group.get(), name.c_str(), H5P_DEFAULT), source_label, where,
+                            "cannot open dataset"));
+    }
+    if (!listed || !IsStringList(listed.get())) {
+      // Not a list of demo names: kept as it is.
+      Check(H5Ocopy(source_group.get(), name.c_str(), group.get(), name.c_str(), H5P_DEFAULT, link.get()), label,
+            where, "cannot copy from " + source_label);
+      continue;
+    }
+    // The source episodes the filter stands for.
+    std::set<std::int64_t> sources;
+    Attributes attributes = hdf5::ReadAttributes(listed.get(), source_label, where);
+    if (const AttributeValue* recorded = FindAttribute(attributes, kFilterSourcesAttribute)) {
+      auto text = recorded->AsString();
+      const nlohmann::json j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+      if (!j.is_array() || !std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_number_integer(); })) {
+        throw InputError(source_label, where + " attribute '" + kFilterSourcesAttribute + "'",
+                         "is '" + recorded->ToString().substr(0, 80) + "', expected a JSON array of integers");
+      }
+      for (const auto& e : j) sources.insert(e.get<std::int64_t>());
+    } else {
+      for (const std::string& demo : ReadStrings(listed.get(), source_label, where)) {
+        if (auto e = SourceEpisodeOf(source, demo)) sources.insert(*e);
+      }
+    }
+    std::vector<std::string> demos;
+    for (const auto& [number, source_episode] : demo_sources) {
+      if (sources.count(source_episode.value_or(number))) demos.push_back("demo_" + std::to_string(number));
+    }
+    WriteStrings(group.get(), name, demos, label, where);
+    SetAttribute(attributes, kFilterSourcesAttribute,
+                 AttributeValue::String(nlohmann::json(std::vector<std::int64_t>(sources.begin(), sources.end())).dump()));
+    Handle written(Check(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), label, where, "cannot open dataset"));
+    hdf5::WriteAttributes(written.get(), attributes, label, where);
+  }
 }
 
 void Hdf5Writer::Commit() {
@@ -271,6 +459,7 @@ void Hdf5Writer::Commit() {
                                       [](const NamedAttribute& a) { return a.name == "total"; })};
     hdf5::WriteAttributes(data.get(), total, label, "/data");
   }
+  WriteFilters();
   Check(file.Close(), label, "", "cannot finish writing");
   if (fs::exists(path) && !options.overwrite) {
     throw InputError(label, "", "appeared while writing; refusing to overwrite it (give --overwrite to replace it)");

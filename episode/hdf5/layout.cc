@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -48,6 +49,58 @@ constexpr std::array<PrefixRule, 2> kAlohaPrefixes = {{
     {"observations/images/", "observation.images.", "observation.images."},
     {"observations/", "observation.", "observation."},
 }};
+
+// robosuite's camera observations, flat under obs/ (robomimic splits an obs key at '/' only once, so a nested
+// obs/depth/<camera> breaks its loaders): "<camera>_image" (uint8 [H, W, 3]), "<camera>_depth" ([H, W, 1]) and, by
+// the same pattern, "<camera>_segmentation" ([H, W, 1] ids; robosuite adds its id level, "_instance" and the like,
+// which real2sim's ids, render/segmentation.h, are none of). They map to real2sim's per-camera feature families,
+// so that a camera of a robosuite dataset binds to the scene camera of its name.
+struct CameraSuffix {
+  std::string_view suffix;  // of the dataset's name
+  std::string_view family;  // the feature's middle part
+  bool image_only;          // the suffix counts only on an image (uint8 [H, W, C]) dataset
+};
+constexpr std::array<CameraSuffix, 3> kRobomimicCameraSuffixes = {{
+    {"_image", "images.", true},
+    {"_depth", "depth.", false},
+    {"_segmentation", "segmentation.", false},
+}};
+constexpr std::array<Rename, 2> kRobomimicObservationGroups = {{
+    {"obs/", "observation."},
+    {"next_obs/", "next.observation."},
+}};
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "obs/front_depth" -> "observation.depth.front"; nullopt when `path` is no camera observation.
+std::optional<std::string> RobomimicCameraFeature(const std::string& path, bool is_image) {
+  for (const auto& group : kRobomimicObservationGroups) {
+    if (!StartsWith(path, group.path)) continue;
+    const std::string rest = path.substr(group.path.size());
+    for (const auto& c : kRobomimicCameraSuffixes) {
+      if ((c.image_only && !is_image) || rest.size() <= c.suffix.size() || !EndsWith(rest, c.suffix)) continue;
+      return std::string(group.feature) + std::string(c.family) +
+             DottedPath(rest.substr(0, rest.size() - c.suffix.size()));
+    }
+  }
+  return std::nullopt;
+}
+
+// The inverse: "observation.images.front" -> "obs/front_image".
+std::optional<std::string> RobomimicCameraPath(const std::string& feature) {
+  for (const auto& group : kRobomimicObservationGroups) {
+    for (const auto& c : kRobomimicCameraSuffixes) {
+      const std::string prefix = std::string(group.feature) + std::string(c.family);
+      if (!StartsWith(feature, prefix) || feature.size() == prefix.size()) continue;
+      std::string camera = feature.substr(prefix.size());
+      std::replace(camera.begin(), camera.end(), '.', '/');
+      return std::string(group.path) + camera + std::string(c.suffix);
+    }
+  }
+  return std::nullopt;
+}
 
 template <std::size_t N, std::size_t M>
 std::string Apply(const std::array<Rename, N>& renames, const std::array<PrefixRule, M>& prefixes,
@@ -118,6 +171,7 @@ bool IsFramePath(StorageLayout layout, const std::string& path) {
 std::string FeatureNameFor(StorageLayout layout, const std::string& path, bool is_image) {
   switch (layout) {
     case StorageLayout::kRobomimic:
+      if (auto camera = RobomimicCameraFeature(path, is_image)) return *camera;
       return Apply(kRobomimicRenames, kRobomimicPrefixes, path, is_image);
     case StorageLayout::kAloha:
       return Apply(kAlohaRenames, kAlohaPrefixes, path, is_image);
@@ -130,6 +184,7 @@ std::string FeatureNameFor(StorageLayout layout, const std::string& path, bool i
 std::string DefaultStoragePath(StorageLayout layout, const std::string& feature) {
   switch (layout) {
     case StorageLayout::kRobomimic:
+      if (auto camera = RobomimicCameraPath(feature)) return *camera;
       return Invert(kRobomimicRenames, kRobomimicPrefixes, feature);
     case StorageLayout::kAloha:
       return Invert(kAlohaRenames, kAlohaPrefixes, feature);

@@ -15,12 +15,18 @@ namespace r2s::episode::hdf5 {
 // Datasets at this path must have one row per frame (a mismatch is bad input).
 bool IsFramePath(StorageLayout layout, const std::string& path);
 
-// The feature name for a per-frame dataset: robomimic "actions" -> "action", "obs/agentview_image" ->
-// "observation.images.agentview_image", "obs/eef_pos" -> "observation.eef_pos"; ALOHA
-// "observations/qpos" -> "observation.state", "observations/images/top" -> "observation.images.top".
+// The feature name for a per-frame dataset: robomimic "actions" -> "action", "obs/eef_pos" ->
+// "observation.eef_pos", and robosuite's camera keys by camera: "obs/agentview_image" (an image) ->
+// "observation.images.agentview", "obs/agentview_depth" -> "observation.depth.agentview",
+// "obs/agentview_segmentation" -> "observation.segmentation.agentview" (an image without the suffix, "obs/rgb",
+// -> "observation.images.rgb"); ALOHA "observations/qpos" -> "observation.state", "observations/images/top" ->
+// "observation.images.top".
 std::string FeatureNameFor(StorageLayout layout, const std::string& path, bool is_image);
 
-// The inverse, for features that did not come from a file (synthetic datasets built in code).
+// The inverse, for features that did not come from a file (synthetic datasets built in code, the camera streams
+// generate adds): robomimic "observation.images.front" -> "obs/front_image", "observation.depth.front" ->
+// "obs/front_depth", "observation.segmentation.front" -> "obs/front_segmentation", flat keys as robomimic's
+// loaders require.
 std::string DefaultStoragePath(StorageLayout layout, const std::string& feature);
 
 // "a" + "b" -> "a/b"; "" + "b" -> "b"
