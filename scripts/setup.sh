@@ -23,6 +23,8 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer
   python3 python3-h5py python3-numpy
+  # Slurm 22.05 and munge: the slurm test runs examples/slurm/ on a private one-node cluster it starts itself
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Keeps examples/ from rotting: the Slurm scripts parse (bash -n), the Kubernetes manifests parse and are Indexed
-# Jobs whose shard count agrees everywhere, and every r2s option the examples and examples/README.md use is one
-# that `r2s generate --help` / `r2s merge --help` lists (with every REQUIRED one given).
+# Keeps examples/ from rotting: the Slurm scripts parse (bash -n) and take the shard count, resources and every
+# setting from examples/slurm/r2s.env through submit.sh (default output outside the checkout), the Kubernetes
+# manifests parse and are Indexed Jobs whose shard count agrees everywhere, and every r2s option the examples and
+# examples/README.md use is one that `r2s generate --help` / `r2s merge --help` lists (with every REQUIRED one
+# given).
 # Usage: check_examples.sh R2S SOURCE_DIR
 set -euo pipefail
 r2s="$1"
@@ -41,11 +43,11 @@ check_options() {
   fi
 }
 
-# --- Slurm: each script parses, runs one r2s subcommand, and every long option outside comments (whole-line and
+# --- Slurm: each job script parses, runs one r2s subcommand, and every long option outside comments (whole-line and
 # after " #") is that subcommand's (the scripts hold no other command with long options, so a renamed r2s option
 # cannot hide in an array or a continuation line).
-declare -A slurm_shards
-for f in "$examples"/slurm/*.sbatch; do
+slurm="$examples/slurm"
+for f in "$slurm"/*.sbatch; do
   name="examples/slurm/$(basename "$f")"
   bash -n "$f" || fail "$name: bash -n"
   code="$(grep -vE '^[[:space:]]*#' "$f" | sed -E 's/(^|[[:space:]])#.*$//')"
@@ -54,20 +56,37 @@ for f in "$examples"/slurm/*.sbatch; do
   [[ -n "$sub" ]] || { fail "$name: runs neither \"\$R2S_BIN\" generate nor merge"; continue; }
   mapfile -t used < <(grep -oE '(^|[[:space:](])--[a-z][a-z0-9-]*' <<<"$code" | grep -oE -- '--[a-z0-9-]+' | sort -u)
   REQUIRE=1 check_options "$name" "$sub" "${used[@]}"
-  shards="$(sed -nE 's/^SHARDS=([0-9]+).*/\1/p' "$f")"
-  [[ -n "$shards" ]] || fail "$name: no SHARDS=N line"
-  slurm_shards["$name"]="$shards"
-done
-# The array is 0..SHARDS-1 (r2s takes the shard count from SLURM_ARRAY_TASK_COUNT), and the merge expects as many.
-array="$(sed -nE 's/^#SBATCH --array=0-([0-9]+)(%[0-9]+)?[[:space:]]*$/\1/p' "$examples/slurm/generate_array.sbatch")"
-if [[ -z "$array" ]]; then
-  fail "examples/slurm/generate_array.sbatch: no '#SBATCH --array=0-M' line"
-else
-  for name in "${!slurm_shards[@]}"; do
-    [[ "${slurm_shards[$name]}" == $((array + 1)) ]] ||
-      fail "$name: SHARDS=${slurm_shards[$name]}, but the array is 0-$array ($((array + 1)) tasks)"
+  # The shard count and the resources are settings (r2s.env), given by submit.sh: a job script that fixes them
+  # is the count-in-three-places (or the 16-CPU node) that breaks when one changes.
+  { grep -nE '^#SBATCH[[:space:]]+--(array|cpus-per-task|mem|mem-per-cpu|partition|account|output)[= ]' "$f" || true; } |
+    while read -r line; do echo "$name: $line: set by submit.sh from r2s.env, not here"; done >"$work/fixed"
+  while read -r line; do fail "$line"; done <"$work/fixed"
+  grep -qE -- '-of-[0-9]' <<<"$code" && fail "$name: a literal shard count (-of-N): use \$R2S_SHARDS"
+  # Every setting the job reads is one submit.sh exports to it.
+  for var in $(grep -oE 'R2S_[A-Z_]+' <<<"$code" | sort -u); do
+    grep -qE "^export .*\\b$var\\b" "$slurm/submit.sh" || fail "$name: reads $var, which submit.sh does not export"
   done
-fi
+done
+bash -n "$slurm/submit.sh" || fail "examples/slurm/submit.sh: bash -n"
+bash -n "$slurm/r2s.env" || fail "examples/slurm/r2s.env: bash -n"
+# One place for every setting: each R2S_ variable submit.sh reads is set in r2s.env, R2S_SHARDS exactly once.
+for var in $(grep -vE '^[[:space:]]*#' "$slurm/submit.sh" | grep -oE 'R2S_[A-Z_]+' | sort -u); do
+  grep -qE "^: \"\\\$\\{$var:=" "$slurm/r2s.env" || fail "examples/slurm/submit.sh: reads $var, which r2s.env does not set"
+done
+[[ "$(grep -cE 'R2S_SHARDS:=[0-9]+' "$slurm/r2s.env")" == 1 ]] ||
+  fail "examples/slurm/r2s.env: expected one ': \"\${R2S_SHARDS:=N}\"' line"
+# The defaults: extra r2s options that r2s has, and an output folder outside the checkout.
+default_of() {  # VAR: its value after sourcing r2s.env in an environment that holds only PATH and HOME
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  env -i PATH="$PATH" HOME=/home/user bash -c 'set -eu; source "$1"; echo "${!2}"' _ "$slurm/r2s.env" "$1"
+}
+default_out="$(default_of R2S_OUT)" || fail "examples/slurm/r2s.env: does not source with only HOME set"
+default_extra="$(default_of R2S_EXTRA_ARGS)" || true
+[[ "$default_out" == /home/user/* ]] ||
+  fail "examples/slurm/r2s.env: R2S_OUT defaults to '$default_out', not under \$SCRATCH or \$HOME"
+read -ra words <<<"$default_extra"
+mapfile -t used < <(printf '%s\n' "${words[@]}" | grep -E -- '^--[a-z]' | sort -u)
+check_options "examples/slurm/r2s.env (R2S_EXTRA_ARGS)" generate "${used[@]}"
 
 # --- Kubernetes: with Debian's python3-yaml, parse the manifests and check their structure; print the r2s
 # subcommand and options each runs as "file sub option...". Without it, grep for what must be there.
