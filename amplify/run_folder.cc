@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "amplify/folder_lock.h"
+#include "amplify/run_coverage.h"
 #include "episode/atomic_file.h"
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
@@ -221,6 +222,7 @@ void Clear(const fs::path& dir, const episode::DatasetInfo& info, const fs::path
   std::error_code ec;
   fs::remove(dir / "run.json", ec);
   fs::remove(dir / "summary.json", ec);
+  RemoveRunCoverage(dir);
   fs::remove_all(dir / "parts", ec);
   if (info.layout == episode::StorageLayout::kRobomimic) {
     fs::remove(dataset, ec);
@@ -282,6 +284,23 @@ void Assemble(const std::vector<StoredEpisode>& episodes, const episode::Dataset
   std::int64_t index = 0;
   for (const StoredEpisode& e : episodes) writer.AppendCopy(e.file, e.index, index++, e.frames);
   writer.Commit();
+}
+
+// The run's identity as the coverage report shows it: what says which run the draws belong to. The same for an
+// unsharded run and the merge of its shards (both "shard": "0/1", units [0, U)).
+std::vector<std::pair<std::string, std::string>> CoverageRunFields(const json& run, std::uint64_t begin,
+                                                                   std::uint64_t end) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (const char* key : {"scene", "scene_hash", "params", "params_hash", "dataset", "dataset_hash", "variants", "seed",
+                          "keep", "max_episodes", "shard", "software_version"}) {
+    if (!run.contains(key)) continue;
+    const json& value = run.at(key);
+    const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (text.empty() || (std::string(key) == "max_episodes" && text == "0")) continue;
+    fields.emplace_back(key, text);
+  }
+  fields.emplace_back("units", "[" + std::to_string(begin) + ", " + std::to_string(end) + ")");
+  return fields;
 }
 
 }  // namespace
@@ -371,6 +390,13 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
   for (const auto& entry : fs::directory_iterator(dir / "parts")) {
     if (entry.path().filename().string().starts_with(".")) fs::remove_all(entry.path(), ec);
   }
+  // Nor are those of the files Finish writes in the folder itself (episode::TemporaryPathFor's names).
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* finished : {"coverage.json", "draws.csv", "coverage.html", "summary.json"}) {
+      if (name.starts_with("." + std::string(finished) + ".tmp-")) fs::remove(entry.path(), ec);
+    }
+  }
   return folder;
 }
 
@@ -430,12 +456,13 @@ void RunFolder::Store(GeneratedEpisode& g, bool keep, bool part_written) {
 RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields) {
   RunTotals totals;
   std::vector<StoredEpisode> kept;
+  std::vector<UnitRecord> records;
   for (std::uint64_t u = begin; u < end; ++u) {
     const fs::path record_file = RecordPath(dir_, u);
     if (!fs::exists(record_file)) {
       throw std::logic_error("RunFolder::Finish: unit " + std::to_string(u) + " has no record");
     }
-    const UnitRecord r = RecordFrom(ReadJson(record_file));
+    const UnitRecord& r = records.emplace_back(RecordFrom(ReadJson(record_file)));
     ++totals.attempted;
     totals.kept += r.kept ? 1 : 0;
     totals.succeeded += r.success ? 1 : 0;
@@ -450,6 +477,21 @@ RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::s
     }
   }
   Assemble(kept, output_info_, dataset_path());
+  if (conditions_ && !conditions_->empty()) {
+    // The conditions every attempted unit drew, and whether it was kept.
+    std::vector<randomize::CoverageDraw> draws =
+        RunConditionDraws(*conditions_, identity_.seed, identity_.variants, begin, end);
+    for (std::size_t k = 0; k < draws.size(); ++k) {
+      if (draws[k].edge_case != records[k].edge_case) {
+        throw std::logic_error("RunFolder::Finish: unit " + std::to_string(draws[k].unit) + " recorded edge case '" +
+                               records[k].edge_case + "' but draws '" + draws[k].edge_case + "'");
+      }
+      draws[k].kept = records[k].kept;
+    }
+    randomize::CoverageSummary layout = randomize::CoverageLayout(*conditions_);
+    layout.run = CoverageRunFields(IdentityJson(identity_), begin, end);
+    WriteRunCoverage(dir_, layout, draws);
+  }
   json summary = summary_json_fields.empty() ? json::object() : json::parse(summary_json_fields);
   summary["totals"] = TotalsJson(totals);
   summary["dataset"] = dataset_path().string();
@@ -532,6 +574,15 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
     }
   }
   const episode::DatasetInfo info = episode::DatasetReader::Open(first_dataset).info();
+  // The shards' coverage reports, checked before anything is written; the units the shards cover.
+  std::vector<fs::path> in_order;
+  for (const auto& [index, dir] : by_index) in_order.push_back(dir);
+  std::optional<RunCoverage> coverage = MergeRunCoverage(in_order);
+  std::uint64_t units_begin = 0, units_end = 0;
+  if (coverage) {
+    units_begin = ReadJson(in_order.front() / "summary.json").at("units").at(0).get<std::uint64_t>();
+    units_end = ReadJson(in_order.back() / "summary.json").at("units").at(1).get<std::uint64_t>();
+  }
   json merged_run = runs.front();
   merged_run["shard"] = "0/1";
   merged_run["merged_from"] = count;
@@ -577,6 +628,10 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
     PlaceFile(first_dataset, dataset);
   }
   episode::WriteFileAtomically(out / "run.json", merged_run.dump(2) + "\n");
+  if (coverage) {
+    coverage->summary.run = CoverageRunFields(merged_run, units_begin, units_end);
+    WriteRunCoverage(out, coverage->summary, coverage->draws);
+  }
   json summary{{"totals", TotalsJson(result.totals)}, {"dataset", dataset.string()}, {"shard", "0/1"},
                {"merged_from", count}};
   episode::WriteFileAtomically(out / "summary.json", summary.dump(2) + "\n");

@@ -10,6 +10,10 @@
 //   the dataset          once every unit of the shard is done, in the source's layout: robomimic
 //                        <dir>/<source file name>, ALOHA <dir>/episode_<i>.hdf5, LeRobot <dir>/<source folder
 //                        name>/ in the source's version; kept episodes numbered from 0 in unit order
+//   coverage.json, draws.csv, coverage.html
+//                        the condition-coverage report of the shard's units (run_coverage.h), when the scene has
+//                        a deployment map (randomization.conditions) and set_conditions gave it; written after
+//                        the dataset, before summary.json
 //   summary.json         the totals, written last: its presence means the run is complete
 //
 // Every file goes to a temporary name and is renamed into place, so a unit is done exactly when its record exists
@@ -29,6 +33,7 @@
 #include "amplify/variant_pipeline.h"
 #include "episode/dataset_info.h"
 #include "episode/dataset_writer.h"
+#include "randomize/condition_space.h"
 
 namespace r2s::amplify {
 
@@ -82,6 +87,10 @@ class RunFolder {
   bool complete() const;                       // summary.json exists
   std::vector<std::uint64_t> done_units() const;  // units with a record, ascending
 
+  // The deployment map the run's units draw their conditions from: Finish writes its coverage report (an empty
+  // one, a scene without randomization.conditions: none).
+  void set_conditions(randomize::ConditionSpace conditions) { conditions_ = std::move(conditions); }
+
   // How parts are written (LeRobot: the video encoder's settings).
   void set_write_options(const episode::WriteOptions& options) { write_options_ = options; }
 
@@ -93,8 +102,9 @@ class RunFolder {
   // Writes the unit's record, after its part (written here unless `part_written`: WritePart already did).
   void Store(GeneratedEpisode& episode, bool keep, bool part_written = false);
 
-  // Assembles the dataset from the kept parts of units [begin, end) (every one must have a record), writes
-  // summary.json (`summary` plus the totals from the records) and removes the parts. Returns the totals.
+  // Assembles the dataset from the kept parts of units [begin, end) (every one must have a record), writes the
+  // coverage report (set_conditions), then summary.json (`summary` plus the totals from the records) and removes
+  // the parts. Returns the totals.
   RunTotals Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields);
 
   // Where the assembled dataset is: the file (robomimic) or this folder (ALOHA).
@@ -106,6 +116,7 @@ class RunFolder {
   RunIdentity identity_;
   episode::DatasetInfo output_info_;
   episode::WriteOptions write_options_;
+  std::optional<randomize::ConditionSpace> conditions_;
   std::shared_ptr<const FolderLock> lock_;  // held while the folder is open: one writer at a time
 };
 
@@ -126,7 +137,8 @@ struct MergeResult {
 
 // Merges the complete shard folders of one run into `out`: their run.json must agree but for the shard index,
 // and cover indices 0..N-1 exactly once; the datasets are assembled in shard order (so unit order), kept episodes
-// renumbered from 0, giving what the unsharded run gives. InputError names the folder and field at fault.
+// renumbered from 0, giving what the unsharded run gives; the shards' coverage reports are merged the same way
+// (run_coverage.h). InputError names the folder and field at fault.
 MergeResult MergeShards(const std::vector<std::filesystem::path>& shards, const std::filesystem::path& out,
                         bool overwrite);
 

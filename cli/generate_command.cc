@@ -105,6 +105,9 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   }
   amplify::RunFolder folder = amplify::RunFolder::Open(dir, identity, generator.output_info(), options.overwrite);
   folder.set_write_options(write_options);
+  // The coverage report of the deployment map (coverage.json, draws.csv, coverage.html), written by Finish.
+  const bool has_conditions = !generator.config().draw.conditions.empty();
+  if (has_conditions) folder.set_conditions(generator.config().draw.conditions);
   if (folder.complete()) {
     std::ifstream summary(dir / "summary.json");
     log << "generate: " << dir.string() << " is complete already (--overwrite to generate it again)\n";
@@ -123,6 +126,9 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
         << g.shard.source << "): units " << begin << ".." << end << ", " << generator.threads() << " threads -> "
         << dir.string() << "\n";
     for (const std::string& note : generator.notes()) log << "generate: " << note << "\n";
+    if (!has_conditions) {
+      log << "generate: the scene has no deployment map (randomization.conditions): no coverage report\n";
+    }
   }
   Progress progress(log, isatty(STDERR_FILENO) != 0, end - begin, done.size());
   amplify::StageTimes this_run;
@@ -171,6 +177,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   if (!options.quiet) {
     log << "generate: kept " << totals.kept << " of " << totals.attempted << " episodes (" << totals.succeeded
         << " succeeded) -> " << folder.dataset_path().string() << "\n";
+    if (has_conditions) log << "generate: condition coverage -> " << (dir / "coverage.html").string() << "\n";
   }
 }
 
