@@ -155,6 +155,10 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   // Checked once here, before anything runs: the dataset feeds the scene's bindings (each variant makes its own plan
   // of its own model).
   sim::ReplayPlan::Make(draw.model, impl->config.source_info, impl->config.dataset);
+  // And the draws: one variant drawn here finds what only a draw can (a physics parameter naming an object the
+  // scene lacks, a value its distribution puts out of range) before a run folder is written. Draws are pure, so
+  // this changes nothing the run draws.
+  DrawVariant(draw, 0, 0);
   impl->config.cameras = CameraStreams(*draw.model, impl->config.source_info, impl->config.dataset, options);
   impl->config.output_info = OutputInfo(impl->config.source_info, impl->config.cameras);
   impl->config.sensor = cuda::SensorOptions{options.device, 1};

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "amplify/folder_lock.h"
 #include "amplify/run_coverage.h"
@@ -14,6 +15,7 @@
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
 #include "episode/input_error.h"
+#include "episode/output_error.h"
 #include "real2sim/build_config.h"
 
 namespace r2s::amplify {
@@ -278,6 +280,21 @@ void Assemble(const std::vector<StoredEpisode>& episodes, const episode::Dataset
     for (const StoredEpisode& e : episodes) PlaceFile(e.file, dataset / ("episode_" + std::to_string(index++) + ".hdf5"));
     return;
   }
+  // libhdf5 1.10.8 crashes (SIGSEGV in H5T_close_real under H5Ocopy) when the disk fills during an object copy,
+  // so the room the copies need (about the size of the files they come from) is checked before the first.
+  std::set<fs::path> sources;
+  if (info.layout == episode::StorageLayout::kRobomimic) {
+    for (const StoredEpisode& e : episodes) sources.insert(e.file);
+  }
+  std::uintmax_t needed = std::uintmax_t{1} << 20;  // the new file's own metadata
+  for (const fs::path& file : sources) needed += fs::file_size(file);
+  std::error_code ec;
+  const fs::space_info space = fs::space(dataset.parent_path(), ec);
+  if (!sources.empty() && !ec && space.available < needed) {
+    throw OutputError(dataset.string(), "No space left on device (assembling " + std::to_string(episodes.size()) +
+                                            " episodes needs about " + std::to_string(needed >> 20) + " MiB; " +
+                                            std::to_string(space.available >> 20) + " MiB are free)");
+  }
   episode::WriteOptions options;
   options.overwrite = true;
   episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info, options);
@@ -364,7 +381,7 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
   folder.identity_ = identity;
   folder.output_info_ = output_info;
   std::error_code ec;
-  fs::create_directories(dir / "parts", ec);
+  fs::create_directories(dir, ec);
   if (ec) throw InputError(dir.string(), "--out", "cannot be created: " + ec.message());
   const json mine = IdentityJson(identity);
   const fs::path run_file = dir / "run.json";
@@ -379,22 +396,22 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
                              "); give another --out, or --overwrite to replace it");
       }
       Clear(dir, output_info, folder.dataset_path());
-      fs::create_directories(dir / "parts");
     }
   } else if (overwrite) {
     Clear(dir, output_info, folder.dataset_path());
-    fs::create_directories(dir / "parts");
   }
   episode::WriteFileAtomically(run_file, mine.dump(2) + "\n");
-  // Temporary files a killed run left behind (hidden names) are not parts of anything.
-  for (const auto& entry : fs::directory_iterator(dir / "parts")) {
-    if (entry.path().filename().string().starts_with(".")) fs::remove_all(entry.path(), ec);
-  }
-  // Nor are those of the files Finish writes in the folder itself (episode::TemporaryPathFor's names).
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    for (const char* finished : {"coverage.json", "draws.csv", "coverage.html", "summary.json"}) {
-      if (name.starts_with("." + std::string(finished) + ".tmp-")) fs::remove(entry.path(), ec);
+  // The folder is locked: temporary files here are what a killed run left behind (a part, the dataset being
+  // assembled, the report, the summary), not anybody's work in progress.
+  episode::RemoveStaleTemporaries(dir);
+  if (folder.complete()) {
+    // A run killed while removing its parts after summary.json: the rest of them are of no use.
+    fs::remove_all(dir / "parts", ec);
+  } else {
+    fs::create_directories(dir / "parts", ec);
+    if (ec) throw InputError((dir / "parts").string(), "--out", "cannot be created: " + ec.message());
+    for (const auto& entry : fs::directory_iterator(dir / "parts")) {
+      if (entry.path().filename().string().starts_with(".")) fs::remove_all(entry.path(), ec);
     }
   }
   return folder;
@@ -593,6 +610,8 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw InputError(out.string(), "--out", "cannot be created: " + ec.message());
+  // Locked: what a killed merge left under temporary names is nobody's work in progress.
+  episode::RemoveStaleTemporaries(out);
   if (fs::exists(out / "run.json") || fs::exists(out / "summary.json")) {
     if (!overwrite) throw InputError(out.string(), "--out", "holds a run already; give --overwrite to replace it");
     Clear(out, info, dataset);

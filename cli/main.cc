@@ -1,5 +1,5 @@
 // r2s: the real2sim command line. Exit status: 0 done, 2 bad input (the message names file, field and value),
-// 1 internal error.
+// 3 output the machine could not take (disk full, quota, read-only, I/O error; a rerun resumes), 1 internal error.
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,13 +16,16 @@
 #include "cli/replay_command.h"
 #include "cli/sysid_command.h"
 #include "episode/edit_distance.h"
+#include "episode/hdf5_teardown.h"
 #include "episode/input_error.h"
+#include "episode/output_error.h"
 #include "real2sim/build_config.h"
 
 namespace {
 
 constexpr int kExitBadInput = 2;
 constexpr int kExitInternal = 1;
+constexpr int kExitOutputFailed = 3;  // the disk is full, over quota, read-only or failing: rerun when it is not
 
 // Flags on the command line that `command` does not have, each with the nearest one it has ("did you mean"):
 // a mistyped --variant must say so, not only that --variants is missing.
@@ -212,11 +215,24 @@ int main(int argc, char** argv) {
   // SVT-AV1 (the AV1 encoder of LeRobot output) prints a dozen info lines per encoder unless told otherwise, and
   // reads the level from the environment: set it before any thread starts (a user's own SVT_LOG wins).
   setenv("SVT_LOG", "1", 0);
+  // After a write that met a full disk, libhdf5's own teardown at exit would crash (episode/hdf5_teardown.h).
+  r2s::episode::SkipHdf5TeardownAtExit();
   try {
     return Run(argc, argv);
   } catch (const r2s::InputError& e) {
     std::cerr << "r2s: error: " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const r2s::OutputError& e) {
+    std::cerr << "r2s: error: " << e.what() << "\n";
+    return kExitOutputFailed;
+  } catch (const std::system_error& e) {
+    // std::filesystem and the atomic writes report a full disk as std::system_error.
+    if (!r2s::IsOutputFailure(e.code())) {
+      std::cerr << "r2s: internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
+    std::cerr << "r2s: error: cannot write: " << e.what() << "\n";
+    return kExitOutputFailed;
   } catch (const std::exception& e) {
     std::cerr << "r2s: internal error: " << e.what() << "\n";
     return kExitInternal;

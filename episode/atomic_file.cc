@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <string>
 #include <system_error>
 
@@ -19,6 +20,18 @@ fs::path TemporaryPathFor(const fs::path& final_path) {
   const std::uint64_t nonce = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
   return final_path.parent_path() /
          ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(nonce));
+}
+
+int RemoveStaleTemporaries(const fs::path& dir) {
+  const std::regex temporary(R"(\..+\.tmp-[0-9]+-[0-9]+)");
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!std::regex_match(entry.path().filename().string(), temporary)) continue;
+    std::error_code remove_error;
+    if (fs::remove_all(entry.path(), remove_error) > 0) ++removed;
+  }
+  return removed;
 }
 
 void PublishFile(const fs::path& temp, const fs::path& final_path) {

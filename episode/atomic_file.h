@@ -15,6 +15,11 @@ std::filesystem::path TemporaryPathFor(const std::filesystem::path& final_path);
 // file.
 void PublishFile(const std::filesystem::path& temp, const std::filesystem::path& final_path);
 
+// Removes every temporary file or folder TemporaryPathFor named directly in `dir` (".<name>.tmp-<pid>-<n>"): what a
+// killed writer left. Only for a folder the caller holds exclusively (a locked run folder), where no other writer
+// can be midway. Returns how many it removed.
+int RemoveStaleTemporaries(const std::filesystem::path& dir);
+
 // Writes `bytes` to `final_path` through TemporaryPathFor and PublishFile; on failure the temporary file is
 // removed and std::system_error names the file.
 void WriteFileAtomically(const std::filesystem::path& final_path, std::string_view bytes);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -270,6 +271,24 @@ TEST(Generate, BadInputExitsTwoNamesTheFieldAndWritesNothing) {
                                "--variants", "1", "--out", (dir / "out").string()});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("none.hdf5"), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+
+  // A physics parameter naming an object the scene lacks is found by a draw: still before anything is written.
+  fs::copy(SourceDir() / "scenes/tabletop", dir / "scene", fs::copy_options::recursive);
+  {
+    std::ifstream in(dir / "scene/scene.yaml");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    const std::string from = "objects.ball.restitution:";
+    ASSERT_NE(text.find(from), std::string::npos);
+    text.replace(text.find(from), from.size(), "objects.bal.restitution:");
+    std::ofstream(dir / "scene/scene.yaml") << text;
+  }
+  const auto unknown = RunR2s({"generate", "--scene", (dir / "scene").string(), "--episodes",
+                               (SourceDir() / "scenes/tabletop/episodes/cube_tosses.hdf5").string(), "--variants",
+                               "1", "--out", (dir / "out").string()});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_NE(unknown.err.find("randomization.physics.objects.bal.restitution"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("no free object 'bal'"), std::string::npos) << unknown.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
 
   // A folder holding another run's work is not mixed with this one's.

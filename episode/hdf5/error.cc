@@ -1,6 +1,11 @@
 #include "episode/hdf5/error.h"
 
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
 #include "episode/input_error.h"
+#include "episode/output_error.h"
 
 namespace r2s::episode::hdf5 {
 
@@ -27,10 +32,24 @@ std::string ErrorDetail() {
   return detail;
 }
 
+namespace {
+
+// The errno a failed read or write of HDF5's POSIX driver records in its message ("..., errno = 28, error message
+// = 'No space left on device', ..."), or 0.
+int ErrnoIn(const std::string& detail) {
+  const std::size_t at = detail.find("errno = ");
+  return at == std::string::npos ? 0 : std::atoi(detail.c_str() + at + 8);
+}
+
+}  // namespace
+
 hid_t Check(hid_t status, const std::string& file, const std::string& field, const std::string& what) {
   if (status >= 0) return status;
   const std::string detail = ErrorDetail();
   H5Eclear2(H5E_DEFAULT);
+  if (const int error = ErrnoIn(detail); error != 0 && IsOutputFailure(std::error_code(error, std::generic_category()))) {
+    throw OutputError(file, std::string(std::strerror(error)) + " (" + what + ")");
+  }
   throw InputError(file, field, detail.empty() ? what : what + ": " + detail);
 }
 

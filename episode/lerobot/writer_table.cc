@@ -1,11 +1,16 @@
 #include "episode/lerobot/writer_table.h"
 
+#include <cstring>
+#include <system_error>
+
 #include <arrow/io/file.h>
+#include <arrow/util/io_util.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
 #include "episode/input_error.h"
+#include "episode/output_error.h"
 
 namespace r2s::episode::lerobot {
 namespace {
@@ -136,7 +141,13 @@ void Flatten(const arrow::Array& array, std::int64_t row, std::vector<double>& o
 }  // namespace
 
 void Check(const arrow::Status& status, const std::string& file, const std::string& what) {
-  if (!status.ok()) throw InputError(file, what, status.ToString());
+  if (status.ok()) return;
+  // A write the disk refused (ENOSPC, ...) is not the input's fault.
+  if (const int error = arrow::internal::ErrnoFromStatus(status);
+      error != 0 && IsOutputFailure(std::error_code(error, std::generic_category()))) {
+    throw OutputError(file, std::string(std::strerror(error)) + " (" + what + ")");
+  }
+  throw InputError(file, what, status.ToString());
 }
 
 std::shared_ptr<arrow::Array> BuildColumn(const std::shared_ptr<arrow::DataType>& type, const Array& data,

@@ -16,6 +16,7 @@ extern "C" {
 
 #include "episode/atomic_file.h"
 #include "episode/input_error.h"
+#include "episode/output_error.h"
 #include "episode/video/ffmpeg_util.h"
 
 namespace r2s::episode::video {
@@ -30,6 +31,15 @@ using internal::PacketPtr;
 using internal::SwsPtr;
 
 namespace {
+
+// An FFmpeg write error: the disk's fault (AVERROR(ENOSPC), ...) becomes an OutputError, anything else a plain
+// runtime error.
+[[noreturn]] void ThrowWriteError(const fs::path& file, const std::string& what, int error) {
+  if (error < 0 && IsOutputFailure(std::error_code(-error, std::generic_category()))) {
+    throw OutputError(file.string(), ErrorText(error) + " (" + what + ")");
+  }
+  throw std::runtime_error("video: " + file.string() + ": " + what + ": " + ErrorText(error));
+}
 
 const char* FormatName(FrameFormat format) {
   switch (format) {
@@ -93,9 +103,7 @@ class VideoWriter::Impl {
   void OpenEncoder(const EncodeOptions& options);
   // Sends `frame` (nullptr: end of stream) and writes every packet the encoder has ready.
   void Encode(const AVFrame* frame);
-  [[noreturn]] void Fail(const std::string& what, int error) const {
-    throw std::runtime_error("video: " + file_.string() + ": " + what + ": " + ErrorText(error));
-  }
+  [[noreturn]] void Fail(const std::string& what, int error) const { ThrowWriteError(file_, what, error); }
 
   fs::path file_;
   fs::path temp_;
@@ -349,7 +357,7 @@ void ConcatenateVideos(const std::vector<fs::path>& inputs, const fs::path& outp
       out_stream->time_base = time_base;
       out_stream->avg_frame_rate = stream->avg_frame_rate;
       if (const int error = avformat_write_header(output.get(), nullptr); error < 0) {
-        throw std::runtime_error("video: cannot write the header of " + output_file.string() + ": " + ErrorText(error));
+        ThrowWriteError(output_file, "cannot write the header", error);
       }
       reference = params;
     } else {
@@ -398,8 +406,7 @@ void ConcatenateVideos(const std::vector<fs::path>& inputs, const fs::path& outp
       packet->pos = -1;
       av_packet_rescale_ts(packet.get(), time_base, out_stream->time_base);
       if (const int write_error = av_interleaved_write_frame(output.get(), packet.get()); write_error < 0) {
-        throw std::runtime_error("video: cannot write " + output_file.string() + " (copying " + path.string() +
-                                 "): " + ErrorText(write_error));
+        ThrowWriteError(output_file, "cannot write (copying " + path.string() + ")", write_error);
       }
     }
     if (last_pts == AV_NOPTS_VALUE) throw InputError(path.string(), "video", "has a video stream with no frames");
@@ -407,10 +414,10 @@ void ConcatenateVideos(const std::vector<fs::path>& inputs, const fs::path& outp
     if (!first_input) first_input = std::move(input);  // keeps `reference` valid
   }
   if (const int error = av_write_trailer(output.get()); error < 0) {
-    throw std::runtime_error("video: cannot finish " + output_file.string() + ": " + ErrorText(error));
+    ThrowWriteError(output_file, "cannot finish", error);
   }
   if (const int error = avio_closep(&output->pb); error < 0) {
-    throw std::runtime_error("video: cannot close " + temp.path().string() + ": " + ErrorText(error));
+    ThrowWriteError(temp.path(), "cannot close", error);
   }
   PublishFile(temp.path(), output_file);
   temp.Release();
