@@ -84,6 +84,7 @@ class UrdfReader {
     ReadMaterials(*urdf);
     AddLink(*urdf->getRoot(), nullptr, -1);
     result_.robot.initial_q = Eigen::VectorXd::Zero(result_.robot.num_dofs());
+    CheckEveryJointMovesSomething();
     return std::move(result_);
   }
 
@@ -152,6 +153,45 @@ class UrdfReader {
         throw InputError(file_.string(), field, "unsupported geometry type");
     }
     return shape;
+  }
+
+  // A joint whose links (its own and every one below it) have no inertia about its axis (no mass for a prismatic
+  // joint) would accelerate without bound under any torque: the simulation fills with NaN. A massless link is fine
+  // where others carry the joint (a frame, a dummy link between two joints); a joint that carries nothing is not.
+  // Checked at q = 0, in the joint's frame, with the parallel-axis terms.
+  void CheckEveryJointMovesSomething() const {
+    const std::vector<Link>& links = result_.robot.links;
+    std::vector<Eigen::Isometry3d> pose(links.size(), Eigen::Isometry3d::Identity());
+    for (std::size_t i = 1; i < links.size(); ++i) {
+      pose[i] = pose[static_cast<std::size_t>(links[i].parent)] * links[i].joint_origin;
+    }
+    for (std::size_t j = 0; j < links.size(); ++j) {
+      if (links[j].joint_type == JointType::kFixed) continue;
+      std::vector<bool> below(links.size(), false);
+      below[j] = true;
+      double mass = 0;
+      Eigen::Matrix3d inertia = Eigen::Matrix3d::Zero();  // about the joint frame's origin, in its axes
+      for (std::size_t i = j; i < links.size(); ++i) {
+        if (i > j) below[i] = links[i].parent >= 0 && below[static_cast<std::size_t>(links[i].parent)];
+        if (!below[i]) continue;
+        const Inertial& in = links[i].inertial;
+        const Eigen::Isometry3d link_in_joint = pose[j].inverse() * pose[i];
+        const Eigen::Matrix3d r = link_in_joint.linear();
+        const Eigen::Vector3d c = link_in_joint * in.com_m;
+        inertia += r * in.inertia_kgm2 * r.transpose() +
+                   in.mass_kg * (c.squaredNorm() * Eigen::Matrix3d::Identity() - c * c.transpose());
+        mass += in.mass_kg;
+      }
+      const Eigen::Vector3d& axis = links[j].joint_axis;
+      const bool revolute = links[j].joint_type == JointType::kRevolute;
+      const double carried = revolute ? axis.dot(inertia * axis) : mass;
+      if (!(carried > 1e-12)) {
+        throw InputError(file_.string(), "joint '" + links[j].joint_name + "'",
+                         std::string("moves nothing: link '") + links[j].name + "' and the links below it have " +
+                             (revolute ? "no inertia about the joint's axis" : "no mass") +
+                             " (give them an <inertial> with mass and inertia)");
+      }
+    }
   }
 
   Inertial ReadInertial(const urdf::Link& link) const {

@@ -138,6 +138,11 @@ TEST(UrdfLoader, BadFilesNameTheFileAndTheElement) {
        "<robot name='r'><link name='a'><inertial><mass value='1'/><inertia ixx='0.01' iyy='0.01' izz='0.05' "
        "ixy='0' ixz='0' iyz='0'/></inertial></link></robot>",
        "the two smaller must add up to at least the largest"},
+      {"joint_that_moves_nothing",
+       "<robot name='r'><link name='a'/><link name='b'><inertial><mass value='1'/><inertia ixx='0' iyy='0' "
+       "izz='0' ixy='0' ixz='0' iyz='0'/></inertial></link><joint name='j' type='revolute'><parent link='a'/>"
+       "<child link='b'/><axis xyz='0 0 1'/><limit effort='1' velocity='1' lower='-1' upper='1'/></joint></robot>",
+       "joint 'j': moves nothing: link 'b' and the links below it have no inertia about the joint's axis"},
       {"floating_joint",
        "<robot name='r'><link name='a'/><link name='b'/><joint name='f' type='floating'><parent link='a'/>"
        "<child link='b'/></joint></robot>",
