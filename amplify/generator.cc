@@ -13,6 +13,7 @@
 #include "episode/input_error.h"
 #include "randomize/distribution_yaml.h"
 #include "sim/params_overlay.h"
+#include "sim/replay.h"
 #include "sim/scene_compiler.h"
 
 namespace r2s::amplify {
@@ -94,6 +95,20 @@ std::vector<CameraStream> CameraStreams(const sim::Model& model, const episode::
   return streams;
 }
 
+// What drives the world of every source episode this run will replay (bound joint signals and poses, timestamps),
+// read without images or video and checked as a variant's replay would (sim::MakeFrameClock): a NaN or a clock
+// jump in episode 80 is bad input found before the run folder is written, not after hours of work.
+void CheckSourceData(const episode::DatasetReader& reader, const sim::ReplayPlan& plan, std::uint64_t first,
+                     std::uint64_t last) {
+  std::set<std::string> features = {"timestamp"};
+  for (const sim::JointBinding& b : plan.joint_bindings()) features.insert(b.feature);
+  for (const auto& [object, b] : plan.pose_bindings()) features.insert(b.feature);
+  for (std::uint64_t e = first; e <= last; ++e) {
+    const episode::Episode source = reader.ReadEpisodeFeatures(static_cast<std::int64_t>(e), features);
+    sim::MakeFrameClock(plan, source, reader.path().string());
+  }
+}
+
 }  // namespace
 
 struct Generator::Impl {
@@ -154,7 +169,7 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   impl->config.source_info = impl->reader->info();
   // Checked once here, before anything runs: the dataset feeds the scene's bindings (each variant makes its own plan
   // of its own model).
-  sim::ReplayPlan::Make(draw.model, impl->config.source_info, impl->config.dataset);
+  const sim::ReplayPlan plan = sim::ReplayPlan::Make(draw.model, impl->config.source_info, impl->config.dataset);
   // And the draws: one variant drawn here finds what only a draw can (a physics parameter naming an object the
   // scene lacks, a value its distribution puts out of range) before a run folder is written. Draws are pure, so
   // this changes nothing the run draws.
@@ -169,6 +184,7 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   const auto [begin, end] = ShardUnits(options.shard, static_cast<std::uint64_t>(impl->source_episodes) * options.variants);
   impl->begin = begin;
   impl->end = end;
+  if (begin < end) CheckSourceData(*impl->reader, plan, begin / options.variants, (end - 1) / options.variants);
   impl->threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   impl->renderer.device = options.render_device;
   impl->renderer.validation = options.render_validation;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
@@ -21,6 +23,8 @@ class DatasetReader::Impl {
   virtual std::int64_t EpisodeLength(std::int64_t i) const = 0;  // i checked by the caller
   virtual const std::filesystem::path& EpisodeFile(std::int64_t i) const = 0;
   virtual Episode ReadEpisode(std::int64_t i) const = 0;  // i checked by the caller
+  // Only `features` (DatasetReader::ReadEpisodeFeatures); i checked by the caller.
+  virtual Episode ReadEpisodeFeatures(std::int64_t i, const std::set<std::string>& features) const = 0;
 };
 
 class DatasetWriter::Impl {

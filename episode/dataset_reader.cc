@@ -39,6 +39,11 @@ const fs::path& DatasetReader::episode_file(std::int64_t i) const {
   CheckEpisode("episode_file", i, num_episodes());
   return impl_->EpisodeFile(i);
 }
+Episode DatasetReader::ReadEpisodeFeatures(std::int64_t i, const std::set<std::string>& features) const {
+  CheckEpisode("ReadEpisodeFeatures", i, num_episodes());
+  return impl_->ReadEpisodeFeatures(i, features);
+}
+
 Episode DatasetReader::ReadEpisode(std::int64_t i) const {
   CheckEpisode("ReadEpisode", i, num_episodes());
   return impl_->ReadEpisode(i);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <string>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,10 @@ class DatasetReader {
 
   // Reads episode i (0-based position, not its stored index) with all its columns.
   Episode ReadEpisode(std::int64_t i) const;
+  // Episode i with only the named features' columns (names the dataset lacks are skipped; the reader may add the
+  // columns it checks rows with, such as LeRobot's timestamp and episode_index), reading no more than they need:
+  // no video or image is decoded unless named. For checks of every episode before any work starts.
+  Episode ReadEpisodeFeatures(std::int64_t i, const std::set<std::string>& features) const;
 
   class Impl;
 

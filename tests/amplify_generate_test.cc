@@ -291,6 +291,21 @@ TEST(Generate, BadInputExitsTwoNamesTheFieldAndWritesNothing) {
   EXPECT_NE(unknown.err.find("no free object 'bal'"), std::string::npos) << unknown.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
 
+  // A NaN deep in one source episode's bound pose is found before anything is written, not when its unit runs.
+  fs::copy_file(CubeTosses(), dir / "nan_tosses.hdf5");
+  const auto edited = testing::RunPython(
+      "import sys, h5py, numpy as np\nwith h5py.File(sys.argv[1], 'r+') as f:\n"
+      "    f['data/demo_57/obs/object_pose'][40, 1] = np.nan\n",
+      {(dir / "nan_tosses.hdf5").string()});
+  ASSERT_EQ(edited.exit_code, 0) << edited.err;
+  const auto nan = RunR2s({"generate", "--scene", Tabletop(), "--episodes", (dir / "nan_tosses.hdf5").string(),
+                           "--variants", "1", "--out", (dir / "out").string()});
+  EXPECT_EQ(nan.exit_code, 2) << nan.err;
+  EXPECT_NE(nan.err.find("nan_tosses.hdf5: observation.object_pose[1]: episode 57 frame 40 is nan"),
+            std::string::npos)
+      << nan.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+
   // A folder holding another run's work is not mixed with this one's.
   ASSERT_EQ(RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1"})).exit_code, 0);
   const auto other = RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1", "--seed", "43"}));

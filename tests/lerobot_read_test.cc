@@ -13,6 +13,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -168,6 +169,20 @@ TEST_P(LeRobotRead, EpisodesHoldTheirRows) {
     EXPECT_EQ(episode.At("task_index").data.values<std::int64_t>()[0], 0);
   }
   EXPECT_EQ(index, 1871);
+}
+
+// Only the named features, with the two columns rows are checked by, and no video decoded (the bundled copy with
+// its video): what generate reads of every source episode before it starts.
+TEST_P(LeRobotRead, ReadEpisodeFeaturesReadsOnlyThoseAndNoVideo) {
+  const DatasetReader reader = DatasetReader::Open(BundledLeRobotDataset(GetParam()));
+  const Episode full = reader.ReadEpisode(1);
+  const Episode some = reader.ReadEpisodeFeatures(1, {"observation.state", "not.a.feature"});
+  std::set<std::string> names;
+  for (const auto& [name, column] : some.columns) names.insert(name);
+  EXPECT_EQ(names, (std::set<std::string>{"episode_index", "observation.state", "timestamp"}));
+  EXPECT_EQ(some.At("observation.state").data, full.At("observation.state").data);
+  EXPECT_EQ(some.metadata.length, full.metadata.length);
+  EXPECT_GT(full.columns.size(), some.columns.size());
 }
 
 TEST(LeRobotRead, StateAndActionAreEqualInBothVersions) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -280,7 +281,11 @@ class Hdf5Reader final : public DatasetReader::Impl {
     return episodes.at(static_cast<std::size_t>(i)).shape.length;
   }
   const fs::path& EpisodeFile(std::int64_t i) const override { return episodes.at(static_cast<std::size_t>(i)).file; }
-  Episode ReadEpisode(std::int64_t i) const override;
+  Episode ReadEpisode(std::int64_t i) const override { return Read(i, nullptr); }
+  Episode ReadEpisodeFeatures(std::int64_t i, const std::set<std::string>& features) const override {
+    return Read(i, &features);
+  }
+  Episode Read(std::int64_t i, const std::set<std::string>* only) const;
   // Dataset-level preserved nodes refer to the robomimic file, which the reader keeps open.
   void Finish() {
     for (auto& node : info.storage.nodes) node.source = robomimic_file;
@@ -466,7 +471,7 @@ std::unique_ptr<DatasetReader::Impl> OpenHdf5Dataset(const fs::path& path) {
 
 namespace {
 
-Episode Hdf5Reader::ReadEpisode(std::int64_t i) const {
+Episode Hdf5Reader::Read(std::int64_t i, const std::set<std::string>* only) const {
   hdf5::Quiet quiet;
   const EpisodeEntry& entry = episodes[static_cast<std::size_t>(i)];
   auto source = FileOf(entry);
@@ -505,14 +510,15 @@ Episode Hdf5Reader::ReadEpisode(std::int64_t i) const {
   }
   for (const auto& d : shape.frames) {
     const std::string where = "/" + hdf5::JoinPath(group_path, d.path);
-    Handle dataset(Check(H5Dopen2(group.get(), d.path.c_str(), H5P_DEFAULT), file, where, "cannot open dataset"));
-    Column column;
-    column.data = hdf5::ReadArray(dataset.get(), *d.dtype, d.dims, file, where);
-    column.attributes = hdf5::ReadAttributes(dataset.get(), file, where);
     auto name = feature_of_path.find(d.path);
     const std::string feature = name != feature_of_path.end()
                                     ? name->second
                                     : hdf5::FeatureNameFor(info.layout, d.path, d.IsImage());
+    if (only && !only->count(feature)) continue;
+    Handle dataset(Check(H5Dopen2(group.get(), d.path.c_str(), H5P_DEFAULT), file, where, "cannot open dataset"));
+    Column column;
+    column.data = hdf5::ReadArray(dataset.get(), *d.dtype, d.dims, file, where);
+    column.attributes = hdf5::ReadAttributes(dataset.get(), file, where);
     episode.columns.emplace(feature, std::move(column));
   }
   for (const auto& p : shape.preserved) {

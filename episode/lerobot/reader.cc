@@ -59,7 +59,11 @@ class LeRobotReader final : public DatasetReader::Impl {
   std::int64_t NumEpisodes() const override { return static_cast<std::int64_t>(meta_.episodes.size()); }
   std::int64_t EpisodeLength(std::int64_t i) const override { return Entry(i).length; }
   const fs::path& EpisodeFile(std::int64_t i) const override { return Entry(i).data_file; }
-  Episode ReadEpisode(std::int64_t i) const override;
+  Episode ReadEpisode(std::int64_t i) const override { return Read(i, nullptr); }
+  Episode ReadEpisodeFeatures(std::int64_t i, const std::set<std::string>& features) const override {
+    return Read(i, &features);
+  }
+  Episode Read(std::int64_t i, const std::set<std::string>* only) const;
 
  private:
   const EpisodeEntry& Entry(std::int64_t i) const { return meta_.episodes[static_cast<std::size_t>(i)]; }
@@ -241,7 +245,7 @@ void LeRobotReader::CheckRowCounts() {
   }
 }
 
-Episode LeRobotReader::ReadEpisode(std::int64_t i) const {
+Episode LeRobotReader::Read(std::int64_t i, const std::set<std::string>* only) const {
   const EpisodeEntry& entry = Entry(i);
   Episode episode;
   episode.metadata.index = entry.index;
@@ -256,9 +260,16 @@ Episode LeRobotReader::ReadEpisode(std::int64_t i) const {
                          " needs rows up to " + std::to_string(entry.first_row + entry.length));
   }
   CheckSchema(file);
-  const auto table = file.ReadRows(table_features_, entry.first_row, entry.length);
-  for (std::size_t c = 0; c < table_features_.size(); ++c) {
-    const std::string& feature = table_features_[c];
+  // The rows are checked through episode_index and timestamp, so those two are read whatever is asked for.
+  std::vector<std::string> columns;
+  for (const std::string& feature : table_features_) {
+    if (!only || only->count(feature) || feature == "episode_index" || feature == "timestamp") {
+      columns.push_back(feature);
+    }
+  }
+  const auto table = file.ReadRows(columns, entry.first_row, entry.length);
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const std::string& feature = columns[c];
     const auto& column = *table->column(static_cast<int>(c));
     Column out;
     out.data = meta_.info.storage.at(feature) == FeatureStorage::kImage
@@ -283,8 +294,12 @@ Episode LeRobotReader::ReadEpisode(std::int64_t i) const {
     });
   }
   CheckFramePeriod(episode, name);
-  for (const std::string& key : meta_.info.VideoKeys()) episode.columns.emplace(key, ReadVideo(entry, key, episode));
-  for (const auto& [feature, stream] : side_streams_) episode.columns.emplace(feature, ReadSideStream(entry, feature));
+  for (const std::string& key : meta_.info.VideoKeys()) {
+    if (!only || only->count(key)) episode.columns.emplace(key, ReadVideo(entry, key, episode));
+  }
+  for (const auto& [feature, stream] : side_streams_) {
+    if (!only || only->count(feature)) episode.columns.emplace(feature, ReadSideStream(entry, feature));
+  }
   if (auto p = provenance_.find(entry.index); p != provenance_.end()) {
     episode.provenance = ProvenanceFromJson(p->second, (path_ / "meta" / "provenance.jsonl").string(),
                                             "episode " + std::to_string(entry.index));
