@@ -53,8 +53,10 @@ fs::path OurDir(int level) { return g_work_dir / ("r2s_L" + std::to_string(level
 fs::path EpisodeFile(const fs::path& dir) { return dir / "episode_0.hdf5"; }
 
 void Write(const fs::path& dir, int level) {
-  DatasetWriter writer = DatasetWriter::Create(dir, r2s::bench::SyntheticInfo(),
-                                               {.image_deflate_level = level, .overwrite = true});
+  r2s::episode::WriteOptions options;
+  options.image_deflate_level = level;
+  options.overwrite = true;
+  DatasetWriter writer = DatasetWriter::Create(dir, r2s::bench::SyntheticInfo(), options);
   writer.Append(Source());
   writer.Commit();
 }

@@ -715,9 +715,14 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
         }
         current[d].Set(p.kind, p.start);
         std::ostringstream why;
+        // The scene's value can even fit better: the local fit stopped short of it. Said so, not as a negative rise.
+        const double change_percent = 100 * (lifted / o.cost - 1);
         why << "the fitted samples barely reach it: at the scene's value " << Format(p.start) << " instead of "
-            << Format(at) << " the fit's cost rises by " << Format(100 * (lifted / o.cost - 1), 2)
-            << " %, below " << 100 * kLimitSupport << " %; held at the scene's value, the others refitted";
+            << Format(at) << " the fit's cost "
+            << (change_percent >= 0 ? "rises by " + Format(change_percent, 2) + " %, below " +
+                                          Format(100 * kLimitSupport) + " %"
+                                    : "falls by " + Format(-change_percent, 2) + " % (the fit had stopped short of it)")
+            << "; held at the scene's value, the others refitted";
         out.held_why[free[i]] = why.str();
         free.erase(free.begin() + static_cast<std::ptrdiff_t>(i));
         if (!free.empty()) o = fit_free(free, false);

@@ -106,7 +106,9 @@ TEST(DiskFull, GenerateFailsCleanlyWritingPartsOrAssemblingAndResumesToTheSameBy
     EXPECT_EQ(TemporariesUnder(out), std::vector<std::string>{});
     EXPECT_FALSE(fs::exists(out / "cube_tosses.hdf5"));
     EXPECT_FALSE(fs::exists(out / "summary.json"));
-    if (size == "3m") EXPECT_TRUE(fs::exists(out / "parts"));  // every unit done: only the assembly failed
+    if (size == "3m") {
+      EXPECT_TRUE(fs::exists(out / "parts"));  // every unit done: only the assembly failed
+    }
 
     disk.Grow("64m");
     const CommandResult rerun = RunR2s(GenerateArgs(tosses, out));
@@ -148,7 +150,9 @@ TEST(DiskFull, ReplayFailsCleanly) {
                                   (SourceDir() / "scenes/tabletop/episodes/cube_tosses.hdf5").string(), "--out",
                                   (disk / "replayed").string()});
   ExpectDiskFull(r);
-  if (fs::exists(disk / "replayed")) EXPECT_EQ(ListFiles(disk / "replayed"), std::vector<std::string>{});
+  if (fs::exists(disk / "replayed")) {
+    EXPECT_EQ(ListFiles(disk / "replayed"), std::vector<std::string>{});
+  }
 }
 
 TEST(DiskFull, MergeIsRefusedBeforeCopyingAndResumes) {
