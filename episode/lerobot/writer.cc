@@ -324,8 +324,8 @@ class LeRobotWriter final : public DatasetWriter::Impl {
         record.stats.emplace_back(name, lerobot::LeRobotStatistics(*data, false));
         continue;
       }
-      const auto found =
-          std::find_if(source_stats.begin(), source_stats.end(), [&](const auto& p) { return p.first == name; });
+      const auto found = std::find_if(source_stats.begin(), source_stats.end(),
+                                      [&key = name](const auto& p) { return p.first == key; });
       if (found != source_stats.end()) record.stats.emplace_back(name, found->second);
     }
     WriteEpisodeTable(record, table);
@@ -927,7 +927,7 @@ class LeRobotWriter final : public DatasetWriter::Impl {
         }
         for (const auto& r : records_) {
           const auto found =
-              std::find_if(r.stats.begin(), r.stats.end(), [&](const auto& p) { return p.first == name; });
+              std::find_if(r.stats.begin(), r.stats.end(), [&key = name](const auto& p) { return p.first == key; });
           if (found == r.stats.end()) throw InputError(file, column, "missing for episode " + std::to_string(r.index));
           const FeatureStatistics& s = found->second;
           std::vector<double> values =
