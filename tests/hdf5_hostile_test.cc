@@ -117,7 +117,12 @@ TEST(Hdf5Hostile, ChildCheckReportsACrashAsACorruptFile) {
     hdf5::CheckMetadataInChildProcess(Mutant("segv_1.hdf5"));
     FAIL() << "segv_1.hdf5 no longer crashes libhdf5: pick a mutant that does (tests/data/hdf5_mutants/README.md)";
   } catch (const InputError& e) {
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer turns the child's SIGSEGV into its report and exit status 1.
+    EXPECT_NE(std::string(e.what()).find("failed in the child process"), std::string::npos) << e.what();
+#else
     EXPECT_NE(std::string(e.what()).find("crashed libhdf5 (signal 11"), std::string::npos) << e.what();
+#endif
   }
   EXPECT_NO_THROW(hdf5::CheckMetadataInChildProcess(Mutant("base.hdf5")));
 }
