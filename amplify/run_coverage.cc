@@ -9,6 +9,7 @@
 
 #include "episode/atomic_file.h"
 #include "episode/input_error.h"
+#include "randomize/csv_text.h"
 #include "randomize/coverage_html.h"
 
 namespace r2s::amplify {
@@ -18,55 +19,9 @@ namespace fs = std::filesystem;
 using randomize::CoordinateHistogram;
 using randomize::CoverageDraw;
 using randomize::CoverageSummary;
-
-std::string FormatNumber(double x) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), x);
-  return std::string(buffer, result.ptr);
-}
-
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-// The fields of one CSV line (RFC 4180 quoting; no line breaks inside fields). False on a stray quote.
-bool SplitCsvLine(const std::string& line, std::vector<std::string>* fields) {
-  fields->clear();
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      if (!field.empty()) return false;
-      quoted = true;
-    } else if (c == ',') {
-      fields->push_back(std::move(field));
-      field.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (quoted) return false;
-  fields->push_back(std::move(field));
-  return true;
-}
+using randomize::CsvField;
+using randomize::FormatNumber;
+using randomize::SplitCsvLine;
 
 std::vector<std::string> Header(const CoverageSummary& layout) {
   std::vector<std::string> header = {"unit", "episode", "variant", "kept", "edge_case"};

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "episode/atomic_file.h"
+#include "randomize/csv_text.h"
 #include "randomize/low_discrepancy.h"
 #include "randomize/philox.h"
 
@@ -37,22 +38,6 @@ const Eigen::VectorXd& ValueOf(const ConditionDraw& draw, const ConditionAxis& a
                                 std::to_string(axis.distribution.dimension()));
   }
   return it->second;
-}
-
-std::string FormatNumber(double x) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), x);
-  return std::string(buffer, result.ptr);
-}
-
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
 }
 
 std::string DrawName(const CoverageDraw& draw) {

@@ -32,34 +32,35 @@ std::string ReadBytes(const fs::path& file) {
 
 std::string Fixture(const std::string& name) { return (SourceDir() / "tests" / "fixtures" / name).string(); }
 
-// mask/<filter> of `file` as "train=demo_0,demo_1;valid=demo_2" (filters and demos sorted).
-std::string Filters(const fs::path& file) {
-  const auto result = RunPython(R"py(
-import sys, h5py
-with h5py.File(sys.argv[1], "r") as f:
-    print(";".join(k + "=" + ",".join(sorted((d.decode() for d in f["mask"][k][()]), key=lambda d: int(d[5:])))
-                   for k in sorted(f["mask"])))
-)py",
-                                {file.string()});
+// The one line Python `code` prints about `file` (h5py), without its line break.
+std::string PythonLine(const std::string& code, const fs::path& file) {
+  const auto result = RunPython(code, {file.string()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   std::string out = result.out;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
 
+// mask/<filter> of `file` as "train=demo_0,demo_1;valid=demo_2" (filters and demos sorted).
+std::string Filters(const fs::path& file) {
+  return PythonLine(R"py(
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    print(";".join(k + "=" + ",".join(sorted((d.decode() for d in f["mask"][k][()]), key=lambda d: int(d[5:])))
+                   for k in sorted(f["mask"])))
+)py",
+                    file);
+}
+
 // The source episode of each synthetic demo, by provenance: "0,0,1,1".
 std::string Sources(const fs::path& file) {
-  const auto result = RunPython(R"py(
+  return PythonLine(R"py(
 import sys, json, h5py
 with h5py.File(sys.argv[1], "r") as f:
     demos = sorted(f["data"], key=lambda d: int(d[5:]))
     print(",".join(str(json.loads(f["data"][d].attrs["r2s_provenance"])["source_episode"]) for d in demos))
 )py",
-                                {file.string()});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  std::string out = result.out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+                    file);
 }
 
 Episode Synthetic(const DatasetReader& source, std::int64_t source_index, std::int64_t index) {
