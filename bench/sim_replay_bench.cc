@@ -2,8 +2,11 @@
 // floor; dt and solver iterations from the scene) while its arm tracks the real Panda log's positions, one
 // physics step per log sample: the same protocol as bench/pybullet_tabletop.py, so the two run side by side
 // (bench/run_sim_replay.sh). One world per thread; "all cores" runs one world per hardware thread at once.
+// --armature=X puts X kg m^2 (kg on the prismatic fingers) of armature on every joint: the difference from a run
+// without it is the per-step cost of the armature treatment (sim/world.h).
 //
-//   sim_replay_bench [--source_dir=DIR] [google benchmark flags]
+//   sim_replay_bench [--source_dir=DIR] [--armature=X] [google benchmark flags]
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -24,11 +27,14 @@ struct Workload {
 };
 
 std::string g_source_dir = R2S_SOURCE_DIR;
+double g_armature = 0;
 
 const Workload& GetWorkload() {
   static const Workload workload = [] {
     Workload w;
-    w.model = r2s::sim::LoadScene(g_source_dir + "/scenes/tabletop");
+    auto model = std::make_shared<r2s::sim::Model>(*r2s::sim::LoadScene(g_source_dir + "/scenes/tabletop"));
+    for (auto& actuator : model->robot->actuators) actuator.armature = g_armature;
+    w.model = model;
     const auto reader = r2s::episode::DatasetReader::Open(g_source_dir + "/scenes/panda_gaz2019/episode_0.hdf5");
     const auto episode = reader.ReadEpisode(0);
     const auto q = episode.At("observation.state").data.values<double>();
@@ -71,6 +77,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--source_dir=", 13) == 0) {
       g_source_dir = argv[i] + 13;
+    } else if (std::strncmp(argv[i], "--armature=", 11) == 0) {
+      g_armature = std::strtod(argv[i] + 11, nullptr);
     } else {
       args.push_back(argv[i]);
     }

@@ -140,7 +140,12 @@ Episode Prepare(const ProblemInput& input, const r2s::episode::Episode& source) 
       const std::int64_t width = data.shape.size() > 1 ? data.shape[1] : 1;
       for (std::int64_t i = 0; i < ep.frames; ++i) {
         for (std::size_t k = 0; k < b.dofs.size(); ++k) {
-          values(b.dofs[k], i) = v[static_cast<std::size_t>(i * width + b.begin + static_cast<std::int64_t>(k))];
+          // As FitActuators reads it: SI, less the scene's encoder offset (folded into position bindings).
+          const bool shifted = signal == JointSignal::kPosition || signal == JointSignal::kPositionTarget;
+          const Eigen::VectorXd& encoder = input.model->robot->position_offset;
+          values(b.dofs[k], i) =
+              b.SiFromRaw(k, v[static_cast<std::size_t>(i * width + b.begin + static_cast<std::int64_t>(k))]) -
+              (shifted && encoder.size() == n ? encoder[b.dofs[k]] : 0.0);
         }
       }
     }

@@ -22,6 +22,8 @@ namespace r2s::sim {
 
 enum class JointType { kFixed, kRevolute, kPrismatic };
 
+class CollisionGeometry;  // Bullet's shapes of a model's collision Shapes: sim/world.h, BuildCollisionGeometry
+
 struct Inertial {
   double mass_kg = 0;
   Eigen::Vector3d com_m = Eigen::Vector3d::Zero();         // in the link's frame
@@ -55,6 +57,11 @@ struct RobotModel {
   std::vector<ActuatorParams> actuators;  // one per dof; effort and velocity limits start from the URDF
   ControlMode control_mode = ControlMode::kPosition;
   Eigen::VectorXd initial_q;  // one per dof; zeros unless the scene says otherwise
+  // One per dof (rad or m), params.yaml's robot.<joint>.position_offset: the encoder's zero against the joint's,
+  // physical = measured + offset, for measured positions and position targets alike. Zeros unless params say
+  // otherwise. The compiler folds it into the offset of every position and position-target JointBinding, so
+  // whoever reads a binding gets physical positions; SetModelParameter keeps the two in step.
+  Eigen::VectorXd position_offset;
 
   int num_dofs() const { return static_cast<int>(dof_links.size()); }
   const Link& dof_link(int dof) const { return links[dof_links[dof]]; }
@@ -64,16 +71,25 @@ struct RobotModel {
 
 // What a joint-indexed slice of a dataset feature holds.
 enum class JointSignal {
-  kPosition,           // measured joint positions (rad, m)
+  kPosition,           // measured joint positions
   kVelocity,           // measured joint velocities
-  kEffort,             // measured joint torques
+  kEffort,             // measured joint torques (forces for prismatic joints)
   kPositionTarget,     // commanded positions (ControlMode::kPosition)
   kVelocityTarget,     // commanded velocities (kVelocity, or the velocity reference of kPosition)
   kTorqueTarget,       // commanded torques (kTorque)
   kTorqueFeedforward,  // a torque added to the controller's output
 };
 
-// feature[begin:end] holds `signal` for the dofs listed, in order (end - begin == dofs.size()).
+// feature[begin:end] holds `signal` for the dofs listed, in order (end - begin == dofs.size()), in the dataset's
+// own units (degrees, ticks, LeRobot's -100..100, motor side of a gearbox...). Dataset ("raw") and joint-side SI
+// values (rad, m, rad/s, m/s, N m, N) map affinely, per listed joint k:
+//   si = factor[k] * raw + offset[k]          raw = (si - offset[k]) / factor[k]
+// The scene's conversion fields compile into it (docs/scenes.md, "Units and conversions"), with U the unit's map
+// (linear; affine for a LeRobot calibration) and N the gear ratio (motor turns per joint turn):
+//   position, position_target:        si = sign * scale * U(raw) / N + offset + RobotModel::position_offset
+//   velocity, velocity_target:        si = sign * scale * U(raw) / N           (U's slope; no offset)
+//   effort, torque_target, feedforward: si = sign * scale * U(raw) * N           (no offset)
+// Every reader and writer of a bound joint value goes through SiFromRaw / RawFromSi.
 struct JointBinding {
   std::string source;  // where the scene declares it ("scene.yaml:23: robot.bindings[0]"), for later errors
   std::string feature;
@@ -81,6 +97,16 @@ struct JointBinding {
   int end = 0;
   JointSignal signal = JointSignal::kPosition;
   std::vector<int> dofs;
+  std::vector<double> factor;  // one per dof, finite and nonzero; empty: 1 (a binding built in code, SI data)
+  std::vector<double> offset;  // one per dof, SI; empty: 0
+
+  double SiFromRaw(std::size_t k, double raw) const {
+    return (factor.empty() ? raw : factor[k] * raw) + (offset.empty() ? 0.0 : offset[k]);
+  }
+  double RawFromSi(std::size_t k, double si) const {
+    const double shifted = si - (offset.empty() ? 0.0 : offset[k]);
+    return factor.empty() ? shifted : shifted / factor[k];
+  }
 };
 
 // feature[begin:begin+7] holds an object's pose: x, y, z (m), qx, qy, qz, qw.
@@ -169,6 +195,10 @@ struct Model {
   std::vector<CameraModel> cameras;
   std::vector<LightModel> lights;
   std::vector<SuccessCondition> success;
+  // The collision Shapes above as Bullet shapes, built once when the scene compiles and shared, read-only, by
+  // every World of this model and of its copies (a World builds any Shape it does not find here itself). Null:
+  // each World builds its own.
+  std::shared_ptr<const CollisionGeometry> collision_geometry;
 
   int FindObject(const std::string& name) const;              // index into objects, -1 when absent
   const Material& MaterialOf(const std::string& name) const;  // the default material for "" or an unknown name

@@ -9,9 +9,11 @@
 namespace r2s::sim {
 namespace {
 
+// ActuatorParams' fields in its order, then the joint's encoder offset (RobotModel::position_offset).
 constexpr std::string_view kJointFields[] = {"kp",        "kd",        "effort_limit",     "velocity_limit",
                                              "latency_s", "coulomb_friction", "viscous_friction", "damping",
-                                             "armature"};
+                                             "armature",  "position_offset"};
+constexpr int kPositionOffsetField = 9;
 // A link's inertial: mass, CoM in the link frame, inertia about the CoM in the link frame's axes.
 constexpr std::string_view kLinkFields[] = {"mass_kg",  "com_x_m",  "com_y_m",  "com_z_m",  "ixx_kgm2",
                                             "ixy_kgm2", "ixz_kgm2", "iyy_kgm2", "iyz_kgm2", "izz_kgm2"};
@@ -33,6 +35,23 @@ std::string Format(double x) {
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), "%.6g", x);
   return buffer;
+}
+
+// The compiler folded the joint's encoder offset into its position and position-target bindings
+// (JointBinding's offset); a new value moves them by the difference.
+void SetPositionOffset(Model& model, int dof, double x) {
+  Eigen::VectorXd& offset = model.robot->position_offset;
+  if (offset.size() != model.robot->num_dofs()) offset = Eigen::VectorXd::Zero(model.robot->num_dofs());
+  const double change = x - offset[dof];
+  offset[dof] = x;
+  for (JointBinding& b : model.joint_bindings) {
+    if (b.signal != JointSignal::kPosition && b.signal != JointSignal::kPositionTarget) continue;
+    for (std::size_t k = 0; k < b.dofs.size(); ++k) {
+      if (b.dofs[k] != dof) continue;
+      if (b.offset.empty()) b.offset.assign(b.dofs.size(), 0.0);
+      b.offset[k] += change;
+    }
+  }
 }
 
 }  // namespace
@@ -90,6 +109,7 @@ std::string ParameterValueProblem(const ParameterName& name, double x) {
   const std::string& f = name.field;
   const bool positive = f == "mass_kg" || f == "effort_limit" || f == "velocity_limit";
   if (positive && !(x > 0)) return "must be > 0, found " + Format(x);
+  if (name.group == ParameterGroup::kJoint && name.field_index == kPositionOffsetField) return "";  // either sign
   if (name.group == ParameterGroup::kLink) {
     const bool moment = f == "ixx_kgm2" || f == "iyy_kgm2" || f == "izz_kgm2";
     if (moment && !(x >= 0)) return "is a moment of inertia: must be >= 0, found " + Format(x);
@@ -110,6 +130,10 @@ void SetModelParameter(Model& model, const ParameterName& name, double x) {
     case ParameterGroup::kJoint: {
       const int dof = model.robot ? model.robot->FindDof(name.target) : -1;
       if (dof < 0) throw std::invalid_argument("'" + full + "': the robot has no movable joint '" + name.target + "'");
+      if (name.field_index == kPositionOffsetField) {
+        SetPositionOffset(model, dof, x);
+        return;
+      }
       ActuatorParams& a = model.robot->actuators[dof];
       double* fields[] = {&a.kp,        &a.kd,           &a.effort_limit,
                           &a.velocity_limit, &a.latency_s,    &a.coulomb_friction,
@@ -167,6 +191,10 @@ double ModelParameter(const Model& model, const ParameterName& name) {
     case ParameterGroup::kJoint: {
       const int dof = model.robot ? model.robot->FindDof(name.target) : -1;
       if (dof < 0) throw std::invalid_argument("'" + full + "': the robot has no movable joint '" + name.target + "'");
+      if (name.field_index == kPositionOffsetField) {
+        const Eigen::VectorXd& offset = model.robot->position_offset;
+        return offset.size() > dof ? offset[dof] : 0.0;
+      }
       const ActuatorParams& a = model.robot->actuators[dof];
       const double fields[] = {a.kp,        a.kd,           a.effort_limit,     a.velocity_limit,
                                a.latency_s, a.coulomb_friction, a.viscous_friction, a.damping,

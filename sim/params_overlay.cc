@@ -194,7 +194,7 @@ void ApplyParams(const ParamsFile& params, const fs::path& params_file, SceneSpe
         if (created) a.where = where;  // the compiler names this file and line if the joint does not exist
         std::optional<double>* fields[] = {&a.kp,        &a.kd,           &a.effort_limit,
                                            &a.velocity_limit, &a.latency_s,    &a.coulomb_friction,
-                                           &a.viscous_friction, &a.damping, &a.armature};
+                                           &a.viscous_friction, &a.damping, &a.armature, &a.position_offset};
         *fields[k] = x;
         break;
       }

@@ -11,7 +11,7 @@
 //   metrics: {rms_panda_joint1: 0.4}
 //
 // Names: robot.<joint>.<kp|kd|effort_limit|velocity_limit|latency_s|coulomb_friction|viscous_friction|damping|
-// armature>, robot.<link>.<mass_kg|com_x_m|com_y_m|com_z_m|ixx_kgm2|ixy_kgm2|ixz_kgm2|iyy_kgm2|iyz_kgm2|izz_kgm2>
+// armature|position_offset>, robot.<link>.<mass_kg|com_x_m|com_y_m|com_z_m|ixx_kgm2|ixy_kgm2|ixz_kgm2|iyy_kgm2|iyz_kgm2|izz_kgm2>
 // (the inertia about the CoM, in the link frame's axes), objects.<name>.<mass_kg|lateral_friction|rolling_friction|
 // spinning_friction|restitution>.
 

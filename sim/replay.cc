@@ -133,7 +133,7 @@ ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::D
 
 namespace {
 
-// Per-dof signal tracks of an episode from the plan's bindings (dofs x frames; NaN where unbound).
+// Per-dof signal tracks of an episode from the plan's bindings, in SI (dofs x frames; NaN where unbound).
 Eigen::MatrixXd Track(const ReplayPlan& plan, const episode::Episode& source, JointSignal signal) {
   const int n = plan.model().robot ? plan.model().robot->num_dofs() : 0;
   const std::int64_t frames = source.metadata.length;
@@ -143,17 +143,22 @@ Eigen::MatrixXd Track(const ReplayPlan& plan, const episode::Episode& source, Jo
     const Array& data = source.At(b.feature).data;
     const std::int64_t w = episode::FrameWidth(data);
     for (std::int64_t i = 0; i < frames; ++i) {
-      for (std::size_t k = 0; k < b.dofs.size(); ++k) values(b.dofs[k], i) = FloatAt(data, w, i, b.begin + k);
+      for (std::size_t k = 0; k < b.dofs.size(); ++k) {
+        values(b.dofs[k], i) = b.SiFromRaw(k, FloatAt(data, w, i, b.begin + k));
+      }
     }
   }
   return values;
 }
 
+// Writes SI tracks back in the binding's own units, so a simulated episode reads like the recorded one.
 void WriteTrack(const JointBinding& b, const Eigen::MatrixXd& values, episode::Episode& episode) {
   Array& data = episode.columns.at(b.feature).data;
   const std::int64_t w = episode::FrameWidth(data);
   for (std::int64_t i = 0; i < episode.metadata.length; ++i) {
-    for (std::size_t k = 0; k < b.dofs.size(); ++k) SetFloatAt(data, w, i, b.begin + k, values(b.dofs[k], i));
+    for (std::size_t k = 0; k < b.dofs.size(); ++k) {
+      SetFloatAt(data, w, i, b.begin + k, b.RawFromSi(k, values(b.dofs[k], i)));
+    }
   }
 }
 

@@ -114,7 +114,9 @@ ReplayDrive MakeReplayDrive(const ReplayPlan& plan, const episode::Episode& sour
 // Runs `drive` in `world` (a world of plan.model(), reset first) at the clock's frames and returns the episode
 // with the simulated values where the scene binds measured signals, poses and velocities (and, for a commanded
 // plan, the drive's commands where it binds commands), plus the tracking errors against `source` and a
-// provenance record. Calls on_frame(i, world) once frame i is recorded. Objects without a pose binding start at
+// provenance record. Joint values are written in each binding's own units (JointBinding::RawFromSi), so a
+// dataset in degrees or LeRobot's -100..100 replays into one in the same units; the drive and the tracking
+// errors are SI. Calls on_frame(i, world) once frame i is recorded. Objects without a pose binding start at
 // their model initial_pose, at rest.
 using FrameCallback = std::function<void(std::int64_t frame, const World& world)>;
 EpisodeReplay SimulateEpisode(const ReplayPlan& plan, const episode::Episode& source, const FrameClock& clock,

@@ -15,6 +15,8 @@
 #include "sim/rigid_body_dynamics.h"
 #include "sim/scene_loader.h"
 #include "sim/urdf_loader.h"
+#include "sim/world.h"
+#include "sim/yaml_values.h"
 
 namespace r2s::sim {
 namespace {
@@ -60,6 +62,96 @@ std::string SourceLine(const SourceLoc& loc) {
   return loc.file.filename().string() + ":" + std::to_string(loc.line) + ": " + loc.path;
 }
 
+// LeRobot's per-motor calibration (lerobot/motors/motors_bus.py, MotorCalibration) as its calibration JSON holds
+// it: {motor: {id, drive_mode, homing_offset, range_min, range_max}}. Positions are in the motor's ticks after the
+// servo has applied homing_offset itself, so the map below needs only the range and the drive mode.
+struct LeRobotMotor {
+  int drive_mode = 0;  // 1: the motor's direction is inverted
+  double range_min = 0, range_max = 0;
+};
+
+enum class NormMode { kRangeM100To100, kRange0To100, kDegrees };  // LeRobot's MotorNormMode
+
+std::optional<NormMode> ParseNormMode(const std::string& name) {
+  if (name == "range_m100_100") return NormMode::kRangeM100To100;
+  if (name == "range_0_100") return NormMode::kRange0To100;
+  if (name == "degrees") return NormMode::kDegrees;
+  return std::nullopt;
+}
+
+// normalized -> joint angle: rad = factor * normalized + offset.
+struct LeRobotMap {
+  double factor = 1, offset = 0;
+};
+
+// LeRobot's _unnormalize (normalized -> ticks), without its clamping to the range and its rounding to whole ticks,
+// followed by ticks -> rad about the middle of the calibrated range: rad = (ticks - mid) 2 pi / ticks_per_rev with
+// mid = (range_min + range_max) / 2. That middle is LeRobot's own zero in degrees mode and the pose calibration
+// asks the arm to be held in; the scene takes it for the URDF's zero (a binding's offset moves it). With
+// span = range_max - range_min and d = -1 when drive_mode is set, else 1:
+//   range_m100_100: ticks = (d n + 100) / 200 span + min          -> rad = d n span / 200 * 2 pi / tpr
+//   range_0_100:    ticks = (50 + d (n - 50)) / 100 span + min    -> rad = d (n - 50) span / 100 * 2 pi / tpr
+//   degrees:        ticks = n (tpr - 1) / 360 + mid (no drive mode) -> rad = n (tpr - 1) / 360 * 2 pi / tpr
+// (LeRobot's degrees take tpr - 1 ticks per turn, its "max_res").
+LeRobotMap NormalizedToRadians(const LeRobotMotor& motor, NormMode mode, double ticks_per_revolution) {
+  const double span = motor.range_max - motor.range_min;
+  const double direction = motor.drive_mode ? -1.0 : 1.0;
+  const double rad_per_tick = 2 * M_PI / ticks_per_revolution;
+  switch (mode) {
+    case NormMode::kRangeM100To100:
+      return {direction * span / 200 * rad_per_tick, 0.0};
+    case NormMode::kRange0To100: {
+      const double factor = direction * span / 100 * rad_per_tick;
+      return {factor, -50 * factor};
+    }
+    case NormMode::kDegrees:
+      return {(ticks_per_revolution - 1) / 360 * rad_per_tick, 0.0};
+  }
+  return {};
+}
+
+// Reads a LeRobot calibration JSON (yaml-cpp reads JSON, a subset of YAML, and gives lines for errors). Throws
+// InputError(file, "line N: motor.field", ...) for malformed JSON, a missing or mistyped field, or an empty range.
+std::map<std::string, LeRobotMotor> ReadLeRobotCalibration(const fs::path& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::ParserException& e) {
+    throw InputError(file.string(), e.mark.is_null() ? "" : "line " + std::to_string(e.mark.line + 1),
+                     "malformed JSON: " + e.msg);
+  } catch (const YAML::BadFile&) {
+    throw InputError(file.string(), "", "cannot be opened");
+  }
+  const yaml::Reader r(file);
+  const yaml::Value top{root, "", std::max(1, yaml::LineOf(root))};
+  if (!root.IsMap() || root.size() == 0) {
+    r.Fail(top, "expected LeRobot's calibration, an object {motor: {id, drive_mode, homing_offset, range_min, "
+                "range_max}}, found " + yaml::Describe(root));
+  }
+  std::map<std::string, LeRobotMotor> motors;
+  const yaml::Map entries(r, top, {});
+  for (const auto& [name, value] : entries.entries()) {
+    const yaml::Map m(r, value, {"id", "drive_mode", "homing_offset", "range_min", "range_max"});
+    r.Integer(m.Require("id"));
+    r.Integer(m.Require("homing_offset"));
+    LeRobotMotor motor;
+    const yaml::Value drive_mode = m.Require("drive_mode");
+    motor.drive_mode = r.Integer(drive_mode);
+    if (motor.drive_mode != 0 && motor.drive_mode != 1) {
+      r.Fail(drive_mode, "must be 0 or 1, found " + std::to_string(motor.drive_mode));
+    }
+    motor.range_min = r.Integer(m.Require("range_min"));
+    const yaml::Value range_max = m.Require("range_max");
+    motor.range_max = r.Integer(range_max);
+    if (!(motor.range_min < motor.range_max)) {
+      r.Fail(range_max, "the calibrated range [" + Num(motor.range_min) + ", " + Num(motor.range_max) +
+                            "] is empty: range_max must exceed range_min");
+    }
+    motors.emplace(name, motor);
+  }
+  return motors;
+}
+
 class Compiler {
  public:
   explicit Compiler(const SceneSpec& spec) : spec_(spec) {}
@@ -95,6 +187,8 @@ class Compiler {
       model->lights.push_back(Light(l));
     }
     for (const SuccessSpec& s : spec_.success) model->success.push_back(Success(s, *model));
+    // Once per compiled model: every World of it, and of its parameter-changed copies, shares these shapes.
+    model->collision_geometry = BuildCollisionGeometry(*model);
     return model;
   }
 
@@ -307,6 +401,18 @@ class Compiler {
       ApplyLinkInertial(link_name, spec, robot.links[link].inertial);
     }
 
+    robot.position_offset = Eigen::VectorXd::Zero(robot.num_dofs());
+    if (r.default_actuator && r.default_actuator->position_offset) {
+      CheckFinite(r.default_actuator->where, "position_offset",
+                  Eigen::Matrix<double, 1, 1>(*r.default_actuator->position_offset));
+      robot.position_offset.setConstant(*r.default_actuator->position_offset);
+    }
+    for (const auto& [joint, a] : r.actuators) {
+      if (!a.position_offset) continue;
+      CheckFinite(a.where, "position_offset", Eigen::Matrix<double, 1, 1>(*a.position_offset));
+      robot.position_offset[Dof(robot, joint, a.where, "")] = *a.position_offset;
+    }
+
     robot.initial_q = Eigen::VectorXd::Zero(robot.num_dofs());
     for (const auto& [joint, value] : r.initial_q) {
       const std::string key = "initial_q." + joint;
@@ -346,10 +452,178 @@ class Compiler {
                                     std::to_string(out.end) + "] holds " + std::to_string(out.end - out.begin) +
                                     " values but " + std::to_string(n) + " joints are listed");
       }
+      CompileConversion(b, robot, out);
       model.joint_bindings.push_back(std::move(out));
     }
     CheckExplicitStability(robot, r, model.sim);
     return robot;
+  }
+
+  // A binding's conversion fields: empty (the default for every joint), one value for every joint, or one per
+  // joint. Returns one value per joint and the key naming value k in errors ("scale" or "scale[2]").
+  template <typename T>
+  static std::vector<T> PerJoint(const std::vector<T>& given, const T& fallback, const char* key,
+                                 const BindingSpec& b) {
+    const std::size_t n = b.joints.size();
+    if (given.empty()) return std::vector<T>(n, fallback);
+    if (given.size() == 1) return std::vector<T>(n, given[0]);
+    if (given.size() != n) {
+      b.where.Fail(key, "has " + std::to_string(given.size()) + " values for " + std::to_string(n) +
+                            " joints: give one value for every joint, or one per joint of 'joints'");
+    }
+    return given;
+  }
+  static std::string KeyOf(const char* key, std::size_t given, std::size_t k) {
+    return given > 1 ? std::string(key) + "[" + std::to_string(k) + "]" : std::string(key);
+  }
+
+  // The binding's dataset -> SI map (JointBinding in model.h): si = sign * scale * U(raw) / N + offset for
+  // positions (plus the joint's encoder offset), the same slope for velocities, times N instead for efforts.
+  void CompileConversion(const BindingSpec& b, const RobotModel& robot, JointBinding& out) {
+    const std::size_t n = b.joints.size();
+    const bool is_position = b.signal == JointSignal::kPosition || b.signal == JointSignal::kPositionTarget;
+    const bool is_velocity = b.signal == JointSignal::kVelocity || b.signal == JointSignal::kVelocityTarget;
+    const bool is_effort = !is_position && !is_velocity;
+    const bool calibrated = !b.calibration.empty();
+
+    const auto units = PerJoint<std::string>(b.units, "", "units", b);
+    const auto ticks = PerJoint(b.ticks_per_revolution, 4096.0, "ticks_per_revolution", b);
+    const auto scale = PerJoint(b.scale, 1.0, "scale", b);
+    const auto sign = PerJoint(b.sign, 1.0, "sign", b);
+    const auto gear = PerJoint(b.gear_ratio, 1.0, "gear_ratio", b);
+    const auto offset = PerJoint(b.offset, 0.0, "offset", b);
+    const auto normalization = PerJoint<std::string>(b.normalization, "", "normalization", b);
+    const auto motors = PerJoint<std::string>(b.motors, "", "motors", b);
+
+    if (calibrated && !b.units.empty()) {
+      b.where.Fail("units", "give 'units' or 'calibration', not both: a LeRobot calibration maps its normalized "
+                            "values to radians itself");
+    }
+    if (!calibrated && !b.normalization.empty()) {
+      b.where.Fail("normalization", "only goes with 'calibration' (a LeRobot calibration file)");
+    }
+    if (!calibrated && !b.motors.empty()) {
+      b.where.Fail("motors", "only goes with 'calibration' (a LeRobot calibration file)");
+    }
+    if (!b.offset.empty() && !is_position) {
+      b.where.Fail("offset", "applies to position signals (position, position_target) only: velocities and efforts "
+                             "convert with the position's slope and no offset");
+    }
+    std::map<std::string, LeRobotMotor> calibration;
+    fs::path calibration_file;
+    if (calibrated) {
+      if (!is_position) {
+        b.where.Fail("calibration", "LeRobot normalizes positions and position targets only; this binding's signal "
+                                    "is another");
+      }
+      calibration_file = Asset(b.calibration, b.where, "calibration");
+      calibration = ReadLeRobotCalibration(calibration_file);
+    }
+    bool uses_ticks = calibrated;
+    for (std::size_t k = 0; k < n; ++k) {
+      const Link& link = robot.dof_link(out.dofs[k]);
+      const bool prismatic = link.joint_type == JointType::kPrismatic;
+      const auto fail = [&](const char* key, std::size_t given, const std::string& problem) {
+        b.where.Fail(KeyOf(key, given, k), problem);
+      };
+      if (!std::isfinite(scale[k]) || scale[k] == 0) {
+        fail("scale", b.scale.size(), "must be a finite nonzero number, found " + Num(scale[k]));
+      }
+      if (sign[k] != 1 && sign[k] != -1) fail("sign", b.sign.size(), "must be 1 or -1, found " + Num(sign[k]));
+      if (!(gear[k] > 0) || !std::isfinite(gear[k])) {
+        fail("gear_ratio", b.gear_ratio.size(),
+             "must be a finite number > 0 (motor turns per joint turn; use sign to mirror), found " + Num(gear[k]));
+      }
+      if (!std::isfinite(offset[k])) fail("offset", b.offset.size(), "must be finite, found " + Num(offset[k]));
+      if (!(ticks[k] > 1) || !std::isfinite(ticks[k])) {
+        fail("ticks_per_revolution", b.ticks_per_revolution.size(),
+             "must be a finite number > 1, found " + Num(ticks[k]));
+      }
+
+      // U(raw) = unit_factor * raw + unit_offset, in rad, m, N m or N.
+      double unit_factor = 1, unit_offset = 0;
+      if (calibrated) {
+        if (prismatic) {
+          fail("calibration", 0, "joint '" + link.joint_name + "' is prismatic; a LeRobot calibration maps to radians");
+        }
+        const std::string motor = motors[k].empty() ? link.joint_name : motors[k];
+        const auto it = calibration.find(motor);
+        if (it == calibration.end()) {
+          std::vector<std::string> known;
+          for (const auto& [name, unused] : calibration) known.push_back(name);
+          fail(b.motors.empty() ? "joints" : "motors", b.motors.empty() ? n : b.motors.size(),
+               "motor '" + motor + "' is not in " + calibration_file.filename().string() + " (motors: " +
+                   JoinNames(known) + ")" + (b.motors.empty() ? "; name the motors with 'motors:'" : ""));
+        }
+        const auto mode = ParseNormMode(normalization[k]);
+        if (!mode) {
+          fail("normalization", b.normalization.size(),
+               normalization[k].empty() ? "missing: a calibrated binding needs the LeRobot normalization mode of each "
+                                          "joint (range_m100_100, range_0_100 or degrees)"
+                                        : "'" + normalization[k] +
+                                              "' is not a LeRobot normalization mode (range_m100_100, range_0_100 "
+                                              "or degrees)");
+        }
+        const LeRobotMap map = NormalizedToRadians(it->second, *mode, ticks[k]);
+        unit_factor = map.factor;
+        unit_offset = map.offset;
+      } else {
+        const std::string& unit = units[k];
+        const char* expected = is_effort ? (prismatic ? "N" : "N_m") : (prismatic ? "m, mm" : "rad, deg, rev, ticks");
+        const auto bad_unit = [&] {
+          fail("units", b.units.size(),
+               "'" + unit + "' is not a unit of " + (is_effort ? "effort" : is_velocity ? "velocity" : "position") +
+                   " for " + (prismatic ? "prismatic" : "revolute") + " joint '" + link.joint_name + "' (" +
+                   expected + (is_velocity ? ", per second" : "") + ")");
+        };
+        if (unit.empty()) {
+          unit_factor = 1;
+        } else if (is_effort) {
+          if (unit != (prismatic ? "N" : "N_m")) bad_unit();
+        } else if (prismatic) {
+          if (unit == "m") {
+            unit_factor = 1;
+          } else if (unit == "mm") {
+            unit_factor = 1e-3;
+          } else {
+            bad_unit();
+          }
+        } else if (unit == "rad") {
+          unit_factor = 1;
+        } else if (unit == "deg") {
+          unit_factor = M_PI / 180.0;
+        } else if (unit == "rev") {
+          unit_factor = 2 * M_PI;
+        } else if (unit == "ticks") {
+          if (b.ticks_per_revolution.empty()) {
+            fail("units", b.units.size(), "'ticks' needs ticks_per_revolution (the encoder's counts per turn)");
+          }
+          unit_factor = 2 * M_PI / ticks[k];
+          uses_ticks = true;
+        } else {
+          bad_unit();
+        }
+      }
+      const double slope = sign[k] * scale[k] * unit_factor;
+      const double intercept = sign[k] * scale[k] * unit_offset;
+      if (is_effort) {
+        out.factor.push_back(slope * gear[k]);
+        out.offset.push_back(0.0);
+      } else if (is_velocity) {
+        out.factor.push_back(slope / gear[k]);
+        out.offset.push_back(0.0);
+      } else {
+        out.factor.push_back(slope / gear[k]);
+        out.offset.push_back(intercept / gear[k] + offset[k] + robot.position_offset[out.dofs[k]]);
+      }
+      if (!(std::isfinite(out.factor.back()) && out.factor.back() != 0 && std::isfinite(out.offset.back()))) {
+        b.where.Fail("", "joint '" + link.joint_name + "': the conversion to SI is degenerate (factor " +
+                             Num(out.factor.back()) + ", offset " + Num(out.offset.back()) + ")");
+      }
+    }
+    if (!b.ticks_per_revolution.empty() && !uses_ticks) {
+      b.where.Fail("ticks_per_revolution", "only goes with units: ticks or a calibration");
+    }
   }
 
   // The World applies PD and damping torques explicitly, once per step. Semi-implicit Euler on
@@ -365,6 +639,15 @@ class Compiler {
       const double kp = robot.control_mode == ControlMode::kPosition ? a.kp : 0.0;
       const double c = (robot.control_mode == ControlMode::kTorque ? 0.0 : a.kd) + a.viscous_friction + a.damping;
       const double inertia = mass(dof, dof);
+      // Without PD or damping torques nothing is integrated explicitly on this joint: nothing to check.
+      if (kp == 0 && c == 0) continue;
+      if (!(inertia > 0) || !std::isfinite(inertia)) {
+        // A massless link (and nothing it carries has mass) would make the ratio 0/0; Bullet cannot move it either.
+        r.where.Fail("urdf", "joint '" + robot.dof_link(dof).joint_name + "' has an effective inertia of " +
+                                 Num(inertia) + " kg m^2 at initial_q: the links it moves have no inertia about "
+                                 "its axis (URDF <inertial>, or params.yaml's robot.<link>.* overlay); give them "
+                                 "some, or the joint some armature");
+      }
       const double ratio = (kp * dt * dt + 2 * c * dt) / inertia;
       if (ratio <= 2.0) continue;
       // The largest dt with (kp dt^2 + 2 c dt) / I <= 2.

@@ -209,6 +209,16 @@ class SceneParser {
     return *ref;
   }
 
+  // A conversion field: one value, or a list of them (one per joint; the compiler checks the count). Records the
+  // line of each list item as "key[i]".
+  std::vector<Value> ScalarOrList(const Value& v, const std::string& key, SourceLoc& where) {
+    if (v.node.IsScalar()) return {v};
+    const std::vector<Value> items = r_.List(v);
+    if (items.empty()) r_.Fail(v, "the list is empty: give one value for every joint, or one per joint");
+    for (std::size_t i = 0; i < items.size(); ++i) where.key_lines[key + "[" + std::to_string(i) + "]"] = items[i].line;
+    return items;
+  }
+
   RobotSpec Robot(const Value& v) {
     RobotSpec robot;
     robot.where = r_.Loc(v);
@@ -248,7 +258,10 @@ class SceneParser {
       for (const Value& item : r_.List(*x)) {
         BindingSpec b;
         b.where = r_.Loc(item);
-        Map bm(r_, item, {"feature", "signal", "joints"}, &b.where);
+        Map bm(r_, item,
+               {"feature", "signal", "joints", "units", "ticks_per_revolution", "scale", "sign", "gear_ratio", "offset",
+                "calibration", "normalization", "motors"},
+               &b.where);
         b.feature = Feature(bm.Require("feature"));
         const Value signal = bm.Require("signal");
         const std::string name = r_.String(signal);
@@ -274,6 +287,29 @@ class SceneParser {
           b.joints.push_back(r_.String(joints[i]));
           b.where.key_lines["joints[" + std::to_string(i) + "]"] = joints[i].line;
         }
+        const std::pair<const char*, std::vector<double> BindingSpec::*> numbers[] = {
+            {"ticks_per_revolution", &BindingSpec::ticks_per_revolution},
+            {"scale", &BindingSpec::scale},
+            {"sign", &BindingSpec::sign},
+            {"gear_ratio", &BindingSpec::gear_ratio},
+            {"offset", &BindingSpec::offset},
+        };
+        for (const auto& [key, member] : numbers) {
+          if (auto x = bm.Get(key)) {
+            for (const Value& one : ScalarOrList(*x, key, b.where)) (b.*member).push_back(r_.Number(one));
+          }
+        }
+        const std::pair<const char*, std::vector<std::string> BindingSpec::*> names[] = {
+            {"units", &BindingSpec::units},
+            {"normalization", &BindingSpec::normalization},
+            {"motors", &BindingSpec::motors},
+        };
+        for (const auto& [key, member] : names) {
+          if (auto x = bm.Get(key)) {
+            for (const Value& one : ScalarOrList(*x, key, b.where)) (b.*member).push_back(r_.String(one));
+          }
+        }
+        if (auto x = bm.Get("calibration")) b.calibration = r_.String(*x);
         robot.bindings.push_back(std::move(b));
       }
     }

@@ -92,13 +92,27 @@ struct ContactOverrides {
 struct ActuatorSpec {
   std::optional<double> kp, kd, effort_limit, velocity_limit, latency_s, coulomb_friction, viscous_friction, damping,
       armature;
+  // Not an actuator field but a joint's: the encoder offset (RobotModel::position_offset). Only params.yaml sets it.
+  std::optional<double> position_offset;
   SourceLoc where;
 };
 
+// A joint binding and how its values convert to SI (JointBinding in model.h has the convention). Each conversion
+// field is empty (its default), one value for every joint, or one value per joint of `joints`; the compiler checks
+// them. where.key_lines has "units", "scale", ... and, for list items, "scale[2]".
 struct BindingSpec {
   FeatureRef feature;
   JointSignal signal = JointSignal::kPosition;
   std::vector<std::string> joints;
+  std::vector<std::string> units;             // rad, deg, rev, ticks, m, mm, N_m, N; default: the SI unit
+  std::vector<double> ticks_per_revolution;   // with units: ticks, or a calibration (default 4096, Feetech STS3215)
+  std::vector<double> scale;                  // default 1; nonzero
+  std::vector<double> sign;                   // default +1; +1 or -1
+  std::vector<double> gear_ratio;             // default 1; > 0, motor turns per joint turn
+  std::vector<double> offset;                 // default 0; SI (rad or m), position signals only
+  std::string calibration;                    // a LeRobot calibration JSON, relative to the scene folder
+  std::vector<std::string> normalization;     // with a calibration: range_m100_100, range_0_100 or degrees
+  std::vector<std::string> motors;            // the calibration's motor names; default: the joint names
   SourceLoc where;
 };
 

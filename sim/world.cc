@@ -1,7 +1,13 @@
 #include "sim/world.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -14,10 +20,12 @@
 #include <BulletDynamics/Featherstone/btMultiBodyJointMotor.h>
 #include <BulletDynamics/Featherstone/btMultiBodyLinkCollider.h>
 #include <btBulletDynamicsCommon.h>
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
 #include "sim/actuator.h"
 #include "sim/convex_decomposition.h"
+#include "sim/rigid_body_dynamics.h"
 
 #ifndef BT_USE_DOUBLE_PRECISION
 #error "world.cc must be compiled with BT_USE_DOUBLE_PRECISION (link Bullet::Float64)"
@@ -105,9 +113,159 @@ const char* JointTypeName(btMultibodyLink::eFeatherstoneJointType type) {
   }
 }
 
-// Owns collision shapes; compounds refer to their children without owning them.
+// What a Shape's Bullet shapes are built from, compared bit for bit: equal keys build identical shapes. Meshes and
+// decompositions are compared by address; CollisionGeometry keeps them alive, so an address is never reused.
+struct ShapeKey {
+  ShapeKind kind = ShapeKind::kBox;
+  MeshCollision mesh_collision = MeshCollision::kConvexHull;
+  std::uintptr_t mesh = 0;
+  std::uintptr_t pieces = 0;
+  std::array<std::uint64_t, 3> size{};  // box extents; radius and length; plane normal
+  auto operator<=>(const ShapeKey&) const = default;
+};
+
+ShapeKey KeyOf(const Shape& shape) {
+  ShapeKey key;
+  key.kind = shape.kind;
+  const auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
+  switch (shape.kind) {
+    case ShapeKind::kBox:
+      key.size = {bits(shape.box_size_m.x()), bits(shape.box_size_m.y()), bits(shape.box_size_m.z())};
+      break;
+    case ShapeKind::kSphere:
+      key.size = {bits(shape.radius_m), 0, 0};
+      break;
+    case ShapeKind::kCylinder:
+      key.size = {bits(shape.radius_m), bits(shape.length_m), 0};
+      break;
+    case ShapeKind::kPlane:
+      key.size = {bits(shape.plane_normal.x()), bits(shape.plane_normal.y()), bits(shape.plane_normal.z())};
+      break;
+    case ShapeKind::kMesh:
+      key.mesh_collision = shape.mesh_collision;
+      key.mesh = reinterpret_cast<std::uintptr_t>(shape.mesh.get());
+      if (shape.mesh_collision == MeshCollision::kConvexDecomposition) {
+        key.pieces = reinterpret_cast<std::uintptr_t>(shape.convex_pieces.get());
+      }
+      break;
+  }
+  return key;
+}
+
+btConvexHullShape* BuildHull(const std::vector<Eigen::Vector3d>& points,
+                             std::vector<std::unique_ptr<btCollisionShape>>& owned) {
+  auto hull = std::make_unique<btConvexHullShape>();
+  for (const auto& p : points) hull->addPoint(ToBt(p), false);
+  hull->recalcLocalAabb();
+  hull->optimizeConvexHull();
+  if (hull->getNumPoints() > kMaxHullVertices) {
+    btShapeHull reducer(hull.get());
+    reducer.buildHull(hull->getMargin());
+    auto reduced = std::make_unique<btConvexHullShape>();
+    for (int i = 0; i < reducer.numVertices(); ++i) reduced->addPoint(reducer.getVertexPointer()[i], false);
+    hull = std::move(reduced);
+  }
+  hull->setMargin(kCollisionMargin);
+  hull->recalcLocalAabb();
+  owned.push_back(std::move(hull));
+  return static_cast<btConvexHullShape*>(owned.back().get());
+}
+
+}  // namespace
+
+// The Bullet shapes of a model's collision Shapes, each distinct Shape once. Built single-threaded, then only read:
+// Bullet's collision detection reads leaf shapes (support points, cached local bounds, margins) and never writes
+// them, so Worlds on several threads share one. Compounds, which do hold per-use state, stay in each World.
+class CollisionGeometry {
+ public:
+  // A Shape's leaves: its convex pieces (one for a primitive or a mesh's hull, several for a decomposition), or
+  // one btStaticPlaneShape for a plane.
+  struct Entry {
+    std::shared_ptr<const TriangleMesh> mesh;  // kept alive: the key holds its address
+    std::shared_ptr<const std::vector<std::vector<Eigen::Vector3d>>> pieces;
+    std::vector<btCollisionShape*> leaves;
+  };
+
+  const Entry* Find(const Shape& shape) const {
+    const auto it = entries_.find(KeyOf(shape));
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+
+  // Builds `shape`'s leaves unless an equal Shape's are here already; `owner` names the link or body for errors.
+  const Entry& Add(const Shape& shape, const std::string& owner) {
+    const ShapeKey key = KeyOf(shape);
+    if (const auto it = entries_.find(key); it != entries_.end()) return it->second;
+    Entry entry;
+    switch (shape.kind) {
+      case ShapeKind::kBox: {
+        auto box = std::make_unique<btBoxShape>(ToBt(Eigen::Vector3d(0.5 * shape.box_size_m)));
+        box->setMargin(std::min(kCollisionMargin, 0.5 * shape.box_size_m.minCoeff()));
+        entry.leaves.push_back(Own(std::move(box)));
+        break;
+      }
+      case ShapeKind::kSphere:
+        entry.leaves.push_back(Own(std::make_unique<btSphereShape>(shape.radius_m)));
+        break;
+      case ShapeKind::kCylinder: {
+        auto cylinder =
+            std::make_unique<btCylinderShapeZ>(btVector3(shape.radius_m, shape.radius_m, 0.5 * shape.length_m));
+        cylinder->setMargin(std::min({kCollisionMargin, shape.radius_m, 0.5 * shape.length_m}));
+        entry.leaves.push_back(Own(std::move(cylinder)));
+        break;
+      }
+      case ShapeKind::kMesh:
+        if (!shape.mesh) throw std::invalid_argument("World: a mesh shape of '" + owner + "' has no mesh");
+        entry.mesh = shape.mesh;
+        if (shape.mesh_collision == MeshCollision::kConvexDecomposition) {
+          // Compiled scenes carry the decomposition (done once per model); a hand-built model gets it here.
+          entry.pieces = shape.convex_pieces;
+          const auto pieces = shape.convex_pieces ? *shape.convex_pieces : DecomposeConvex(*shape.mesh);
+          for (const auto& piece : pieces) entry.leaves.push_back(BuildHull(piece, owned_));
+        } else {
+          entry.leaves.push_back(BuildHull(shape.mesh->vertices_m, owned_));
+        }
+        break;
+      case ShapeKind::kPlane:
+        entry.leaves.push_back(
+            Own(std::make_unique<btStaticPlaneShape>(ToBt(Eigen::Vector3d(shape.plane_normal.normalized())), 0.0)));
+        break;
+    }
+    return entries_.emplace(key, std::move(entry)).first->second;
+  }
+
+ private:
+  btCollisionShape* Own(std::unique_ptr<btCollisionShape> shape) {
+    owned_.push_back(std::move(shape));
+    return owned_.back().get();
+  }
+
+  std::map<ShapeKey, Entry> entries_;
+  std::vector<std::unique_ptr<btCollisionShape>> owned_;
+};
+
+std::shared_ptr<const CollisionGeometry> BuildCollisionGeometry(const Model& model) {
+  auto geometry = std::make_shared<CollisionGeometry>();
+  if (model.robot) {
+    for (const Link& link : model.robot->links) {
+      for (const Shape& shape : link.collisions) geometry->Add(shape, link.name);
+    }
+  }
+  for (const auto* bodies : {&model.objects, &model.environment}) {
+    for (const ObjectModel& body : *bodies) {
+      for (const Shape& shape : body.collisions) geometry->Add(shape, body.name);
+    }
+  }
+  return geometry;
+}
+
+namespace {
+
+// A World's own shapes: the compounds that place shared leaves by its links' and objects' inertial frames, and the
+// leaves of Shapes the model's geometry does not hold. Compounds refer to their children without owning them.
 class ShapeStore {
  public:
+  explicit ShapeStore(std::shared_ptr<const CollisionGeometry> shared) : shared_(std::move(shared)) {}
+
   template <typename T, typename... Args>
   T* Make(Args&&... args) {
     auto shape = std::make_unique<T>(std::forward<Args>(args)...);
@@ -116,61 +274,41 @@ class ShapeStore {
     return raw;
   }
 
-  btConvexHullShape* Hull(const std::vector<Eigen::Vector3d>& points) {
-    auto* hull = Make<btConvexHullShape>();
-    for (const auto& p : points) hull->addPoint(ToBt(p), false);
-    hull->recalcLocalAabb();
-    hull->optimizeConvexHull();
-    if (hull->getNumPoints() > kMaxHullVertices) {
-      btShapeHull reducer(hull);
-      reducer.buildHull(hull->getMargin());
-      auto* reduced = Make<btConvexHullShape>();
-      for (int i = 0; i < reducer.numVertices(); ++i) reduced->addPoint(reducer.getVertexPointer()[i], false);
-      hull = reduced;
+  // `shape`'s leaves, from the model's geometry when it has them, else built here.
+  const std::vector<btCollisionShape*>& Leaves(const Shape& shape, const std::string& owner) {
+    if (shared_) {
+      if (const CollisionGeometry::Entry* entry = shared_->Find(shape)) {
+        ++use_.shared_shapes;
+        return entry->leaves;
+      }
     }
-    hull->setMargin(kCollisionMargin);
-    hull->recalcLocalAabb();
-    return hull;
+    ++use_.built_shapes;
+    if (!own_) own_ = std::make_unique<CollisionGeometry>();
+    return own_->Add(shape, owner).leaves;
   }
 
   // Adds the convex pieces of `shape` to `compound`, placed by `placement` (owner frame -> compound frame).
   void AddToCompound(const Shape& shape, const Eigen::Isometry3d& placement, btCompoundShape* compound,
                      const std::string& owner) {
-    const btTransform local = ToBtTransform(placement * shape.origin);
-    switch (shape.kind) {
-      case ShapeKind::kBox: {
-        auto* box = Make<btBoxShape>(ToBt(Eigen::Vector3d(0.5 * shape.box_size_m)));
-        box->setMargin(std::min(kCollisionMargin, 0.5 * shape.box_size_m.minCoeff()));
-        compound->addChildShape(local, box);
-        break;
-      }
-      case ShapeKind::kSphere:
-        compound->addChildShape(local, Make<btSphereShape>(shape.radius_m));
-        break;
-      case ShapeKind::kCylinder: {
-        auto* cylinder = Make<btCylinderShapeZ>(btVector3(shape.radius_m, shape.radius_m, 0.5 * shape.length_m));
-        cylinder->setMargin(std::min({kCollisionMargin, shape.radius_m, 0.5 * shape.length_m}));
-        compound->addChildShape(local, cylinder);
-        break;
-      }
-      case ShapeKind::kMesh:
-        if (!shape.mesh) throw std::invalid_argument("World: a mesh shape of '" + owner + "' has no mesh");
-        if (shape.mesh_collision == MeshCollision::kConvexDecomposition) {
-          // Compiled scenes carry the decomposition (done once per model); a hand-built model gets it here.
-          const auto pieces = shape.convex_pieces ? *shape.convex_pieces : DecomposeConvex(*shape.mesh);
-          for (const auto& piece : pieces) compound->addChildShape(local, Hull(piece));
-        } else {
-          compound->addChildShape(local, Hull(shape.mesh->vertices_m));
-        }
-        break;
-      case ShapeKind::kPlane:
-        throw std::invalid_argument("World: '" + owner +
-                                    "' has a plane, which only static environment bodies may have");
+    if (shape.kind == ShapeKind::kPlane) {
+      throw std::invalid_argument("World: '" + owner + "' has a plane, which only static environment bodies may have");
     }
+    const btTransform local = ToBtTransform(placement * shape.origin);
+    // Bullet's compound takes non-const children; it and the collision algorithms only read them.
+    for (btCollisionShape* leaf : Leaves(shape, owner)) compound->addChildShape(local, leaf);
+  }
+
+  CollisionGeometryUse use() const {
+    CollisionGeometryUse use = use_;
+    if (use.shared_shapes > 0) use.shared = shared_.get();
+    return use;
   }
 
  private:
+  std::shared_ptr<const CollisionGeometry> shared_;
+  std::unique_ptr<CollisionGeometry> own_;
   std::vector<std::unique_ptr<btCollisionShape>> shapes_;
+  CollisionGeometryUse use_;
 };
 
 void ApplyMaterial(const Material& material, btCollisionObject* object) {
@@ -195,11 +333,14 @@ struct World::Impl {
   const Model* model = nullptr;
   double dt = 0;
   ShapeStore shapes;
-  std::vector<BodyFrame> link_bodies;           // per robot link (armature included)
-  std::vector<btCompoundShape*> link_shapes;    // per robot link; nullptr when it has no collision shape
-  btEmptyShape* empty_shape = nullptr;          // for the colliders of links without collision shapes
-  std::vector<int> dof_bullet_link;             // dof -> Bullet link index
-  std::vector<double> prismatic_armature_kg;    // per dof: mass added for armature whose weight is cancelled
+  std::vector<BodyFrame> link_bodies;         // per robot link
+  std::vector<btCompoundShape*> link_shapes;  // per robot link; nullptr when it has no collision shape
+  btEmptyShape* empty_shape = nullptr;        // for the colliders of links without collision shapes
+  std::vector<int> dof_bullet_link;           // dof -> Bullet link index
+  // Armature (world.h): the robot's rigid-body dynamics without armature, and the armature per dof; both empty
+  // when every armature is zero.
+  std::optional<RigidBodyDynamics> rigid_dynamics;
+  Eigen::VectorXd armature;
   std::vector<BodyFrame> object_bodies;         // per free object
   std::vector<btCompoundShape*> object_shapes;  // per free object
   struct StaticPart {
@@ -225,12 +366,14 @@ struct World::Impl {
 
   // --- per-step state ---
   long long steps = 0;
-  std::vector<CommandDelay> delays;  // per dof
-  Eigen::VectorXd last_applied;      // per dof
+  std::vector<CommandDelay> delays;           // per dof
+  Eigen::VectorXd last_applied;               // per dof
+  Eigen::VectorXd coulomb_scale;              // per dof: the Coulomb motor's impulse bound over coulomb_friction * dt
+  Eigen::VectorXd step_q, step_qd, step_tau;  // per dof: the state and drive torques of the step being taken
   btAlignedObjectArray<btQuaternion> scratch_rotations;
   btAlignedObjectArray<btVector3> scratch_origins;
 
-  explicit Impl(const Model& m) : model(&m), dt(m.sim.time_step_s) {
+  explicit Impl(const Model& m) : model(&m), dt(m.sim.time_step_s), shapes(m.collision_geometry) {
     if (!(dt > 0) || !std::isfinite(dt)) {
       throw std::invalid_argument("World: time_step_s = " + std::to_string(dt) + " must be positive");
     }
@@ -258,9 +401,7 @@ struct World::Impl {
       for (const Shape& shape : m.environment[e].collisions) {
         if (shape.kind == ShapeKind::kPlane) {
           // An infinite plane cannot be a compound's child (its bounding box is infinite): a body of its own.
-          static_parts.push_back(
-              {static_cast<int>(e), shape.origin,
-               shapes.Make<btStaticPlaneShape>(ToBt(Eigen::Vector3d(shape.plane_normal.normalized())), 0.0)});
+          static_parts.push_back({static_cast<int>(e), shape.origin, shapes.Leaves(shape, m.environment[e].name)[0]});
           continue;
         }
         if (compound == nullptr) {
@@ -284,25 +425,12 @@ struct World::Impl {
       throw std::invalid_argument("World: robot '" + r.name + "' initial_q has " + std::to_string(r.initial_q.size()) +
                                   " entries for " + std::to_string(r.num_dofs()) + " dofs");
     }
-    prismatic_armature_kg.assign(r.num_dofs(), 0.0);
     for (std::size_t i = 0; i < r.links.size(); ++i) {
       const Link& link = r.links[i];
       if (i > 0 && (link.parent < 0 || link.parent >= static_cast<int>(i))) {
         throw std::invalid_argument("World: link '" + link.name + "' does not come after its parent");
       }
-      double mass = link.inertial.mass_kg;
-      Eigen::Matrix3d inertia = link.inertial.inertia_kgm2;
-      if (link.dof >= 0) {
-        const double armature = r.actuators[link.dof].armature;
-        if (link.joint_type == JointType::kRevolute) {
-          // A rotor's inertia about the joint axis; about the CoM it adds the same to the axis' moment.
-          inertia += armature * link.joint_axis * link.joint_axis.transpose();
-        } else if (link.joint_type == JointType::kPrismatic) {
-          mass += armature;
-          prismatic_armature_kg[link.dof] = armature;
-        }
-      }
-      link_bodies.push_back(PrincipalFrame(mass, link.inertial.com_m, inertia));
+      link_bodies.push_back(PrincipalFrame(link.inertial.mass_kg, link.inertial.com_m, link.inertial.inertia_kgm2));
       btCompoundShape* compound = nullptr;
       if (!link.collisions.empty()) {
         compound = shapes.Make<btCompoundShape>();
@@ -312,6 +440,49 @@ struct World::Impl {
       link_shapes.push_back(compound);
     }
     for (int dof = 0; dof < r.num_dofs(); ++dof) dof_bullet_link.push_back(r.dof_links[dof] - 1);
+    Eigen::VectorXd dof_armature(r.num_dofs());
+    for (int dof = 0; dof < r.num_dofs(); ++dof) {
+      dof_armature[dof] = r.actuators[dof].armature;
+      if (!(dof_armature[dof] >= 0) || !std::isfinite(dof_armature[dof])) {
+        throw std::invalid_argument("World: joint '" + r.dof_link(dof).joint_name + "' has armature " +
+                                    std::to_string(dof_armature[dof]) + "; it must be finite and >= 0");
+      }
+    }
+    if (dof_armature.size() > 0 && dof_armature.maxCoeff() > 0) {
+      RobotModel rigid = r;
+      rigid.actuators.clear();  // no armature: Bullet's multibody has none either
+      rigid_dynamics.emplace(rigid, model->sim.gravity_mps2);
+      armature = dof_armature;
+    }
+  }
+
+  // The extra joint torques -A qdd* that make Bullet's step give qdd* = (M + A)^-1 (tau - C) (world.h), from the
+  // state and drive torques in step_q, step_qd, step_tau; also sets the Coulomb motors' impulse bounds.
+  Eigen::VectorXd ArmatureTorques() {
+    const Eigen::MatrixXd rigid_mass = rigid_dynamics->MassMatrix(step_q);
+    Eigen::MatrixXd mass = rigid_mass;
+    mass.diagonal() += armature;
+    const Eigen::LLT<Eigen::MatrixXd> mass_llt(mass);
+    if (mass_llt.info() != Eigen::Success) {
+      throw std::logic_error("World: the joint-space inertia of robot '" + model->robot->name +
+                             "' with armature is not positive definite");
+    }
+    const Eigen::VectorXd qdd = mass_llt.solve(step_tau - rigid_dynamics->BiasForces(step_q, step_qd));
+    if (std::any_of(coulomb_motors.begin(), coulomb_motors.end(), [](auto* m) { return m != nullptr; })) {
+      const int n = static_cast<int>(armature.size());
+      const Eigen::LLT<Eigen::MatrixXd> rigid_llt(rigid_mass);
+      const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(n, n);
+      const Eigen::VectorXd with_armature = mass_llt.solve(identity).diagonal();
+      const bool rigid_ok = rigid_llt.info() == Eigen::Success;
+      const Eigen::VectorXd without = rigid_ok ? Eigen::VectorXd(rigid_llt.solve(identity).diagonal()) : with_armature;
+      for (int dof = 0; dof < n; ++dof) {
+        btMultiBodyJointMotor* motor = coulomb_motors[dof];
+        if (motor == nullptr) continue;
+        coulomb_scale[dof] = with_armature[dof] / without[dof];
+        motor->setMaxAppliedImpulse(model->robot->actuators[dof].coulomb_friction * dt * coulomb_scale[dof]);
+      }
+    }
+    return -armature.cwiseProduct(qdd);
   }
 
   void TearDown() {
@@ -382,6 +553,10 @@ struct World::Impl {
     // With the step, a latency between whole steps blends the two bracketing whole-step delays (CommandDelay).
     for (int dof = 0; dof < dofs; ++dof) delays.emplace_back(model->robot->actuators[dof].latency_s, dt);
     last_applied = Eigen::VectorXd::Zero(dofs);
+    coulomb_scale = Eigen::VectorXd::Ones(dofs);
+    step_q.resize(dofs);
+    step_qd.resize(dofs);
+    step_tau.resize(dofs);
   }
 
   void BuildRobot(const RobotModel& r) {
@@ -640,6 +815,8 @@ MultiBodySummary World::DescribeRobot() const {
   return summary;
 }
 
+CollisionGeometryUse World::collision_geometry_use() const { return impl_->shapes.use(); }
+
 Eigen::Isometry3d World::ObjectPose(int object) const {
   impl_->CheckObject(object);
   return FromBt(impl_->objects[object]->getWorldTransform()) * impl_->object_bodies[object].frame.inverse();
@@ -684,7 +861,6 @@ void World::Step() {
   if (s.robot) {
     const RobotModel& r = *model_->robot;
     const double now = time_s();
-    const btVector3 gravity = ToBt(model_->sim.gravity_mps2);
     for (int dof = 0; dof < r.num_dofs(); ++dof) {
       const int link = s.dof_bullet_link[dof];
       const ActuatorParams& params = r.actuators[dof];
@@ -694,16 +870,22 @@ void World::Step() {
           DriveTorque(params, r.control_mode, s.delays[dof].At(now), q, qd) + ViscousTorque(params, qd);
       s.robot->addJointTorque(link, torque);
       s.last_applied[dof] = torque;  // the Coulomb impulse is added once the solver has applied it
-      // The armature mass of a prismatic joint is inertia only: cancel its weight.
-      if (s.prismatic_armature_kg[dof] != 0) s.robot->addLinkForce(link, -s.prismatic_armature_kg[dof] * gravity);
+      s.step_q[dof] = q;
+      s.step_qd[dof] = qd;
+      s.step_tau[dof] = torque;
+    }
+    if (s.rigid_dynamics) {
+      const Eigen::VectorXd extra = s.ArmatureTorques();
+      for (int dof = 0; dof < r.num_dofs(); ++dof) s.robot->addJointTorque(s.dof_bullet_link[dof], extra[dof]);
     }
   }
   s.world->stepSimulation(s.dt, 0);  // maxSubSteps 0: exactly one step of dt, no interpolation
   ++s.steps;
   if (s.robot) {
     for (int dof = 0; dof < s.last_applied.size(); ++dof) {
+      // With armature the bound was scaled (world.h); the torque on the joint is the impulse over the scale.
       if (btMultiBodyJointMotor* motor = s.coulomb_motors[dof])
-        s.last_applied[dof] += motor->getAppliedImpulse(0) / s.dt;
+        s.last_applied[dof] += motor->getAppliedImpulse(0) / (s.dt * s.coulomb_scale[dof]);
     }
   }
 }

@@ -13,16 +13,34 @@
 //   latency), turned into DriveTorque + ViscousTorque and applied as a joint torque; Coulomb friction is a
 //   velocity-0 joint motor whose impulse is bounded by coulomb_friction * dt, so the solver holds a joint still
 //   below it (stiction) and opposes motion above it.
-// - Armature is added to the link's rotational inertia as armature * axis axis^T (revolute) or to its mass with
-//   the extra weight cancelled (prismatic): the joint's own effective inertia grows by exactly `armature`, but
-//   unlike a real rotor the added inertia also couples into the parent joints' inertia (cos^2 of the angle
-//   between the axes) and into gyroscopic terms.
+// - Armature (ActuatorParams::armature, a rotor's reflected inertia, kg m^2 or kg) acts on its own joint only, as
+//   in MuJoCo: the joint-space inertia is M(q) + diag(armature), with no coupling into other joints and no
+//   gyroscopic terms. Bullet's multibody has no such term, so each step the world computes, with a
+//   RigidBodyDynamics of the robot, the acceleration qdd* = (M + A)^-1 (tau - C(q, qd)) that the drive and viscous
+//   torques tau give (C: gravity, Coriolis, centrifugal), and applies the extra joint torque -A qdd*, with which
+//   Bullet's own M^-1 gives qdd* (to ~1e-14 relative; tests/armature_test.cc). This is exact for the smooth
+//   dynamics. The constraint solver does not see the armature: Coulomb friction motors, joint limits and contacts
+//   compute their impulses with Bullet's M, without A. For a Coulomb friction motor the world scales the impulse
+//   bound by r = [(M + A)^-1]_jj / [M^-1]_jj each step, which makes the joint's own response exact (it sticks
+//   exactly when the true stopping torque is below coulomb_friction; sliding, friction decelerates it by
+//   coulomb_friction through the inertia with armature) and reports the true torque (impulse / r); what the
+//   impulse does to the other joints still goes through M^-1 instead of (M + A)^-1, and so does a joint limit's or
+//   a contact's impulse, which therefore moves a joint with armature by too much for a given impulse (but stops a
+//   joint at its limit, or a link at a contact, as it should). With zero armature everywhere nothing is added.
+//   Cost per step: a composite-rigid-body mass matrix, a Newton-Euler pass and one small Cholesky factorization
+//   (two with Coulomb friction), about 3 us on the 9-dof Panda (bench/sim_replay_bench.cc --armature).
 // - Contact: a pair's lateral friction and restitution are the products of the two materials' values, and its
 //   rolling (spinning) friction is rf_a mu_b + rf_b mu_a: Bullet's defaults, as in PyBullet. Solver settings
 //   otherwise follow PyBullet's (erp2 0.08, friction ERP 0.2, warm start 0.1, ...), with
 //   SimSettings::solver_iterations iterations. Convex-vs-plane and convex-vs-convex pairs perturb for full contact
 //   manifolds (3 iterations), without which a box sliding on a plane sinks, spins and misses Coulomb's law by ~3 %.
-// - Collision shapes (convex hulls, HACD decompositions) are built once per World and kept across Reset.
+// - Collision shapes: the Bullet shapes of every collision Shape (convex hulls, HACD pieces, primitives, planes)
+//   depend on nothing a fit changes, so a compiled scene builds them once (BuildCollisionGeometry, into
+//   Model::collision_geometry) and every World of the model, and of its copies with other masses, inertias,
+//   actuators or materials, shares them; they are immutable once built, which Bullet's collision detection
+//   needs (it only reads leaf shapes), so Worlds on several threads use them at once. Each World places them in
+//   compounds of its own, by its link's or object's inertial frame. A Shape that the model's geometry does not
+//   hold (a hand-built model, a copy whose shapes were edited) is built by the World itself, kept across Reset.
 // - Deterministic: no threads; the same model and the same calls give bit-identical states.
 
 #include <memory>
@@ -40,6 +58,19 @@ namespace r2s::sim {
 struct RobotCommand {
   Eigen::VectorXd position, velocity, torque, feedforward;
 };
+
+// Where a World's collision shapes came from: for tests and benchmarks.
+struct CollisionGeometryUse {
+  const CollisionGeometry* shared = nullptr;  // the model's geometry, when the World uses it
+  int shared_shapes = 0;                      // collision Shapes whose Bullet shapes came from it
+  int built_shapes = 0;                       // collision Shapes the World built itself
+};
+
+// Builds the Bullet shapes of every collision Shape of `model` (robot links, objects, environment), each distinct
+// Shape once: what CompileScene stores in Model::collision_geometry. Costly on large meshes (a convex hull of every
+// mesh); the result is immutable and safe to share between threads. Throws std::invalid_argument naming the owner
+// for a mesh Shape without a mesh.
+std::shared_ptr<const CollisionGeometry> BuildCollisionGeometry(const Model& model);
 
 // What Bullet was given, read back from the btMultiBody: for tests and debugging.
 struct MultiBodySummary {
@@ -93,6 +124,7 @@ class World {
   // Held until replaced; each dof sees it after its actuator's latency_s.
   void SetCommand(const RobotCommand& command);
   MultiBodySummary DescribeRobot() const;
+  CollisionGeometryUse collision_geometry_use() const;
 
   // --- free objects, indexed as Model::objects ---
   Eigen::Isometry3d ObjectPose(int object) const;  // the object's frame (not necessarily its CoM)

@@ -4,7 +4,8 @@
 // Bullet's articulated-body algorithm computed. It must equal RigidBodyDynamics::ForwardDynamics, and
 // InverseDynamics of it must give back tau (both agree to ~1e-15 relative, so 1e-9 is loose). This also checks the
 // World's build of the multibody: inertia tensors with products of inertia (rotated to principal axes for Bullet), CoM
-// offsets, fixed links, prismatic joints.
+// offsets, fixed links, prismatic joints. With armature, both follow MuJoCo's convention (M + diag(armature)): the
+// World adds to Bullet's step the joint torques that make it so (sim/world.h).
 
 #include <cmath>
 #include <limits>
@@ -23,8 +24,9 @@ namespace {
 
 using Eigen::VectorXd;
 
-// The URDF's robot in torque control with every actuator and friction term off.
-std::shared_ptr<const Model> TorqueControlledModel(const std::filesystem::path& urdf, double time_step_s) {
+// The URDF's robot in torque control with every actuator and friction term off, but `armature` on every joint.
+std::shared_ptr<const Model> TorqueControlledModel(const std::filesystem::path& urdf, double time_step_s,
+                                                   double armature = 0) {
   MeshCache meshes;
   UrdfLoadOptions options;
   options.load_visuals = false;
@@ -35,9 +37,10 @@ std::shared_ptr<const Model> TorqueControlledModel(const std::filesystem::path& 
   RobotModel& robot = *model->robot;
   robot.control_mode = ControlMode::kTorque;
   for (ActuatorParams& actuator : robot.actuators) {
-    actuator = ActuatorParams{};  // no gains, latency, friction, damping or armature
+    actuator = ActuatorParams{};  // no gains, latency, friction or damping
     actuator.effort_limit = std::numeric_limits<double>::infinity();
     actuator.velocity_limit = std::numeric_limits<double>::infinity();
+    actuator.armature = armature;
   }
   return model;
 }
@@ -85,9 +88,9 @@ Scales ScalesFor(const RobotModel& robot) {
   return s;
 }
 
-void ExpectBulletMatches(const std::filesystem::path& urdf) {
-  SCOPED_TRACE(urdf.string());
-  const auto model = TorqueControlledModel(urdf, 1e-3);
+void ExpectBulletMatches(const std::filesystem::path& urdf, double armature = 0) {
+  SCOPED_TRACE(urdf.string() + ", armature " + std::to_string(armature));
+  const auto model = TorqueControlledModel(urdf, 1e-3, armature);
   const RobotModel& robot = *model->robot;
   const RigidBodyDynamics dynamics(robot, model->sim.gravity_mps2);
   World world(model);
@@ -116,6 +119,11 @@ TEST(DynamicsVsBullet, GazArmForwardDynamicsMatches) {
 // The Panda with its hand: fixed joints carrying the hand, two prismatic fingers.
 TEST(DynamicsVsBullet, PandaWithHandForwardDynamicsMatches) {
   ExpectBulletMatches(testing::SourceDir() / "scenes/panda_sysid/robot/panda.urdf");
+}
+
+// Armature on every joint (kg m^2 on the arm, kg on the fingers): M + diag(armature) in both.
+TEST(DynamicsVsBullet, PandaWithHandAndArmatureForwardDynamicsMatches) {
+  ExpectBulletMatches(testing::SourceDir() / "scenes/panda_sysid/robot/panda.urdf", 0.1);
 }
 
 // Gravity compensation from our model holds Bullet's arm still, and a wrong model would not: a 10 % error in

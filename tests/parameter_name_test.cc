@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -47,6 +48,9 @@ TEST(ParameterName, ParsesEveryGroupAndNamesWhatIsWrong) {
   EXPECT_EQ(ParameterValueProblem(*ParseParameterName("objects.cube.mass_kg"), 0), "must be > 0, found 0");
   EXPECT_EQ(ParameterValueProblem(*ParseParameterName("robot.j.kp"), -1), "must be >= 0, found -1");
   EXPECT_EQ(ParameterValueProblem(*ParseParameterName("robot.l.ixy_kgm2"), -0.1), "");  // products may be negative
+  EXPECT_EQ(ParameterValueProblem(*ParseParameterName("robot.j.position_offset"), -0.05), "");  // either sign
+  EXPECT_EQ(ParameterValueProblem(*ParseParameterName("robot.j.position_offset"), std::nan("")),
+            "must be finite, found nan");
   EXPECT_EQ(ParameterValueProblem(*ParseParameterName("robot.l.izz_kgm2"), -0.1),
             "is a moment of inertia: must be >= 0, found -0.1");
 }
@@ -60,6 +64,7 @@ TEST(SetModelParameter, EqualsTheParamsOverlayCompiled) {
 parameters:
   - {name: robot.panda_joint2.coulomb_friction, estimate: 0.7}
   - {name: robot.panda_joint4.kp, estimate: 321}
+  - {name: robot.panda_joint2.position_offset, estimate: -0.02}
   - {name: robot.panda_link3.mass_kg, estimate: 2.5}
   - {name: robot.panda_link5.com_y_m, estimate: 0.02}
   - {name: robot.panda_link5.ixz_kgm2, estimate: 0.001}
@@ -80,6 +85,16 @@ parameters:
     EXPECT_EQ(a.actuators[d].coulomb_friction, b.actuators[d].coulomb_friction) << d;
   }
   EXPECT_EQ(b.actuators[b.FindDof("panda_joint4")].kp, 321);
+  // The encoder offset: on the robot, and folded into the position bindings the same way.
+  EXPECT_EQ(a.position_offset, b.position_offset);
+  EXPECT_EQ(b.position_offset[b.FindDof("panda_joint2")], -0.02);
+  ASSERT_EQ(overlaid->joint_bindings.size(), set.joint_bindings.size());
+  for (std::size_t i = 0; i < set.joint_bindings.size(); ++i) {
+    EXPECT_EQ(overlaid->joint_bindings[i].factor, set.joint_bindings[i].factor) << set.joint_bindings[i].source;
+    EXPECT_EQ(overlaid->joint_bindings[i].offset, set.joint_bindings[i].offset) << set.joint_bindings[i].source;
+  }
+  EXPECT_EQ(set.joint_bindings[0].signal, JointSignal::kPosition);
+  EXPECT_EQ(set.joint_bindings[0].offset[1], -0.02);  // observation.state[1] is panda_joint2
   for (std::size_t l = 0; l < a.links.size(); ++l) {
     EXPECT_DOUBLE_EQ(a.links[l].inertial.mass_kg, b.links[l].inertial.mass_kg) << a.links[l].name;
     EXPECT_TRUE(a.links[l].inertial.com_m.isApprox(b.links[l].inertial.com_m)) << a.links[l].name;

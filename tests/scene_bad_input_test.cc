@@ -203,6 +203,33 @@ std::vector<BadScene> Cases() {
        "must lie in [1e-6, 0.1] s, found 1e-12"},
       {"TimeStepHuge", "name: bad\nsimulation: {time_step_s: 0.5}\n", 2, "simulation.time_step_s",
        "must lie in [1e-6, 0.1] s, found 0.5"},
+      // Conversion fields of a binding (docs/scenes.md, "Units and conversions").
+      {"BindingUnknownUnit", Edit(kRobot, "panda_joint2]}", "panda_joint2], units: furlong}"), 8,
+       "robot.bindings[0].units", "'furlong' is not a unit of position for revolute joint 'panda_joint1'", true},
+      {"BindingLengthUnitOnRevoluteJoint", Edit(kRobot, "panda_joint2]}", "panda_joint2], units: [deg, mm]}"), 8,
+       "robot.bindings[0].units[1]", "'mm' is not a unit of position for revolute joint 'panda_joint2'", true},
+      {"BindingZeroScale", Edit(kRobot, "panda_joint2]}", "panda_joint2], scale: 0}"), 8, "robot.bindings[0].scale",
+       "must be a finite nonzero number, found 0", true},
+      {"BindingScaleListTooLong", Edit(kRobot, "panda_joint2]}", "panda_joint2], scale: [1, 2, 3]}"), 8,
+       "robot.bindings[0].scale", "has 3 values for 2 joints", true},
+      {"BindingBadSign", Edit(kRobot, "panda_joint2]}", "panda_joint2], sign: [1, 2]}"), 8,
+       "robot.bindings[0].sign[1]", "must be 1 or -1, found 2", true},
+      {"BindingNegativeGearRatio", Edit(kRobot, "panda_joint2]}", "panda_joint2], gear_ratio: -3}"), 8,
+       "robot.bindings[0].gear_ratio", "must be a finite number > 0", true},
+      {"BindingNonFiniteOffset", Edit(kRobot, "panda_joint2]}", "panda_joint2], offset: .inf}"), 8,
+       "robot.bindings[0].offset", "expected a finite number, found '.inf'", true},
+      {"BindingTicksWithoutCount", Edit(kRobot, "panda_joint2]}", "panda_joint2], units: ticks}"), 8,
+       "robot.bindings[0].units", "'ticks' needs ticks_per_revolution", true},
+      {"BindingOffsetOnVelocity",
+       Edit(kRobot, "signal: position, joints: [panda_joint1, panda_joint2]}",
+            "signal: velocity, joints: [panda_joint1, panda_joint2], offset: 0.1}"),
+       8, "robot.bindings[0].offset", "applies to position signals", true},
+      {"BindingMissingCalibrationFile",
+       Edit(kRobot, "panda_joint2]}", "panda_joint2], calibration: so101.json, normalization: range_m100_100}"), 8,
+       "robot.bindings[0].calibration", "'so101.json': no such file", true},
+      {"BindingCalibrationAndUnits",
+       Edit(kRobot, "panda_joint2]}", "panda_joint2], units: deg, calibration: so101.json}"), 8,
+       "robot.bindings[0].units", "give 'units' or 'calibration', not both", true},
       // Franka's gains on a 10 ms step: explicit PD would ring and diverge; the message gives the step that works.
       {"ExplicitPdUnstable", Edit(kRobot, "{kp: 60, kd: 5}", "{kp: 600, kd: 50}") + "simulation: {time_step_s: 0.01}\n",
        6, "robot.actuators.default.kd", "past what explicit PD integrates stably", true},
@@ -245,6 +272,89 @@ TEST(BadSceneTest, MissingSceneFile) {
 
 // ---------------------------------------------------------------------------------------------------------
 // params.yaml
+
+// A LeRobot calibration file the binding names: errors inside it name the calibration file and its line; a motor
+// it lacks names the scene's line.
+struct BadCalibration {
+  std::string json;
+  std::string file;   // "calibration" or "scene"
+  std::string field;  // expected InputError field
+  std::string problem;
+};
+
+TEST(BadSceneTest, BadLeRobotCalibrationNamesTheFileLineAndField) {
+  const std::string scene_yaml = Edit(
+      kRobot, "panda_joint2]}",
+      "panda_joint2], calibration: calibration_SYNTHETIC.json, normalization: range_m100_100,\n"
+      "       motors: [synthetic_a, synthetic_b]}");
+  const std::string good_b = R"("synthetic_b": {"id": 2, "drive_mode": 0, "homing_offset": 0, "range_min": 0, "range_max": 4095})";
+  const std::vector<BadCalibration> cases = {
+      {"{\"synthetic_a\": {\"id\": 1,\n", "calibration", "line 2", "malformed JSON"},
+      {"[1, 2]\n", "calibration", "line 1", "expected LeRobot's calibration"},
+      {"{" + good_b + ",\n \"synthetic_a\": {\"id\": 1, \"drive_mode\": 0, \"homing_offset\": 0,\n"
+       "   \"range_min\": 2000, \"range_max\": 2000}}\n",
+       "calibration", "line 3: synthetic_a.range_max", "is empty"},
+      {"{" + good_b + ",\n \"synthetic_a\": {\"id\": 1, \"drive_mode\": 2, \"homing_offset\": 0, \"range_min\": 0, "
+       "\"range_max\": 10}}\n",
+       "calibration", "line 2: synthetic_a.drive_mode", "must be 0 or 1, found 2"},
+      {"{" + good_b + ",\n \"synthetic_a\": {\"id\": 1, \"homing_offset\": 0, \"range_min\": 0, \"range_max\": 10}}\n",
+       "calibration", "line 2: synthetic_a.drive_mode", "missing required key 'drive_mode'"},
+      {"{" + good_b + "}\n", "scene", "line 9: robot.bindings[0].motors[0]",
+       "motor 'synthetic_a' is not in calibration_SYNTHETIC.json (motors: synthetic_b)"},
+  };
+  for (const BadCalibration& c : cases) {
+    TempDir dir;
+    CopyPanda(dir.path());
+    WriteTextFile(dir / "scene.yaml", scene_yaml);
+    WriteTextFile(dir / "calibration_SYNTHETIC.json", c.json);
+    try {
+      LoadScene(dir.path());
+      ADD_FAILURE() << "no InputError for:\n" << c.json;
+    } catch (const InputError& e) {
+      const fs::path file = c.file == "scene" ? dir / "scene.yaml" : dir / "calibration_SYNTHETIC.json";
+      EXPECT_EQ(fs::path(e.file()).filename(), file.filename()) << e.what();
+      EXPECT_EQ(e.field(), c.field) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.problem), std::string::npos) << e.what();
+    }
+  }
+}
+
+// A link whose inertia about its joint's axis params.yaml sets to zero: the stability check used to divide 0 by 0
+// and print "-nan > 2 ... at most -nan". Under PD gains it names the joint and the inertia; without any explicit
+// torque (torque control, no damping) there is nothing for it to check.
+TEST(BadSceneTest, ZeroEffectiveInertiaNamesTheJointNotNaN) {
+  TempDir dir;
+  WriteTextFile(dir / "arm.urdf", R"(<robot name="arm">
+  <link name="base"/>
+  <link name="rotor">
+    <inertial><mass value="1"/><inertia ixx="0.001" ixy="0" ixz="0" iyy="0.001" iyz="0" izz="0.001"/></inertial>
+  </link>
+  <joint name="hinge" type="revolute">
+    <parent link="base"/><child link="rotor"/><axis xyz="0 0 1"/>
+    <limit lower="-1" upper="1" effort="10" velocity="1"/>
+  </joint>
+</robot>
+)");
+  WriteTextFile(dir / "params.yaml", R"(format: real2sim.params/1
+parameters:
+  - {name: robot.rotor.ixx_kgm2, estimate: 0}
+  - {name: robot.rotor.iyy_kgm2, estimate: 0}
+  - {name: robot.rotor.izz_kgm2, estimate: 0}
+)");
+  WriteTextFile(dir / "scene.yaml", "name: bad\nrobot:\n  urdf: arm.urdf\n  actuators: {default: {kp: 10, kd: 1}}\n");
+  try {
+    LoadScene(dir.path(), dir / "params.yaml");
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(e.file(), (dir / "scene.yaml").string()) << message;
+    EXPECT_EQ(e.field(), "line 3: robot.urdf") << message;
+    EXPECT_NE(message.find("joint 'hinge' has an effective inertia of 0 kg m^2"), std::string::npos) << message;
+    EXPECT_EQ(message.find("nan"), std::string::npos) << message;
+  }
+  WriteTextFile(dir / "scene.yaml", "name: fine\nrobot:\n  urdf: arm.urdf\n  control_mode: torque\n");
+  EXPECT_NO_THROW(LoadScene(dir.path(), dir / "params.yaml"));
+}
 
 const std::string kParamsHead = "format: real2sim.params/1\nscene: panda_sysid\nparameters:\n";
 

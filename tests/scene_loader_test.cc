@@ -9,8 +9,10 @@
 #include <fstream>
 #include <limits>
 #include <numbers>
+#include <stdexcept>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "episode/input_error.h"
 #include "sim/mass_properties.h"
@@ -763,6 +765,137 @@ TEST(BundledScenes, PandaSysidUsesThePlaceholderInertiaPrior) {
   EXPECT_DOUBLE_EQ(robot.actuators[robot.FindDof("panda_joint7")].kp, 50);
   EXPECT_DOUBLE_EQ(robot.actuators[robot.FindDof("panda_joint7")].kd, 1);
   EXPECT_DOUBLE_EQ(robot.actuators[robot.FindDof("panda_joint1")].kd, 10);
+}
+
+}  // namespace
+}  // namespace r2s::sim
+
+namespace r2s::sim {
+namespace {
+
+// The binding of `model` that reads `feature`.
+const JointBinding& BindingOf(const Model& model, const std::string& feature) {
+  for (const JointBinding& b : model.joint_bindings) {
+    if (b.feature == feature) return b;
+  }
+  throw std::out_of_range("no binding of " + feature);
+}
+
+// units, sign, scale, gear_ratio and offset, scalar and per joint, compile into one factor and offset per joint,
+// following the convention of JointBinding (model.h); velocities share the position's slope, efforts multiply by
+// the gear ratio, and only positions take offsets.
+TEST(BindingUnitsTest, ConversionFieldsCompileToTheDocumentedAffineMap) {
+  TempDir dir;
+  CopyPanda(dir.path());
+  WriteTextFile(dir / "scene.yaml", R"(name: units
+robot:
+  urdf: robot/panda.urdf
+  actuators: {default: {kp: 60, kd: 5}}
+  bindings:
+    - feature: "q[0:3]"
+      signal: position
+      joints: [panda_joint1, panda_joint2, panda_finger_joint1]
+      units: [deg, ticks, mm]
+      ticks_per_revolution: 1000
+      sign: [1, -1, 1]
+      gear_ratio: [2, 1, 1]
+      offset: [0.1, 0, -0.01]
+    - {feature: "qd[0:2]", signal: velocity, joints: [panda_joint1, panda_joint2], units: deg, sign: [1, -1],
+       gear_ratio: 10}
+    - {feature: "tau[0:2]", signal: effort, joints: [panda_joint1, panda_joint2], scale: 0.5, gear_ratio: 10}
+    - {feature: "cmd[0:1]", signal: position_target, joints: [panda_joint1]}
+)");
+  const auto model = LoadScene(dir.path());
+  const JointBinding& q = BindingOf(*model, "q");
+  ASSERT_EQ(q.factor.size(), 3u);
+  EXPECT_DOUBLE_EQ(q.factor[0], std::numbers::pi / 180 / 2);
+  EXPECT_DOUBLE_EQ(q.factor[1], -2 * std::numbers::pi / 1000);
+  EXPECT_DOUBLE_EQ(q.factor[2], 1e-3);
+  EXPECT_DOUBLE_EQ(q.offset[0], 0.1);
+  EXPECT_DOUBLE_EQ(q.offset[2], -0.01);
+  EXPECT_DOUBLE_EQ(q.SiFromRaw(0, 90.0), std::numbers::pi / 4 + 0.1);  // 90 motor degrees through a 2:1 gear
+  EXPECT_DOUBLE_EQ(q.SiFromRaw(2, 20.0), 0.01);                      // 20 mm less the 10 mm offset
+  EXPECT_DOUBLE_EQ(q.RawFromSi(1, q.SiFromRaw(1, 250.0)), 250.0);
+  const JointBinding& qd = BindingOf(*model, "qd");
+  EXPECT_DOUBLE_EQ(qd.factor[0], std::numbers::pi / 180 / 10);
+  EXPECT_DOUBLE_EQ(qd.factor[1], -std::numbers::pi / 180 / 10);
+  EXPECT_EQ(qd.offset, std::vector<double>(2, 0.0));
+  const JointBinding& tau = BindingOf(*model, "tau");
+  EXPECT_EQ(tau.factor, std::vector<double>(2, 5.0));  // motor torque x 10, in half newton metres
+  const JointBinding& cmd = BindingOf(*model, "cmd");  // no conversion: SI as before
+  EXPECT_EQ(cmd.factor, std::vector<double>{1.0});
+  EXPECT_EQ(cmd.offset, std::vector<double>{0.0});
+}
+
+// LeRobot SO-101 data: normalized values through the (synthetic) calibration file to motor ticks to radians about
+// the middle of the calibrated range. Expected values follow LeRobot's _unnormalize by hand (4096 ticks a turn,
+// its degrees mode using max_res = 4095).
+TEST(BindingUnitsTest, LeRobotCalibrationMapsNormalizedValuesToRadians) {
+  TempDir dir;
+  CopyPanda(dir.path());
+  fs::copy_file(SourceDir() / "tests/data/lerobot_calibration/so101_follower_SYNTHETIC.json",
+                dir / "so101_follower_SYNTHETIC.json");
+  const std::string binding = R"(
+      joints: [panda_joint1, panda_joint2, panda_joint3, panda_joint4]
+      calibration: so101_follower_SYNTHETIC.json
+      motors: [synthetic_shoulder_pan, synthetic_shoulder_lift, synthetic_elbow_flex, synthetic_gripper]
+      normalization: [range_m100_100, range_m100_100, degrees, range_0_100]
+)";
+  WriteTextFile(dir / "scene.yaml", R"(name: so101_synthetic
+robot:
+  urdf: robot/panda.urdf
+  actuators: {default: {kp: 60, kd: 5}}
+  bindings:
+    - feature: "observation.state[0:4]"
+      signal: position)" + binding +
+                                        R"(    - feature: "action[0:4]"
+      signal: position_target
+      offset: 0.25)" + binding);
+  const auto model = LoadScene(dir.path());
+  const double rad_per_tick = 2 * std::numbers::pi / 4096;
+  const JointBinding& state = BindingOf(*model, "observation.state");
+  // shoulder_pan, range [1000, 3000]: 50 -> (150 / 200) 2000 + 1000 = 2500 ticks; the middle is 2000.
+  EXPECT_NEAR(state.SiFromRaw(0, 50.0), 500 * rad_per_tick, 1e-12);
+  EXPECT_NEAR(state.SiFromRaw(0, 0.0), 0.0, 1e-12);  // the middle of the range is the joint's zero
+  // shoulder_lift, drive_mode 1, range [800, 3400]: 25 -> -25 -> (75 / 200) 2600 + 800 = 1775 ticks; middle 2100.
+  EXPECT_NEAR(state.SiFromRaw(1, 25.0), -325 * rad_per_tick, 1e-12);
+  // elbow_flex in degrees, range [900, 3100]: 90 -> 90 * 4095 / 360 + 2000 = 3023.75 ticks; middle 2000.
+  EXPECT_NEAR(state.SiFromRaw(2, 90.0), 1023.75 * rad_per_tick, 1e-12);
+  // gripper in range_0_100, range [2000, 3500]: 20 -> 0.2 * 1500 + 2000 = 2300 ticks; middle 2750.
+  EXPECT_NEAR(state.SiFromRaw(3, 20.0), -450 * rad_per_tick, 1e-12);
+  EXPECT_NEAR(state.SiFromRaw(3, 100.0), 750 * rad_per_tick, 1e-12);  // fully open: range_max
+  EXPECT_NEAR(state.RawFromSi(3, state.SiFromRaw(3, 37.5)), 37.5, 1e-12);
+  // offset moves the joint's zero, in radians.
+  const JointBinding& action = BindingOf(*model, "action");
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_NEAR(action.SiFromRaw(k, 42.0), state.SiFromRaw(k, 42.0) + 0.25, 1e-12) << k;
+  }
+}
+
+// params.yaml's robot.<joint>.position_offset (physical = measured + offset) lands in the position and
+// position-target bindings of that joint, and nowhere else.
+TEST(BindingUnitsTest, ParamsPositionOffsetShiftsPositionBindingsOnly) {
+  TempDir dir;
+  CopyPanda(dir.path());
+  WriteTextFile(dir / "scene.yaml", R"(name: offsets
+robot:
+  urdf: robot/panda.urdf
+  actuators: {default: {kp: 60, kd: 5}}
+  bindings:
+    - {feature: "q[0:2]", signal: position, joints: [panda_joint1, panda_joint2], units: deg}
+    - {feature: "qd[0:2]", signal: velocity, joints: [panda_joint1, panda_joint2]}
+    - {feature: "cmd[0:1]", signal: position_target, joints: [panda_joint2]}
+)");
+  WriteTextFile(dir / "params.yaml", R"(format: real2sim.params/1
+parameters:
+  - {name: robot.panda_joint2.position_offset, estimate: -0.03}
+)");
+  const auto model = LoadScene(dir.path(), dir / "params.yaml");
+  EXPECT_EQ(model->robot->position_offset[model->robot->FindDof("panda_joint2")], -0.03);
+  EXPECT_EQ(BindingOf(*model, "q").offset, (std::vector<double>{0.0, -0.03}));
+  EXPECT_EQ(BindingOf(*model, "cmd").offset, std::vector<double>{-0.03});
+  EXPECT_EQ(BindingOf(*model, "qd").offset, (std::vector<double>{0.0, 0.0}));
+  EXPECT_DOUBLE_EQ(BindingOf(*model, "q").SiFromRaw(1, 90.0), std::numbers::pi / 2 - 0.03);
 }
 
 }  // namespace

@@ -7,12 +7,14 @@
 #include <memory>
 #include <numbers>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <Eigen/Eigenvalues>
 
 #include "sim/mesh_loader.h"
+#include "sim/scene_compiler.h"
 #include "sim/urdf_loader.h"
 #include "tests/test_support.h"
 
@@ -680,6 +682,108 @@ double RestingHeightInChannel(MeshCollision mode) {
 TEST(WorldGeometry, ConvexDecompositionLetsABallIntoAConcaveChannel) {
   EXPECT_NEAR(RestingHeightInChannel(MeshCollision::kConvexHull), 0.35, 5e-3);  // on the hull's lid
   EXPECT_LT(RestingHeightInChannel(MeshCollision::kConvexDecomposition), 0.2);  // in the cavity (0.15)
+}
+
+// --- collision geometry shared by the Worlds of a model and of its parameter-changed copies ---------------------
+
+int CollisionShapeCount(const Model& model) {
+  std::size_t count = 0;
+  if (model.robot) {
+    for (const Link& link : model.robot->links) count += link.collisions.size();
+  }
+  for (const ObjectModel& o : model.objects) count += o.collisions.size();
+  for (const ObjectModel& o : model.environment) count += o.collisions.size();
+  return static_cast<int>(count);
+}
+
+TEST(WorldGeometry, WorldsOfACompiledModelAndOfItsCopiesShareItsCollisionGeometry) {
+  // The tabletop scene: the Panda's link meshes (hulls), a bowl (HACD pieces), boxes, a cylinder, a table.
+  const std::shared_ptr<const Model> model = LoadScene(r2s::testing::SourceDir() / "scenes/tabletop");
+  ASSERT_NE(model->collision_geometry, nullptr);
+  const int shapes = CollisionShapeCount(*model);
+  ASSERT_GT(shapes, 10);
+  const auto expect_shared = [&](const World& world, int built) {
+    const CollisionGeometryUse use = world.collision_geometry_use();
+    EXPECT_EQ(use.shared, model->collision_geometry.get());
+    EXPECT_EQ(use.shared_shapes, shapes - built);
+    EXPECT_EQ(use.built_shapes, built);
+  };
+  const World a(model), b(model);
+  expect_shared(a, 0);
+  expect_shared(b, 0);
+
+  // What a fit changes: actuators, link and object inertials, materials.
+  auto fitted = std::make_shared<Model>(*model);
+  for (ActuatorParams& actuator : fitted->robot->actuators) {
+    actuator.kp *= 2;
+    actuator.coulomb_friction = 0.3;
+    actuator.armature = 0.05;
+  }
+  fitted->robot->links[3].inertial.mass_kg *= 1.5;
+  fitted->robot->links[3].inertial.com_m += Eigen::Vector3d(0.01, -0.02, 0.03);
+  fitted->objects[0].inertial.mass_kg *= 2;
+  for (auto& [name, material] : fitted->materials) material.lateral_friction *= 0.5;
+  expect_shared(World(fitted), 0);
+
+  // A copy whose geometry changed builds the changed Shape itself, and shares the rest.
+  auto resized = std::make_shared<Model>(*fitted);
+  int box = -1;
+  for (std::size_t i = 0; i < resized->objects.size() && box < 0; ++i) {
+    if (resized->objects[i].collisions.at(0).kind == ShapeKind::kBox) box = static_cast<int>(i);
+  }
+  ASSERT_GE(box, 0);
+  resized->objects[box].collisions[0].box_size_m *= 1.1;
+  expect_shared(World(resized), 1);
+
+  // Without the model's geometry a World builds every Shape.
+  auto bare = std::make_shared<Model>(*model);
+  bare->collision_geometry.reset();
+  const CollisionGeometryUse use = World(bare).collision_geometry_use();
+  EXPECT_EQ(use.shared, nullptr);
+  EXPECT_EQ(use.shared_shapes, 0);
+  EXPECT_EQ(use.built_shapes, shapes);
+}
+
+// Shared shapes are placed by each World's own inertial frames: a copy with moved CoMs and other masses, using the
+// original's geometry, runs bit-identically to the same copy building its shapes itself, on one thread or two.
+TEST(WorldGeometry, SharedGeometryGivesTheSameTrajectoryAsAWorldsOwnOnAnyThread) {
+  auto original = PandaWithBoxes();
+  original->collision_geometry = BuildCollisionGeometry(*original);
+  auto changed = std::make_shared<Model>(*original);
+  for (int link : {5, 7, 9}) changed->robot->links[link].inertial.com_m += Eigen::Vector3d(0.02, -0.01, 0.015);
+  changed->robot->links[6].inertial.inertia_kgm2(0, 1) = changed->robot->links[6].inertial.inertia_kgm2(1, 0) = 1e-3;
+  changed->objects[1].inertial.mass_kg *= 3;
+  changed->objects[1].inertial.com_m = Eigen::Vector3d(0.005, 0, -0.004);
+  auto own = std::make_shared<Model>(*changed);
+  own->collision_geometry.reset();
+
+  World with_own(own);
+  ASSERT_EQ(with_own.collision_geometry_use().shared_shapes, 0);
+  const Trace reference = RunPanda(with_own, 480);
+  // The sweep reaches the boxes: the trace depends on contact.
+  double moved_m = 0;
+  for (int o = 0; o < static_cast<int>(own->objects.size()); ++o) {
+    moved_m =
+        std::max(moved_m, (with_own.ObjectPose(o).translation() - own->objects[o].initial_pose.translation()).norm());
+  }
+  EXPECT_GT(moved_m, 1e-3);
+
+  std::vector<Trace> traces(2);
+  {
+    std::vector<std::thread> threads;
+    for (Trace& trace : traces) {
+      threads.emplace_back([&trace, &changed] {
+        World world(changed);
+        trace = RunPanda(world, 480);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  World shared(changed);
+  EXPECT_EQ(shared.collision_geometry_use().shared, original->collision_geometry.get());
+  EXPECT_EQ(shared.collision_geometry_use().built_shapes, 0);
+  EXPECT_TRUE(BitIdentical(RunPanda(shared, 480), reference));
+  for (const Trace& trace : traces) EXPECT_TRUE(BitIdentical(trace, reference));
 }
 
 }  // namespace
