@@ -100,6 +100,21 @@ int Run(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   sysid_cmd->add_option("--seed", sysid.seed, "seed of the global searches (default 0)");
   sysid_cmd->add_flag("--json", sysid.json, "print the results as JSON");
+  sysid_cmd->add_option("--max-episodes", sysid.max_episodes, "fit only the dataset's first N episodes (default: all)");
+  sysid_cmd->add_option("--joints", sysid.joints, "actuators: fit only these joints (comma-separated names)")
+      ->delimiter(',');
+  sysid_cmd->add_option("--starts", sysid.starts, "actuators: diverse starts refined per joint (default 4)");
+  sysid_cmd->add_option("--passes", sysid.passes, "actuators: most joint-by-joint rounds (default 5)");
+  sysid_cmd->add_option("--global-samples", sysid.global_samples,
+                        "actuators, objects: points of the global search (default 64, 48)");
+  sysid_cmd->add_option("--max-iterations", sysid.max_iterations,
+                        "Levenberg-Marquardt iterations (default 30 actuators, 25 objects, 100 joint dynamics)");
+  sysid_cmd->add_option("--cutoff-hz", sysid.cutoff_hz, "joint dynamics: low-pass cutoff of q, qd, qdd (default 10)");
+  sysid_cmd->add_option("--fit-rate-hz", sysid.fit_rate_hz,
+                        "joint dynamics: training samples thinned to about this rate (default 200)");
+  sysid_cmd->add_option("--huber", sysid.huber,
+                        "joint dynamics: Huber threshold in robust stds, <= 0 for plain least squares (default 1.345)");
+  sysid_cmd->add_option("--friction", sysid.friction, "joint dynamics: coulomb_viscous (default) or stribeck");
 
   r2s::cli::RenderOptions render;
   CLI::App* render_cmd =

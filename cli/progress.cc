@@ -1,8 +1,11 @@
 #include "cli/progress.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
+#include <string>
+#include <utility>
 
 namespace r2s::cli {
 
@@ -66,6 +69,38 @@ void Progress::Draw(bool final) {
                   final ? ("done in " + FormatDuration(elapsed)).c_str()
                         : ("about " + FormatDuration(left) + " left").c_str());
     out_ << line << std::flush;
+  }
+}
+
+FractionProgress::FractionProgress(std::ostream& out, bool terminal, std::string prefix, double log_every_s)
+    : out_(out),
+      terminal_(terminal),
+      prefix_(std::move(prefix)),
+      log_every_s_(log_every_s),
+      started_(std::chrono::steady_clock::now()),
+      last_draw_(started_) {}
+
+void FractionProgress::Update(double fraction, const std::string& what) {
+  const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
+  if (terminal_ ? since >= 0.1 : since >= log_every_s_) Draw(fraction, what);
+}
+
+void FractionProgress::Finish() {
+  if (terminal_ && drawn_) out_ << "\n" << std::flush;
+}
+
+void FractionProgress::Draw(double fraction, const std::string& what) {
+  last_draw_ = std::chrono::steady_clock::now();
+  drawn_ = true;
+  const double elapsed = std::chrono::duration<double>(last_draw_ - started_).count();
+  fraction = std::clamp(fraction, 0.0, 1.0);
+  const double left = fraction > 0 ? elapsed * (1 - fraction) / fraction : NAN;
+  const std::string line = prefix_ + ": " + std::to_string(static_cast<int>(100 * fraction)) + "% " + what +
+                           ", " + FormatDuration(elapsed) + " elapsed, about " + FormatDuration(left) + " left";
+  if (terminal_) {
+    out_ << "\r" << line << "\x1b[K" << std::flush;  // clear what a longer earlier line left
+  } else {
+    out_ << line << "\n" << std::flush;
   }
 }
 

@@ -26,6 +26,26 @@ class Progress {
   double log_every_s_;
 };
 
+// Progress of a computation that reports the fraction of its estimated work done (a sysid fit, through the
+// library's callback on the calling thread): "sysid: 42% actuators: pendulum: start 2 of 4, about 1:10 left",
+// redrawn in place on a terminal at most every 0.1 s, a log line every `log_every_s` otherwise. The time left is
+// the elapsed time scaled by what remains.
+class FractionProgress {
+ public:
+  FractionProgress(std::ostream& out, bool terminal, std::string prefix, double log_every_s = 10);
+  void Update(double fraction, const std::string& what);
+  void Finish();  // ends a redrawn line; nothing when nothing was drawn
+
+ private:
+  void Draw(double fraction, const std::string& what);
+  std::ostream& out_;
+  bool terminal_;
+  std::string prefix_;
+  double log_every_s_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point started_, last_draw_;
+};
+
 std::string FormatDuration(double seconds);  // "1:02:03", "2:03"
 
 }  // namespace r2s::cli

@@ -163,6 +163,13 @@ Distribution Parse(const Reader& r, const Value& v) {
 }
 
 
+// A parameter in params.yaml's covariance block. One marked identified: false is there only as a part of a sum the
+// data identify (sysid's RecordIdentifiedSum): the block carries the sum's variance and the prior's across it.
+bool InCovariance(const sim::ParamsFile& params, const std::string& name) {
+  return std::find(params.covariance_names.begin(), params.covariance_names.end(), name) !=
+         params.covariance_names.end();
+}
+
 const sim::ParameterEstimate& Posterior(const Reader& r, const Value& where, const PosteriorSource& source,
                                         const std::string& name) {
   if (!source.params) {
@@ -171,7 +178,7 @@ const sim::ParameterEstimate& Posterior(const Reader& r, const Value& where, con
   const std::string params_name = source.file.empty() ? std::string("params.yaml") : source.file.string();
   for (const sim::ParameterEstimate& p : source.params->parameters) {
     if (p.name != name) continue;
-    if (!p.identified) {
+    if (!p.identified && !InCovariance(*source.params, name)) {
       r.Fail(where, "'posterior' for '" + name + "': " + params_name +
                         (p.line > 0 ? " line " + std::to_string(p.line) : std::string()) +
                         " marks it identified: false (the data did not constrain it); give a distribution instead");
@@ -232,7 +239,8 @@ PhysicsRandomization WithPosterior(const PhysicsRandomization& scene, const sim:
   std::vector<std::string> identified;
   int first_line = 0;
   for (const sim::ParameterEstimate& p : params.parameters) {
-    if (!p.identified || !sim::ParseParameterName(p.name)) continue;
+    // identified: false yet in the covariance block: a part of an identified sum, drawn jointly with its partners.
+    if ((!p.identified && !InCovariance(params, p.name)) || !sim::ParseParameterName(p.name)) continue;
     identified.push_back(p.name);
     if (first_line == 0) first_line = p.line;
   }

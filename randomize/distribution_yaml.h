@@ -30,7 +30,10 @@
 // `posterior` reads params.yaml: one parameter's estimate and std, or a group's estimates and covariance (the
 // `covariance:` block where it covers a pair, otherwise uncorrelated with the parameter's std), truncated to each
 // parameter's [lower, upper]. A parameter absent from params.yaml, or with identified: false, is an error naming
-// the scene line and the params file.
+// the scene line and the params file, except a parameter with identified: false that the covariance block lists:
+// the data identify only its sum with others (kd + viscous_friction with no velocity reference), and the block holds
+// the sum's variance along the sum and the prior width across it, so a joint draw keeps the sum's distribution
+// while each part spreads. Such parts are drawn jointly with the identified parameters by WithPosterior too.
 
 #include <filesystem>
 #include <string>
@@ -68,7 +71,8 @@ PhysicsRandomization ParsePhysicsRandomization(const std::filesystem::path& scen
 // definite.
 Distribution PosteriorOf(const sim::ParamsFile& params, const std::vector<std::string>& names);
 
-// Physics from data where there are data: every parameter params.yaml identifies is drawn from its posterior
+// Physics from data where there are data: every parameter params.yaml identifies (or a part of an identified sum)
+// is drawn from its posterior
 // (jointly, one entry first, with the covariance), and a scene entry whose parameters are all identified is
 // replaced (its source goes to *replaced); the scene's ranges stay for the rest, and a group only partly
 // identified stays as the scene draws it. This is what `r2s generate --params` draws from.

@@ -41,8 +41,10 @@ struct ActuatorFitOptions {
   std::vector<std::string> parameters = {"kp",       "kd",        "effort_limit", "velocity_limit", "latency_s",
                                          "coulomb_friction",        "viscous_friction",             "armature"};
   // Also fit robot.<joint>.position_offset: the encoder's zero against the joint's true zero (physical = measured +
-  // offset), which moves where gravity acts. It is a fit parameter only (params.yaml cannot carry it; the report
-  // shows it): on a pendulum a 0.03 rad offset is a 0.015 N m gravity error, as large as its friction.
+  // offset), which moves where gravity acts: on a pendulum a 0.03 rad offset is a 0.015 N m gravity error, as
+  // large as its friction. It reaches params.yaml as robot.<joint>.position_offset, which the scene compiler folds
+  // into the joint's position and position-target bindings (sim::RobotModel::position_offset). The estimate is
+  // absolute: the fit takes the scene's current offset off the measured positions and starts from it.
   bool fit_position_offset = true;
   // Bounds replacing the defaults, by kind ("kp": every joint) or full name ("robot.shoulder.kp"). Defaults, with
   // nominal values x0 and the joint's effective inertia I at the first measured frame:
@@ -57,14 +59,27 @@ struct ActuatorFitOptions {
   //   position_offset [-0.1, 0.1] rad (m for prismatic joints)
   std::map<std::string, ParameterBounds> bounds;
   // Joints fitted (empty: every joint with commanded and measured positions). Joints are fitted one at a time, the
-  // others simulated alongside with their current values; `passes` > 1 repeats the round (several joints only).
+  // others simulated alongside with their current values, in rounds until no fitted value moves by more than
+  // `pass_tolerance` (relative to max(|value|, 1 % of its range)) or `passes` rounds have run. One round is exact
+  // for a single joint; coupled joints need several, then one Levenberg-Marquardt refinement of every joint's
+  // identified parameters together removes what the rounds leave (docs/sysid.md, "Coupled joints").
   std::vector<std::string> joints;
-  int passes = 1;
-  // Per joint: a Halton search over the bounds (FitBySimulation), a scan of each limit below its value (a limit
-  // above what the data demand is flat: no gradient leads back to where it bites), then Levenberg-Marquardt.
-  // `common.quick` lowers them.
+  int passes = 5;
+  double pass_tolerance = 2e-3;
+  // Per joint: a Halton search over the bounds (FitBySimulation), then from each of `starts` diverse points of it a
+  // scan of each limit below its value (a limit above what the data demand is flat: no gradient leads back to where
+  // it bites) and Levenberg-Marquardt; the lowest end wins. Later rounds refine from where the last one ended.
+  // `common.quick` lowers them (one start).
   int global_samples = 64;
+  int starts = 4;
   int max_iterations = 30;
+  // Warnings (FitResult::warnings): the fit's cost is re-evaluated with the scene's time step halved, and a rise
+  // beyond this fraction says the fitted values depend on time_step_s; a training residual RMS beyond
+  // `noise_floor_ratio` times the channel's noise floor (from third differences of the measured positions) says the
+  // model misses something the data show.
+  double time_step_tolerance = 0.1;
+  double noise_floor_ratio = 3;
+  FitProgress progress;  // called between stages; may be empty
   UncertaintyOptions uncertainty;
   std::optional<ActuatorReference> reference;
 };

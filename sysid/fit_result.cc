@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "sysid/problem_input.h"
@@ -54,6 +55,12 @@ std::int64_t HeldOutSplit(std::int64_t frames, double held_out_fraction) {
   }
   const auto held_out = static_cast<std::int64_t>(std::floor(static_cast<double>(frames) * held_out_fraction));
   return std::clamp<std::int64_t>(frames - held_out, 0, frames);
+}
+
+double StartCosts::relative_spread() const {
+  if (final_costs.empty()) return 0;
+  const auto [lo, hi] = std::minmax_element(final_costs.begin(), final_costs.end());
+  return *lo > 0 ? (*hi - *lo) / *lo : (*hi > 0 ? std::numeric_limits<double>::infinity() : 0.0);
 }
 
 }  // namespace r2s::sysid

@@ -4,6 +4,7 @@
 // actuators, objects) fills the same record, so params.yaml and the report treat them alike.
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -33,6 +34,12 @@ struct FitParameter {
   bool identified = true;
   std::string why_not_identified;  // "joint barely moves (range 0.8 deg)", "in the null space: ..."
   bool overlays_scene = true;
+  // Set on every part of a sum that only the sum of is identified (kd + viscous_friction with no velocity reference
+  // and no saturation): the parts' names, the sum's estimate and std. The covariance then covers every part (see
+  // RecordIdentifiedSum in uncertainty.h), so that joint draws keep the sum's distribution.
+  std::vector<std::string> sum_of;
+  double sum_estimate = std::numeric_limits<double>::quiet_NaN();
+  double sum_std_dev = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Fit quality of one measured channel ("panda_joint1 torque", "cube position").
@@ -58,6 +65,18 @@ struct HeldOutSeries {
   std::vector<double> baseline;  // empty, or the baseline model's prediction at the same times
 };
 
+// Where a multi-start sim-in-the-loop fit's starts ended, for one fitted block (an actuator fit's joint).
+struct StartCosts {
+  std::string block;                // "pendulum"
+  std::vector<double> final_costs;  // 0.5 |r|^2 where each start ended, lowest first
+  // (highest - lowest) / lowest: 0 when every start reached the same minimum
+  double relative_spread() const;
+};
+
+// Progress of a long fit, reported by the library as it goes (the caller draws it; no threads of its own):
+// `fraction` of the whole problem's estimated work done, in [0, 1], and what it is doing ("pendulum, pass 1").
+using FitProgress = std::function<void(double fraction, const std::string& what)>;
+
 struct FitResult {
   Problem problem = Problem::kJointDynamics;
   std::vector<FitParameter> parameters;
@@ -76,6 +95,17 @@ struct FitResult {
   double wall_s = 0;
   std::int64_t train_samples = 0;
   std::int64_t held_out_samples = 0;
+  // Multi-start fits: starts refined per block (0: a fit without restarts) and where each ended.
+  int starts = 0;
+  std::vector<StartCosts> start_costs;
+  // Fits that iterate block by block (an actuator fit's joints): rounds run, and whether the parameters settled
+  // within the tolerance before the limit.
+  int passes = 0;
+  bool passes_converged = true;
+  // Sim-in-the-loop fits: per fitted channel, the measurement noise floor estimated from the data (in the order of
+  // train), and the relative change of the fit's cost when the scene's time step is halved (NaN: not evaluated).
+  std::vector<double> noise_floor;
+  double time_step_cost_change = std::numeric_limits<double>::quiet_NaN();
 };
 
 // RMS and R^2 of measured vs predicted.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <stdexcept>
 #include <set>
 
 #include "episode/dataset_reader.h"
@@ -96,31 +98,56 @@ SysidRun Identify(const std::filesystem::path& scene, const std::optional<std::f
                                                    model->scene_file.string() + ": " + needs);
   }
 
+  if (options.max_episodes < 0) {
+    throw std::invalid_argument("SysidOptions::max_episodes must be >= 0, found " + std::to_string(options.max_episodes));
+  }
+  for (const std::string& joint : options.actuators.joints) {
+    if (!model->robot || model->robot->FindDof(joint) < 0) {
+      std::string known;
+      for (int d = 0; model->robot && d < model->robot->num_dofs(); ++d) {
+        known += (known.empty() ? "" : ", ") + model->robot->dof_link(d).joint_name;
+      }
+      throw InputError(model->scene_file.string(), "--joints",
+                       "'" + joint + "' is no movable joint of the scene's robot (its joints: " +
+                           (known.empty() ? "none" : known) + ")");
+    }
+  }
+  const std::int64_t episodes = options.max_episodes > 0 ? std::min(options.max_episodes, reader.num_episodes())
+                                                          : reader.num_episodes();
+  run.episodes = episodes;
   ProblemInput input{model, std::move(plan), {}, dataset_file, model->scene_file.string()};
-  for (std::int64_t i = 0; i < reader.num_episodes(); ++i) input.episodes.push_back(reader.ReadEpisode(i));
+  for (std::int64_t i = 0; i < episodes; ++i) input.episodes.push_back(reader.ReadEpisode(i));
 
-  for (Problem p : chosen) {
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    const Problem p = chosen[k];
+    const std::string name = ProblemName(p);
+    const auto progress = [&](double fraction, const std::string& what) {
+      if (options.progress) options.progress((static_cast<double>(k) + fraction) / chosen.size(), name + ": " + what);
+    };
+    progress(0, "starting");
     switch (p) {
       case Problem::kJointDynamics: {
-        JointDynamicsOptions o;
+        JointDynamicsOptions o = options.joint_dynamics;
         o.common = options.common;
         o.baseline = options.baseline;
         run.results.push_back(FitJointDynamics(input, o));
         break;
       }
       case Problem::kActuators: {
-        ActuatorFitOptions o;
+        ActuatorFitOptions o = options.actuators;
         o.common = options.common;
+        o.progress = progress;
         run.results.push_back(FitActuators(input, o));
         break;
       }
       case Problem::kObjects: {
-        ObjectFitOptions o;
+        ObjectFitOptions o = options.objects;
         o.common = options.common;
         run.results.push_back(FitObjects(input, o));
         break;
       }
     }
+    progress(1, "done");
   }
   run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return run;
@@ -166,6 +193,22 @@ sim::ParamsFile ToParamsFile(const SysidRun& run) {
     }
     file.metrics[problem + ".wall_s"] = result.wall_s;
     file.metrics[problem + ".converged"] = result.converged ? 1.0 : 0.0;
+    if (result.starts > 0) {
+      file.metrics[problem + ".starts"] = result.starts;
+      for (const StartCosts& s : result.start_costs) {
+        std::string block = s.block;
+        std::replace(block.begin(), block.end(), ' ', '_');
+        file.metrics[problem + ".start_cost_spread." + block] = s.relative_spread();
+      }
+    }
+    if (result.passes > 0) {
+      file.metrics[problem + ".passes"] = result.passes;
+      file.metrics[problem + ".passes_converged"] = result.passes_converged ? 1.0 : 0.0;
+    }
+    if (std::isfinite(result.time_step_cost_change)) {
+      file.metrics[problem + ".time_step_cost_change"] = result.time_step_cost_change;
+    }
+    file.metrics[problem + ".warnings"] = static_cast<double>(result.warnings.size());
   }
   Eigen::Index n = 0;
   for (const auto& b : blocks) n += b.rows();

@@ -15,16 +15,27 @@
 #include <vector>
 
 #include "sim/params_overlay.h"
+#include "sysid/actuator_fit.h"
 #include "sysid/fit_result.h"
+#include "sysid/joint_dynamics.h"
+#include "sysid/object_fit.h"
 #include "sysid/problem_input.h"
 
 namespace r2s::sysid {
 
 struct SysidOptions {
-  CommonFitOptions common;
+  CommonFitOptions common;  // replaces each problem's own `common`
   // A published reference model to compare joint dynamics with on the same held-out samples (reference_model.h).
   std::optional<std::filesystem::path> baseline;
   std::vector<Problem> only;  // empty: every problem the data support
+  std::int64_t max_episodes = 0;  // 0: every episode of the dataset; else its first max_episodes
+  // Each problem's own options (their `common` and the joint-dynamics baseline are set from the fields above).
+  // actuators.joints names joints of the scene's robot; an unknown one is an InputError naming "--joints".
+  JointDynamicsOptions joint_dynamics;
+  ActuatorFitOptions actuators;
+  ObjectFitOptions objects;
+  // Progress over every problem run (fraction of them done, and what is running); may be empty.
+  FitProgress progress;
 };
 
 struct SkippedProblem {

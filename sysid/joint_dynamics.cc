@@ -41,6 +41,8 @@ std::string Num(double x, int precision = 4) {
 struct Slice {
   std::string feature;
   int column = 0;
+  const sim::JointBinding* binding = nullptr;  // converts the dataset's units to SI; none for timestamps
+  std::size_t index = 0;                       // the column's joint within the binding
 };
 
 // Where the dataset holds each dof's position, velocity and torque.
@@ -61,7 +63,7 @@ Sources FindSources(const ProblemInput& input) {
     if (target == nullptr) continue;
     for (std::size_t k = 0; k < b.dofs.size(); ++k) {
       if (target->count(b.dofs[k])) continue;  // the first binding of a signal wins
-      (*target)[b.dofs[k]] = Slice{b.feature, b.begin + static_cast<int>(k)};
+      (*target)[b.dofs[k]] = Slice{b.feature, b.begin + static_cast<int>(k), &b, k};
       if (b.signal == sim::JointSignal::kEffort) s.measured.push_back(b.dofs[k]);
     }
   }
@@ -100,7 +102,10 @@ Eigen::VectorXd ReadSignal(const ProblemInput& input, std::int64_t episode_index
   }
   Eigen::VectorXd out(frames);
   const auto read = [&](auto values) {
-    for (std::int64_t i = 0; i < frames; ++i) out[i] = static_cast<double>(values[i * width + slice.column]);
+    for (std::int64_t i = 0; i < frames; ++i) {
+      const double raw = static_cast<double>(values[i * width + slice.column]);
+      out[i] = slice.binding ? slice.binding->SiFromRaw(slice.index, raw) : raw;
+    }
   };
   if (a.dtype == episode::DType::kFloat64) {
     read(a.values<double>());
@@ -270,6 +275,7 @@ struct FitData {
   RowMatrix y;              // (samples * joints) x base: row s * joints + j
   Eigen::MatrixXd qd, tau;  // samples x joints
   Eigen::VectorXd sigma;    // per joint: the robust noise level residuals are divided by
+  std::vector<std::int64_t> sample_group;  // per sample: its episode (training part)
   Eigen::Index samples() const { return qd.rows(); }
 };
 
@@ -463,7 +469,14 @@ StageOutcome SolveAndAnalyse(const FitData& data, const Layout& layout, Eigen::V
     names.push_back(par.name);
     scale[static_cast<Eigen::Index>(k)] = par.scale;
   }
-  out.uncertainty = AnalyzeProblem(problem, x.data(), names, scale, options.uncertainty);
+  // Residual rows are (sample, joint), samples in time order within each episode: clustered by episode.
+  UncertaintyOptions uncertainty = options.uncertainty;
+  uncertainty.residual_groups.clear();
+  for (std::int64_t group : data.sample_group) {
+    uncertainty.residual_groups.insert(uncertainty.residual_groups.end(), static_cast<std::size_t>(data.joints), group);
+  }
+  uncertainty.rows_per_step = data.joints;
+  out.uncertainty = AnalyzeProblem(problem, x.data(), names, scale, uncertainty);
   return out;
 }
 
@@ -859,6 +872,7 @@ FitResult FitJointDynamics(const ProblemInput& input, const JointDynamicsOptions
     data.tau.resize(n, m);
     for (Eigen::Index s = 0; s < n; ++s) {
       const Part& part = train[picks[s].first];
+      data.sample_group.push_back(part.episode);
       const Eigen::Index i = picks[s].second;
       const Eigen::MatrixXd y = MeasuredRegressor(dynamics, sources.measured, part.q.row(i).transpose(),
                                                   part.qd.row(i).transpose(), part.qdd.row(i).transpose());

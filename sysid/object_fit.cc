@@ -488,84 +488,6 @@ Bounds BoundsOf(Field field, double nominal) {
   return {0, 1, false};
 }
 
-// Central differences of the residual at x, as FitBySimulation takes them (one-sided at a bound); the 2n runs go
-// to `threads` threads.
-Eigen::MatrixXd Jacobian(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& x, double step,
-                         std::int64_t residual_count, const ResidualFunction& residual, int threads) {
-  const auto n = static_cast<int>(parameters.size());
-  std::vector<Eigen::VectorXd> runs(static_cast<std::size_t>(2 * n));
-  std::vector<double> x_plus(n), x_minus(n);
-  for (int i = 0; i < n; ++i) {
-    const BoundedParameter& p = parameters[i];
-    const double h = step * std::max(std::abs(x[i]), 0.01 * (p.upper - p.lower));
-    x_plus[i] = std::min(x[i] + h, p.upper);
-    x_minus[i] = std::max(x[i] - h, p.lower);
-  }
-  auto run = [&](int k) {
-    Eigen::VectorXd xk = x;
-    xk[k / 2] = k % 2 == 0 ? x_plus[k / 2] : x_minus[k / 2];
-    runs[k] = Eigen::VectorXd::Zero(residual_count);
-    residual(xk, runs[k]);
-  };
-  threads = std::clamp(threads, 1, 2 * n);
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-  {
-    std::vector<std::jthread> workers;
-    for (int w = 0; w < threads; ++w) {
-      workers.emplace_back([&, w] {
-        try {
-          for (int k = w; k < 2 * n; k += threads) run(k);
-        } catch (...) {
-          errors[w] = std::current_exception();
-        }
-      });
-    }
-  }
-  for (const auto& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
-  Eigen::MatrixXd jacobian(residual_count, n);
-  for (int i = 0; i < n; ++i) jacobian.col(i) = (runs[2 * i] - runs[2 * i + 1]) / (x_plus[i] - x_minus[i]);
-  return jacobian;
-}
-
-// Covariance of the identified parameters (columns `identified` of the Jacobian). The residuals of one episode are
-// strongly correlated (a simulated toss that drifts stays off for the rest of the episode) while episodes are
-// independent, so the i.i.d. formula s^2 (J^T J)^-1 counts thousands of frames as independent evidence and claims
-// standard deviations far too small (on the cube tosses, ~50x smaller than the spread of fits on disjoint tosses).
-// The cluster-robust sandwich treats each episode as one observation:
-// (J^T J)^-1 (sum_e J_e^T r_e r_e^T J_e) (J^T J)^-1 G / (G - 1), over G episodes (rows[e], rows[e + 1]).
-Eigen::MatrixXd Covariance(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& r,
-                           const std::vector<Eigen::Index>& rows, const std::vector<int>& identified,
-                           std::string& note) {
-  const auto n = static_cast<Eigen::Index>(identified.size());
-  Eigen::MatrixXd j(jacobian.rows(), n);
-  for (Eigen::Index c = 0; c < n; ++c) j.col(c) = jacobian.col(identified[c]);
-  if (n == 0) return Eigen::MatrixXd(0, 0);
-  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinV);
-  const Eigen::VectorXd& s = svd.singularValues();
-  Eigen::VectorXd inverse_s2 = Eigen::VectorXd::Zero(s.size());
-  for (Eigen::Index k = 0; k < s.size(); ++k) {
-    if (s(k) > 1e-14 * s(0)) inverse_s2(k) = 1.0 / (s(k) * s(k));
-  }
-  const Eigen::MatrixXd bread = svd.matrixV() * inverse_s2.asDiagonal() * svd.matrixV().transpose();
-  const auto clusters = static_cast<Eigen::Index>(rows.size()) - 1;
-  if (clusters <= n) {
-    note = "only " + std::to_string(clusters) + " episodes for " + std::to_string(n) +
-           " parameters: the covariance assumes independent frames and is too small";
-    const double dof = static_cast<double>(j.rows() - n);
-    return (dof > 0 ? r.squaredNorm() / dof : 0.0) * bread;
-  }
-  Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(n, n);
-  for (Eigen::Index e = 0; e < clusters; ++e) {
-    const Eigen::Index begin = rows[e], count = rows[e + 1] - rows[e];
-    const Eigen::VectorXd g = j.middleRows(begin, count).transpose() * r.segment(begin, count);
-    meat += g * g.transpose();
-  }
-  const double correction = static_cast<double>(clusters) / static_cast<double>(clusters - 1);
-  return correction * bread * meat * bread;
-}
-
 }  // namespace
 
 FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options) {
@@ -793,6 +715,14 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
     fit.relative_step = options.relative_step;
     fit.seed = options.common.seed;
     fit.threads = options.common.threads;
+    // The residuals of one episode are strongly correlated (a simulated toss that drifts stays off for the rest of
+    // the episode) while episodes are independent: the covariance is clustered by episode (uncertainty.h).
+    fit.uncertainty.rows_per_step = 6 * static_cast<int>(tracked.size());
+    for (std::int64_t e = 0; e < fitted; ++e) {
+      fit.uncertainty.residual_groups.insert(fit.uncertainty.residual_groups.end(),
+                                             static_cast<std::size_t>(episodes[e].split) * 6 * tracked.size(),
+                                             episodes[e].index);
+    }
     SimFitOutcome outcome = FitBySimulation(parameters, static_cast<int>(residual_count), residual, fit);
     std::vector<BoundedParameter> searched = parameters;
     if (options.refine_width > 0 && !options.common.quick) {
@@ -821,44 +751,99 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
     }
     const Eigen::VectorXd& x = outcome.x;
 
-    // Identifiability from the fit's Jacobian analysis; the covariance from the episodes' spread (see Covariance).
-    const Eigen::MatrixXd jacobian =
-        Jacobian(searched, x, options.relative_step, residual_count, residual, options.common.threads);
-    std::vector<Eigen::Index> rows = {0};
-    for (std::int64_t e = 0; e < fitted; ++e) {
-      rows.push_back(rows.back() + episodes[e].split * 6 * static_cast<Eigen::Index>(tracked.size()));
-    }
-    std::vector<int> identified;
+    // Identifiability and the episode-clustered covariance from the fit's own analysis at its solution.
+    const Uncertainty& u = outcome.uncertainty;
+    const bool analysed = u.identified.size() == parameters.size();
     for (std::size_t i = 0; i < parameters.size(); ++i) {
-      if (outcome.uncertainty.identified.size() == parameters.size() && outcome.uncertainty.identified[i]) {
-        identified.push_back(static_cast<int>(i));
-      }
-    }
-    std::string covariance_note;
-    result.covariance = Covariance(jacobian, outcome.residuals, rows, identified, covariance_note);
-    if (!covariance_note.empty()) result.warnings.push_back(covariance_note);
-    for (std::size_t i = 0, c = 0; i < parameters.size(); ++i) {
       FitParameter& p = result.parameters[result_index[i]];
-      if (c < identified.size() && identified[c] == static_cast<int>(i)) {
+      if (analysed && u.identified[i]) {
         p.estimate = x[static_cast<Eigen::Index>(i)];
-        p.std_dev = std::sqrt(std::max(0.0, result.covariance(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(c))));
+        p.std_dev = u.std_dev[static_cast<Eigen::Index>(i)];
         result.covariance_names.push_back(p.name);
-        ++c;
       } else {
         p.identified = false;
-        p.why_not_identified = i < outcome.uncertainty.why_not.size() && !outcome.uncertainty.why_not[i].empty()
-                                   ? outcome.uncertainty.why_not[i]
-                                   : "the simulation failed near the solution";
+        p.why_not_identified = i < u.why_not.size() && !u.why_not[i].empty() ? u.why_not[i]
+                                                                             : "the simulation failed near the solution";
         p.std_dev = (p.upper - p.lower) / std::sqrt(12.0);
       }
     }
-    for (Eigen::Index a = 0; a < result.covariance.rows(); ++a) {
-      for (Eigen::Index b = a + 1; b < result.covariance.cols(); ++b) {
-        const double rho = result.covariance(a, b) / std::sqrt(result.covariance(a, a) * result.covariance(b, b));
-        if (std::abs(rho) > 0.95) {
-          result.warnings.push_back(result.covariance_names[a] + " and " + result.covariance_names[b] +
-                                    " are strongly correlated (rho = " + Format(rho) +
-                                    "): the data constrain mainly their combination");
+    result.covariance = analysed ? u.covariance : Eigen::MatrixXd(0, 0);
+    result.warnings.insert(result.warnings.end(), u.warnings.begin(), u.warnings.end());
+    // The covariance describes the basin the fit ended in. A tumbling cube's cost is rugged (each toss's outcome
+    // flips at some parameter values) and can have other basins nearly as deep: on 5 real tosses restitution landed
+    // at 0.01-0.22 depending on the subset, each with a tight local interval. A scan of each identified parameter
+    // over its bounds (the others at the estimate) finds such basins; a point whose cost rises by less than the
+    // robust interval's edge would (1/2 chi2_1(0.95) s^2 inflation^2, s^2 = 2 cost / (m - n)) is flagged with a
+    // warning; one as deep as the fit's own (within 1/2 chi2_1(0.95) s^2) widens the interval to reach it.
+    if (analysed && options.profile_points > 0 && residual_count > static_cast<std::int64_t>(parameters.size())) {
+      const double s2 = 2 * outcome.cost / static_cast<double>(residual_count - static_cast<std::int64_t>(parameters.size()));
+      std::vector<Eigen::VectorXd> points;
+      std::vector<std::size_t> owner;
+      for (std::size_t i = 0; i < parameters.size(); ++i) {
+        if (!u.identified[i]) continue;
+        const BoundedParameter& b = parameters[i];
+        for (int k = 0; k < options.profile_points; ++k) {
+          const double f = (k + 0.5) / options.profile_points;
+          Eigen::VectorXd point = x;
+          point[static_cast<Eigen::Index>(i)] =
+              b.log_scale ? b.lower * std::pow(b.upper / b.lower, f) : b.lower + f * (b.upper - b.lower);
+          points.push_back(point);
+          owner.push_back(i);
+        }
+      }
+      std::vector<double> costs(points.size());
+      const int threads = std::clamp(options.common.threads, 1, static_cast<int>(std::max<std::size_t>(1, points.size())));
+      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
+      {
+        std::vector<std::jthread> workers;
+        for (int w = 0; w < threads; ++w) {
+          workers.emplace_back([&, w] {
+            try {
+              for (std::size_t k = static_cast<std::size_t>(w); k < points.size(); k += static_cast<std::size_t>(threads)) {
+                Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
+                residual(points[k], r);
+                costs[k] = 0.5 * r.squaredNorm();
+              }
+            } catch (...) {
+              errors[static_cast<std::size_t>(w)] = std::current_exception();
+            }
+          });
+        }
+      }
+      for (const auto& error : errors) {
+        if (error) std::rethrow_exception(error);
+      }
+      for (std::size_t i = 0, c = 0; i < parameters.size(); ++i) {
+        if (!u.identified[i]) continue;
+        const auto ii = static_cast<Eigen::Index>(i);
+        const double inflation = std::isfinite(u.inflation[ii]) ? u.inflation[ii] : 1.0;
+        // Within the classical threshold: as deep as the fit's own basin, so the interval widens to reach it.
+        // Within the robust one only: flagged (widening to the bounds would make every rugged parameter unknown).
+        const double deep = 0.5 * 3.8415 * s2, shallow = deep * inflation * inflation;
+        double reach_deep = 0, reach = 0, at = x[ii], rise = 0;
+        for (std::size_t k = 0; k < points.size(); ++k) {
+          if (owner[k] != i || !(costs[k] - outcome.cost <= shallow)) continue;
+          const double distance = std::abs(points[k][ii] - x[ii]);
+          if (costs[k] - outcome.cost <= deep) reach_deep = std::max(reach_deep, distance);
+          if (distance > reach) {
+            reach = distance;
+            at = points[k][ii];
+            rise = costs[k] - outcome.cost;
+          }
+        }
+        FitParameter& p = result.parameters[result_index[i]];
+        const auto cc = static_cast<Eigen::Index>(c++);
+        if (reach > 1.96 * p.std_dev) {
+          result.warnings.push_back(p.name + ": another basin of the cost at " + Format(at) + " (cost +" +
+                                    Format(100 * rise / outcome.cost) + " %) lies outside the interval " +
+                                    Format(x[ii]) + " +- " + Format(1.96 * p.std_dev) +
+                                    " (95 %): the fit's optimum is one of several; treat the estimate with care");
+        }
+        if (reach_deep > 1.96 * p.std_dev) {
+          const double factor = reach_deep / (1.96 * p.std_dev);
+          p.std_dev *= factor;
+          result.covariance.row(cc) *= factor;
+          result.covariance.col(cc) *= factor;
         }
       }
     }

@@ -42,6 +42,9 @@ struct ObjectFitOptions {
   // (0: none).
   double refine_width = 0.15;
   int refine_samples = 24;
+  // Points of the scan of each identified parameter over its bounds, the others at the estimate, that finds other
+  // basins of the rugged cost: flagged, and reached by the interval when as deep as the fit's (see the .cc); 0: none.
+  int profile_points = 16;
 };
 
 // Throws InputError (naming the dataset, the feature and the value) when the dataset feeds no object pose, an

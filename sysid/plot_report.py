@@ -167,6 +167,13 @@ def main(report_dir):
                      f"converged: {fmt(result['converged'])}); rank {result['rank']}, condition number "
                      f"{fmt(result['condition_number'])}; {result['train_samples']} fitting and "
                      f"{result['held_out_samples']} held-out samples; {result['wall_s']:.1f} s.</p>")
+        if result.get("starts"):
+            spreads = ", ".join(f"{html.escape(s['block'])} {fmt(s['relative_spread'])}"
+                                for s in result.get("start_costs", []))
+            parts.append(f"<p>{result['starts']} starts per joint; spread of their final costs "
+                         f"((highest - lowest) / lowest): {spreads}. "
+                         f"{result.get('passes', 0)} joint-by-joint passes, "
+                         f"{'settled' if result.get('passes_converged', True) else 'not settled'}.</p>")
         if result["warnings"]:
             parts.append("<ul class='warn'>" + "".join(f"<li>{html.escape(w)}</li>" for w in result["warnings"])
                          + "</ul>")

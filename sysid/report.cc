@@ -49,6 +49,11 @@ nlohmann::json ToJson(const FitResult& r) {
   nlohmann::json train = nlohmann::json::array(), held_out = nlohmann::json::array();
   for (const auto& c : r.train) train.push_back(ToJson(c));
   for (const auto& c : r.held_out) held_out.push_back(ToJson(c));
+  nlohmann::json start_costs = nlohmann::json::array();
+  for (const auto& s : r.start_costs) {
+    start_costs.push_back(
+        {{"block", s.block}, {"final_costs", s.final_costs}, {"relative_spread", Number(s.relative_spread())}});
+  }
   return {{"problem", ProblemName(r.problem)},
           {"parameters", parameters},
           {"covariance", {{"names", r.covariance_names}, {"matrix", covariance}}},
@@ -62,7 +67,13 @@ nlohmann::json ToJson(const FitResult& r) {
           {"iterations", r.iterations},
           {"wall_s", r.wall_s},
           {"train_samples", r.train_samples},
-          {"held_out_samples", r.held_out_samples}};
+          {"held_out_samples", r.held_out_samples},
+          {"starts", r.starts},
+          {"start_costs", start_costs},
+          {"passes", r.passes},
+          {"passes_converged", r.passes_converged},
+          {"noise_floor", r.noise_floor},
+          {"time_step_cost_change", Number(r.time_step_cost_change)}};
 }
 
 std::string Cell(double x) {

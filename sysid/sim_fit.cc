@@ -169,6 +169,21 @@ void CheckParameters(const std::vector<BoundedParameter>& parameters) {
 
 }  // namespace
 
+Eigen::VectorXd ToUnitCube(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& x) {
+  Eigen::VectorXd u(x.size());
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const BoundedParameter& p = parameters[static_cast<std::size_t>(i)];
+    u(i) = p.log_scale && x(i) > 0 ? (std::log(x(i)) - std::log(p.lower)) / (std::log(p.upper) - std::log(p.lower))
+                                   : (x(i) - p.lower) / (p.upper - p.lower);
+  }
+  return u;
+}
+
+double UnitDistance(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  if (a.size() == 0) return 0;
+  return (ToUnitCube(parameters, a) - ToUnitCube(parameters, b)).norm() / std::sqrt(static_cast<double>(a.size()));
+}
+
 SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
                               const ResidualFunction& residual, const SimFitOptions& options) {
   CheckParameters(parameters);
@@ -209,34 +224,69 @@ SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, i
   SimFitOutcome best;
   best.global_best_cost = costs[order[0]];
   best.cost = kInf;
+  // Diverse starts: in order of cost, each far enough from those taken; then the best of the rest.
   const int starts = std::clamp(options.refine_starts, 1, static_cast<int>(candidates.size()));
-  for (int s = 0; s < starts; ++s) {
-    if (!std::isfinite(costs[order[s]])) break;
-    std::vector<double> x(candidates[order[s]].data(), candidates[order[s]].data() + n);
-    ceres::Problem::Options problem_options;
-    problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
-    ceres::Problem problem(problem_options);
-    problem.AddResidualBlock(&cost_function, nullptr, x.data());
-    for (int i = 0; i < n; ++i) {
-      problem.SetParameterLowerBound(x.data(), i, parameters[i].lower);
-      problem.SetParameterUpperBound(x.data(), i, parameters[i].upper);
+  std::vector<int> chosen;
+  std::vector<Eigen::VectorXd> unit_of(candidates.size());
+  for (std::size_t k = 0; k < candidates.size(); ++k) unit_of[k] = ToUnitCube(parameters, candidates[k]);
+  for (int k : order) {
+    if (static_cast<int>(chosen.size()) >= starts || !std::isfinite(costs[k])) break;
+    const bool far = std::all_of(chosen.begin(), chosen.end(), [&](int c) {
+      return n == 0 || (unit_of[k] - unit_of[c]).norm() / std::sqrt(static_cast<double>(n)) >= options.start_separation;
+    });
+    if (far) chosen.push_back(k);
+  }
+  for (int k : order) {
+    if (static_cast<int>(chosen.size()) >= starts || !std::isfinite(costs[k])) break;
+    if (std::find(chosen.begin(), chosen.end(), k) == chosen.end()) chosen.push_back(k);
+  }
+  for (int k : chosen) {
+    SimFitStart start;
+    start.from = candidates[k];
+    start.start_cost = costs[k];
+    std::vector<double> x(candidates[k].data(), candidates[k].data() + n);
+    int iterations = 0;
+    std::string message = "no refinement (max_iterations 0): the global search's point";
+    if (options.max_iterations > 0) {
+      ceres::Problem::Options problem_options;
+      problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+      ceres::Problem problem(problem_options);
+      problem.AddResidualBlock(&cost_function, nullptr, x.data());
+      for (int i = 0; i < n; ++i) {
+        problem.SetParameterLowerBound(x.data(), i, parameters[i].lower);
+        problem.SetParameterUpperBound(x.data(), i, parameters[i].upper);
+      }
+      ceres::Solver::Options solver;
+      solver.linear_solver_type = ceres::DENSE_QR;
+      solver.max_num_iterations = options.max_iterations;
+      solver.logging_type = ceres::SILENT;
+      solver.function_tolerance = 1e-8;
+      solver.parameter_tolerance = 1e-6;
+      solver.num_threads = 1;  // the parallelism is in the finite differences
+      ceres::Solver::Summary summary;
+      ceres::Solve(solver, &problem, &summary);
+      start.cost = summary.final_cost;
+      start.converged = summary.termination_type == ceres::CONVERGENCE;
+      iterations = static_cast<int>(summary.iterations.size()) - 1;
+      message = summary.message;
+    } else {
+      start.cost = costs[k];
+      start.converged = true;
     }
-    ceres::Solver::Options solver;
-    solver.linear_solver_type = ceres::DENSE_QR;
-    solver.max_num_iterations = options.max_iterations;
-    solver.logging_type = ceres::SILENT;
-    solver.function_tolerance = 1e-8;
-    solver.parameter_tolerance = 1e-6;
-    solver.num_threads = 1;  // the parallelism is in the finite differences
-    ceres::Solver::Summary summary;
-    ceres::Solve(solver, &problem, &summary);
-    if (summary.final_cost < best.cost) {
-      best.x = Eigen::Map<const Eigen::VectorXd>(x.data(), n);
-      best.cost = summary.final_cost;
-      best.termination = summary.message;
-      best.converged = summary.termination_type == ceres::CONVERGENCE;
-      best.iterations = static_cast<int>(summary.iterations.size()) - 1;
+    start.x = Eigen::Map<const Eigen::VectorXd>(x.data(), n);
+    // The start itself may beat its refinement (a non-smooth cost can stall LM at once).
+    if (start.start_cost < start.cost) {
+      start.x = start.from;
+      start.cost = start.start_cost;
     }
+    if (start.cost < best.cost) {
+      best.x = start.x;
+      best.cost = start.cost;
+      best.termination = message;
+      best.converged = start.converged;
+      best.iterations = iterations;
+    }
+    best.starts.push_back(std::move(start));
   }
   // The global search's best point may beat every refinement (a non-smooth cost can stall LM at once).
   if (best.global_best_cost < best.cost) {
@@ -254,7 +304,10 @@ SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, i
   if (cost_function.Jacobian(best.x, jacobian)) {
     const double dof = static_cast<double>(residual_count - n);
     const double variance = dof > 0 ? 2.0 * best.cost / dof : std::numeric_limits<double>::quiet_NaN();
-    best.uncertainty = AnalyzeJacobian(jacobian, variance, names, scale, options.uncertainty);
+    // With the residuals' episodes given, the robust (episode-clustered) covariance; see uncertainty.h.
+    best.uncertainty = options.uncertainty.residual_groups.empty()
+                           ? AnalyzeJacobian(jacobian, variance, names, scale, options.uncertainty)
+                           : AnalyzeJacobian(jacobian, best.residuals, names, scale, options.uncertainty);
   } else {
     best.uncertainty.identified.assign(n, false);
     best.uncertainty.why_not.assign(n, "the simulation failed near the solution; no Jacobian");

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,10 @@
 #include "randomize/distribution_yaml.h"
 #include "sim/params_overlay.h"
 #include "sim/yaml_values.h"
+#include "randomize/stream.h"
+#include "sysid/fit_result.h"
+#include "sysid/identify.h"
+#include "sysid/uncertainty.h"
 #include "test_support.h"
 
 namespace r2s::randomize {
@@ -285,6 +291,79 @@ TEST(ParseDistributionTest, CategoricalAndOtherFormsOutsideThePhysicsSection) {
       EXPECT_NE(e.problem().find(b.problem), std::string::npos) << e.what();
     }
   }
+}
+
+// kd + viscous_friction identified only as a sum (sysid's RecordIdentifiedSum, through a real params.yaml written and
+// read back): draws of the pair keep the sum's fitted mean and std while each part spreads along the unseen
+// direction. Synthetic fit values, built in code.
+TEST(IdentifiedSumPosterior, DrawsKeepTheSumWhileEachPartSpreads) {
+  sysid::FitResult fit;
+  fit.problem = sysid::Problem::kActuators;
+  sysid::FitParameter kd, viscous, kp;
+  kd.name = "robot.panda_joint1.kd";
+  kd.nominal = kd.estimate = 5;
+  kd.lower = 0;
+  kd.upper = 50;
+  kd.identified = false;
+  kd.why_not_identified = "with no velocity reference ...: held at its nominal value";
+  viscous.name = "robot.panda_joint1.viscous_friction";
+  viscous.estimate = 7;  // carries the sum 12
+  viscous.std_dev = 0.1;
+  viscous.lower = 0;
+  viscous.upper = 20;
+  kp.name = "robot.panda_joint1.kp";
+  kp.estimate = 300;
+  kp.std_dev = 4;
+  kp.lower = 10;
+  kp.upper = 1000;
+  fit.parameters = {kp, kd, viscous};
+  fit.covariance_names = {kp.name, viscous.name};
+  fit.covariance = (Eigen::Matrix2d() << 16, 0.2, 0.2, 0.01).finished();
+  sysid::RecordIdentifiedSum(fit, kd.name, viscous.name);
+  ASSERT_EQ(fit.parameters[1].sum_of.size(), 2u);
+  EXPECT_DOUBLE_EQ(fit.parameters[1].sum_estimate, 12);
+  EXPECT_DOUBLE_EQ(fit.parameters[2].sum_std_dev, 0.1);
+  EXPECT_FALSE(fit.parameters[1].identified);
+  EXPECT_NE(fit.parameters[1].why_not_identified.find("robot.panda_joint1.kd + robot.panda_joint1.viscous_friction = 12 +- 0.1"),
+            std::string::npos)
+      << fit.parameters[1].why_not_identified;
+
+  sysid::SysidRun run;
+  run.scene_name = "panda_sysid";
+  run.results = {fit};
+  const TempDir dir;
+  sim::WriteParams(sysid::ToParamsFile(run), dir / "params.yaml");
+  const sim::ParamsFile params = sim::ReadParams(dir / "params.yaml");
+  const PhysicsRandomization drawn = WithPosterior(PhysicsRandomization{}, params, dir / "params.yaml", nullptr);
+  ASSERT_EQ(drawn.entries.size(), 1u);
+  const auto& names = drawn.entries[0].parameters;
+  ASSERT_EQ(names.size(), 3u);  // kp, viscous_friction and kd, jointly
+  const auto index = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+  const auto ikd = index(kd.name), iv = index(viscous.name), ikp = index(kp.name);
+  ASSERT_LT(ikd, 3);
+  Stream stream(11, 0, 0, "identified_sum");
+  constexpr int kDraws = 20000;
+  double sum = 0, sum2 = 0, kd_sum = 0, kd_sum2 = 0, kp_sum_cov = 0, kp_mean = 0;
+  std::vector<Eigen::VectorXd> draws;
+  for (int i = 0; i < kDraws; ++i) draws.push_back(drawn.entries[0].distribution.Sample(stream));
+  for (const auto& x : draws) {
+    const double s = x[ikd] + x[iv];
+    sum += s;
+    sum2 += s * s;
+    kd_sum += x[ikd];
+    kd_sum2 += x[ikd] * x[ikd];
+    kp_mean += x[ikp];
+  }
+  const double mean = sum / kDraws, std_dev = std::sqrt(sum2 / kDraws - mean * mean);
+  const double kd_mean = kd_sum / kDraws, kd_std = std::sqrt(kd_sum2 / kDraws - kd_mean * kd_mean);
+  kp_mean /= kDraws;
+  for (const auto& x : draws) kp_sum_cov += (x[ikp] - kp_mean) * (x[ikd] + x[iv] - mean);
+  kp_sum_cov /= kDraws;
+  EXPECT_NEAR(mean, 12, 0.005);           // 5 standard errors of the mean
+  EXPECT_NEAR(std_dev, 0.1, 0.005);       // the sum keeps its fitted std
+  EXPECT_NEAR(kp_sum_cov, 0.2, 0.03);     // and its covariance with kp
+  EXPECT_GT(kd_std, 10 * std_dev);        // while kd spreads (a third of its room: 5 / 3)
+  EXPECT_NEAR(kd_mean, 5, 0.1);
 }
 
 }  // namespace

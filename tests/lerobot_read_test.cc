@@ -119,7 +119,9 @@ TEST_P(LeRobotRead, DatasetDescriptionIsWhatInfoJsonSays) {
   EXPECT_EQ(info.features.at("timestamp").dtype, DType::kFloat32);
   for (const char* scalar : {"timestamp", "frame_index", "episode_index", "index", "task_index"}) {
     EXPECT_EQ(info.features.at(scalar).shape, std::vector<std::int64_t>{1}) << scalar;
-    if (std::string(scalar) != "timestamp") EXPECT_EQ(info.features.at(scalar).dtype, DType::kInt64) << scalar;
+    if (std::string(scalar) != "timestamp") {
+      EXPECT_EQ(info.features.at(scalar).dtype, DType::kInt64) << scalar;
+    }
   }
 
   // What a writer needs to write the same version with the same column types.

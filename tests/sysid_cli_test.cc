@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ using testing::TempDir;
 
 std::string Tabletop() { return (SourceDir() / "scenes/tabletop").string(); }
 std::string CubeTosses() { return (SourceDir() / "scenes/tabletop/episodes/cube_tosses.hdf5").string(); }
+std::string Pendulum() { return (SourceDir() / "scenes/xl330_pendulum").string(); }
+std::string Kp400() { return (SourceDir() / "scenes/xl330_pendulum/episodes/kp400").string(); }
 std::string PandaSysid() { return (SourceDir() / "scenes/panda_sysid").string(); }
 
 // RMS tracking error per joint of `r2s replay --json` of the real Panda log, with or without a params overlay.
@@ -106,12 +109,58 @@ TEST(SysidCli, BadArgumentsAndMissingFilesExit2) {
       {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--held-out", "1.5"},
        "--held-out: must lie in (0, 1), found 1.5"},
       {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses()}, "--out"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--starts", "0"},
+       "--starts: must be >= 1, found 0"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--passes", "0"},
+       "--passes: must be >= 1, found 0"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--global-samples", "-1"},
+       "--global-samples: must be >= 0, found -1"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--max-iterations", "0"},
+       "--max-iterations: must be >= 1, found 0"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--max-episodes", "-2"},
+       "--max-episodes: must be >= 0, found -2"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--cutoff-hz", "-3"},
+       "--cutoff-hz: must be a finite frequency > 0, found -3"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--friction", "dahl"},
+       "--friction: must be coulomb_viscous or stribeck, found 'dahl'"},
+      {{"sysid", "--scene", Tabletop(), "--episodes", CubeTosses(), "--out", out, "--starts", "many"}, "--starts"},
+      {{"sysid", "--scene", Pendulum(), "--episodes", Kp400(), "--out", out, "--joints", "pendulum,wrist"},
+       "--joints: 'wrist' is no movable joint of the scene's robot (its joints: pendulum)"},
   };
   for (const Case& c : cases) {
     const auto result = RunR2s(c.args);
     EXPECT_EQ(result.exit_code, 2) << c.expected << "\n" << result.err;
     EXPECT_NE(result.err.find(c.expected), std::string::npos) << result.err;
     EXPECT_FALSE(fs::exists(out)) << c.expected;
+  }
+}
+
+// The fit's knobs from the command line, on one real pendulum log with a small budget: they reach the fit (one
+// start, one pass), params.yaml carries the multi-start metrics, and stderr shows progress and the warnings.
+TEST(SysidCli, ActuatorKnobsReachTheFitAndWarningsGoToStderr) {
+  TempDir dir;
+  const auto result = RunR2s({"sysid", "--scene", Pendulum(), "--episodes", Kp400(), "--out",
+                              (dir / "params.yaml").string(), "--max-episodes", "1", "--joints", "pendulum",
+                              "--starts", "2", "--passes", "1", "--global-samples", "4", "--max-iterations", "2",
+                              "--threads", "2", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto run = nlohmann::json::parse(result.out);
+  EXPECT_EQ(run["episodes"], 1);
+  ASSERT_EQ(run["results"].size(), 1u);
+  const auto& r = run["results"][0];
+  EXPECT_EQ(r["starts"], 2);
+  ASSERT_EQ(r["start_costs"].size(), 1u);
+  EXPECT_EQ(r["start_costs"][0]["final_costs"].size(), 2u);
+  EXPECT_EQ(r["passes"], 1);
+  ASSERT_FALSE(r["warnings"].empty());  // two iterations leave the real log far above its noise floor
+  for (const auto& w : r["warnings"]) {
+    EXPECT_NE(result.err.find(w.get<std::string>()), std::string::npos) << w << "\n" << result.err;
+  }
+  std::ifstream in(dir / "params.yaml");
+  const std::string params((std::istreambuf_iterator<char>(in)), {});
+  for (const char* metric : {"actuators.starts", "actuators.start_cost_spread.pendulum", "actuators.passes",
+                             "actuators.time_step_cost_change"}) {
+    EXPECT_NE(params.find(metric), std::string::npos) << metric;
   }
 }
 

@@ -216,9 +216,9 @@ SysidRun TwoProblemRun() {
   run.episodes = 2;
   FitResult joints;
   joints.problem = Problem::kJointDynamics;
-  joints.parameters = {{"robot.j1.coulomb_friction", "N m", 0.5, 0.42, 0.01, 0, 5, true, "", true},
-                       {"robot.j1.torque_offset", "N m", 0, 0.1, 0.02, -1, 1, true, "", false},
-                       {"robot.j2.armature", "kg m^2", 0.1, 0.1, 0.14, 0, 0.5, false, "joint barely moves", true}};
+  joints.parameters = {{"robot.j1.coulomb_friction", "N m", 0.5, 0.42, 0.01, 0, 5, true, "", true, {}, std::nan(""), std::nan("")},
+                       {"robot.j1.torque_offset", "N m", 0, 0.1, 0.02, -1, 1, true, "", false, {}, std::nan(""), std::nan("")},
+                       {"robot.j2.armature", "kg m^2", 0.1, 0.1, 0.14, 0, 0.5, false, "joint barely moves", true, {}, std::nan(""), std::nan("")}};
   joints.covariance_names = {"robot.j1.coulomb_friction", "robot.j1.torque_offset"};
   joints.covariance = (Eigen::Matrix2d() << 1e-4, 5e-5, 5e-5, 4e-4).finished();
   joints.termination = "Function tolerance reached.";
@@ -230,7 +230,7 @@ SysidRun TwoProblemRun() {
   joints.held_out[0].baseline_rms = 0.2;
   FitResult objects;
   objects.problem = Problem::kObjects;
-  objects.parameters = {{"objects.cube.restitution", "", 0.1, 0.2, 0.01, 0, 1, true, "", true}};
+  objects.parameters = {{"objects.cube.restitution", "", 0.1, 0.2, 0.01, 0, 1, true, "", true, {}, std::nan(""), std::nan("")}};
   objects.covariance_names = {"objects.cube.restitution"};
   objects.covariance = Eigen::MatrixXd::Constant(1, 1, 1e-4);
   objects.predictions = {{"cube position x", "m", 1, {0.5}, {0.1}, {0.12}, {}}};

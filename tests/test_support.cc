@@ -12,6 +12,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "episode/dataset_reader.h"
+#include "sim/replay.h"
+#include "sim/scene_compiler.h"
+
 extern char** environ;
 
 namespace r2s::testing {
@@ -148,6 +152,18 @@ void WriteTextFile(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
   if (!out.good()) throw std::runtime_error("cannot write " + path.string());
+}
+
+sysid::ProblemInput LoadProblemInput(const std::filesystem::path& scene, const std::filesystem::path& dataset,
+                                     int first, int count) {
+  sysid::ProblemInput input;
+  input.model = sim::LoadScene(scene);
+  const episode::DatasetReader reader = episode::DatasetReader::Open(dataset);
+  input.plan = sim::ReplayPlan::Make(input.model, reader.info(), dataset.string());
+  for (int i = first; i < first + count && i < reader.num_episodes(); ++i) input.episodes.push_back(reader.ReadEpisode(i));
+  input.dataset_file = dataset.string();
+  input.scene_file = scene.string();
+  return input;
 }
 
 }  // namespace r2s::testing

