@@ -82,7 +82,8 @@ FractionProgress::FractionProgress(std::ostream& out, bool terminal, std::string
 
 void FractionProgress::Update(double fraction, const std::string& what) {
   const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
-  if (terminal_ ? since >= 0.1 : since >= log_every_s_) Draw(fraction, what);
+  // The first update is drawn at once, so that a long first stage is never silent.
+  if (!drawn_ || (terminal_ ? since >= 0.1 : since >= log_every_s_)) Draw(fraction, what);
 }
 
 void FractionProgress::Finish() {

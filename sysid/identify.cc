@@ -143,6 +143,7 @@ SysidRun Identify(const std::filesystem::path& scene, const std::optional<std::f
       case Problem::kObjects: {
         ObjectFitOptions o = options.objects;
         o.common = options.common;
+        o.progress = progress;
         run.results.push_back(FitObjects(input, o));
         break;
       }

@@ -723,6 +723,10 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
                                              static_cast<std::size_t>(episodes[e].split) * 6 * tracked.size(),
                                              episodes[e].index);
     }
+    const auto progress = [&](double fraction, const std::string& what) {
+      if (options.progress) options.progress(fraction, what);
+    };
+    progress(0.02, "global search and refinement of " + std::to_string(parameters.size()) + " parameters");
     SimFitOutcome outcome = FitBySimulation(parameters, static_cast<int>(residual_count), residual, fit);
     std::vector<BoundedParameter> searched = parameters;
     if (options.refine_width > 0 && !options.common.quick) {
@@ -742,6 +746,7 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
           q.upper = std::min(q.upper, x + span);
         }
       }
+      progress(0.45, "dense search around the solution");
       SimFitOptions fine = fit;
       fine.global_samples = options.refine_samples;
       fine.seed = options.common.seed + 1;
@@ -776,6 +781,7 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
     // robust interval's edge would (1/2 chi2_1(0.95) s^2 inflation^2, s^2 = 2 cost / (m - n)) is flagged with a
     // warning; one as deep as the fit's own (within 1/2 chi2_1(0.95) s^2) widens the interval to reach it.
     if (analysed && options.profile_points > 0 && residual_count > static_cast<std::int64_t>(parameters.size())) {
+      progress(0.75, "scanning each parameter for other basins");
       const double s2 = 2 * outcome.cost / static_cast<double>(residual_count - static_cast<std::int64_t>(parameters.size()));
       std::vector<Eigen::VectorXd> points;
       std::vector<std::size_t> owner;

@@ -45,6 +45,7 @@ struct ObjectFitOptions {
   // Points of the scan of each identified parameter over its bounds, the others at the estimate, that finds other
   // basins of the rugged cost: flagged, and reached by the interval when as deep as the fit's (see the .cc); 0: none.
   int profile_points = 16;
+  FitProgress progress;  // called between stages (search, refinement, basin scan, predictions); may be empty
 };
 
 // Throws InputError (naming the dataset, the feature and the value) when the dataset feeds no object pose, an
