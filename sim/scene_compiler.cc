@@ -9,6 +9,7 @@
 
 #include "episode/input_error.h"
 #include "sim/convex_decomposition.h"
+#include "sim/lerobot_calibration.h"
 #include "sim/mass_properties.h"
 #include "sim/mesh_loader.h"
 #include "sim/params_overlay.h"
@@ -16,7 +17,6 @@
 #include "sim/scene_loader.h"
 #include "sim/urdf_loader.h"
 #include "sim/world.h"
-#include "sim/yaml_values.h"
 
 namespace r2s::sim {
 namespace {
@@ -60,96 +60,6 @@ std::string JoinNames(const std::vector<std::string>& names) {
 // "scene.yaml:23: robot.bindings[0]", for errors the replay raises later against a dataset.
 std::string SourceLine(const SourceLoc& loc) {
   return loc.file.filename().string() + ":" + std::to_string(loc.line) + ": " + loc.path;
-}
-
-// LeRobot's per-motor calibration (lerobot/motors/motors_bus.py, MotorCalibration) as its calibration JSON holds
-// it: {motor: {id, drive_mode, homing_offset, range_min, range_max}}. Positions are in the motor's ticks after the
-// servo has applied homing_offset itself, so the map below needs only the range and the drive mode.
-struct LeRobotMotor {
-  int drive_mode = 0;  // 1: the motor's direction is inverted
-  double range_min = 0, range_max = 0;
-};
-
-enum class NormMode { kRangeM100To100, kRange0To100, kDegrees };  // LeRobot's MotorNormMode
-
-std::optional<NormMode> ParseNormMode(const std::string& name) {
-  if (name == "range_m100_100") return NormMode::kRangeM100To100;
-  if (name == "range_0_100") return NormMode::kRange0To100;
-  if (name == "degrees") return NormMode::kDegrees;
-  return std::nullopt;
-}
-
-// normalized -> joint angle: rad = factor * normalized + offset.
-struct LeRobotMap {
-  double factor = 1, offset = 0;
-};
-
-// LeRobot's _unnormalize (normalized -> ticks), without its clamping to the range and its rounding to whole ticks,
-// followed by ticks -> rad about the middle of the calibrated range: rad = (ticks - mid) 2 pi / ticks_per_rev with
-// mid = (range_min + range_max) / 2. That middle is LeRobot's own zero in degrees mode and the pose calibration
-// asks the arm to be held in; the scene takes it for the URDF's zero (a binding's offset moves it). With
-// span = range_max - range_min and d = -1 when drive_mode is set, else 1:
-//   range_m100_100: ticks = (d n + 100) / 200 span + min          -> rad = d n span / 200 * 2 pi / tpr
-//   range_0_100:    ticks = (50 + d (n - 50)) / 100 span + min    -> rad = d (n - 50) span / 100 * 2 pi / tpr
-//   degrees:        ticks = n (tpr - 1) / 360 + mid (no drive mode) -> rad = n (tpr - 1) / 360 * 2 pi / tpr
-// (LeRobot's degrees take tpr - 1 ticks per turn, its "max_res").
-LeRobotMap NormalizedToRadians(const LeRobotMotor& motor, NormMode mode, double ticks_per_revolution) {
-  const double span = motor.range_max - motor.range_min;
-  const double direction = motor.drive_mode ? -1.0 : 1.0;
-  const double rad_per_tick = 2 * M_PI / ticks_per_revolution;
-  switch (mode) {
-    case NormMode::kRangeM100To100:
-      return {direction * span / 200 * rad_per_tick, 0.0};
-    case NormMode::kRange0To100: {
-      const double factor = direction * span / 100 * rad_per_tick;
-      return {factor, -50 * factor};
-    }
-    case NormMode::kDegrees:
-      return {(ticks_per_revolution - 1) / 360 * rad_per_tick, 0.0};
-  }
-  return {};
-}
-
-// Reads a LeRobot calibration JSON (yaml-cpp reads JSON, a subset of YAML, and gives lines for errors). Throws
-// InputError(file, "line N: motor.field", ...) for malformed JSON, a missing or mistyped field, or an empty range.
-std::map<std::string, LeRobotMotor> ReadLeRobotCalibration(const fs::path& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::ParserException& e) {
-    throw InputError(file.string(), e.mark.is_null() ? "" : "line " + std::to_string(e.mark.line + 1),
-                     "malformed JSON: " + e.msg);
-  } catch (const YAML::BadFile&) {
-    throw InputError(file.string(), "", "cannot be opened");
-  }
-  const yaml::Reader r(file);
-  const yaml::Value top{root, "", std::max(1, yaml::LineOf(root))};
-  if (!root.IsMap() || root.size() == 0) {
-    r.Fail(top, "expected LeRobot's calibration, an object {motor: {id, drive_mode, homing_offset, range_min, "
-                "range_max}}, found " + yaml::Describe(root));
-  }
-  std::map<std::string, LeRobotMotor> motors;
-  const yaml::Map entries(r, top, {});
-  for (const auto& [name, value] : entries.entries()) {
-    const yaml::Map m(r, value, {"id", "drive_mode", "homing_offset", "range_min", "range_max"});
-    r.Integer(m.Require("id"));
-    r.Integer(m.Require("homing_offset"));
-    LeRobotMotor motor;
-    const yaml::Value drive_mode = m.Require("drive_mode");
-    motor.drive_mode = r.Integer(drive_mode);
-    if (motor.drive_mode != 0 && motor.drive_mode != 1) {
-      r.Fail(drive_mode, "must be 0 or 1, found " + std::to_string(motor.drive_mode));
-    }
-    motor.range_min = r.Integer(m.Require("range_min"));
-    const yaml::Value range_max = m.Require("range_max");
-    motor.range_max = r.Integer(range_max);
-    if (!(motor.range_min < motor.range_max)) {
-      r.Fail(range_max, "the calibrated range [" + Num(motor.range_min) + ", " + Num(motor.range_max) +
-                            "] is empty: range_max must exceed range_min");
-    }
-    motors.emplace(name, motor);
-  }
-  return motors;
 }
 
 class Compiler {

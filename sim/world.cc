@@ -370,6 +370,10 @@ struct World::Impl {
   Eigen::VectorXd last_applied;               // per dof
   Eigen::VectorXd coulomb_scale;              // per dof: the Coulomb motor's impulse bound over coulomb_friction * dt
   Eigen::VectorXd step_q, step_qd, step_tau;  // per dof: the state and drive torques of the step being taken
+  // Armature's per-step factorizations and the diagonals of their inverses, kept so that a step reuses their storage.
+  Eigen::LLT<Eigen::MatrixXd> mass_llt, rigid_llt;
+  Eigen::MatrixXd unit_columns;  // identity, dofs x dofs
+  Eigen::VectorXd inverse_diagonal, rigid_inverse_diagonal;
   btAlignedObjectArray<btQuaternion> scratch_rotations;
   btAlignedObjectArray<btVector3> scratch_origins;
 
@@ -459,30 +463,29 @@ struct World::Impl {
   // The extra joint torques -A qdd* that make Bullet's step give qdd* = (M + A)^-1 (tau - C) (world.h), from the
   // state and drive torques in step_q, step_qd, step_tau; also sets the Coulomb motors' impulse bounds.
   Eigen::VectorXd ArmatureTorques() {
-    const Eigen::MatrixXd rigid_mass = rigid_dynamics->MassMatrix(step_q);
-    Eigen::MatrixXd mass = rigid_mass;
+    Eigen::MatrixXd mass = rigid_dynamics->MassMatrix(step_q);
+    const bool friction = std::any_of(coulomb_motors.begin(), coulomb_motors.end(), [](auto* m) { return m; });
+    if (friction) rigid_llt.compute(mass);
     mass.diagonal() += armature;
-    const Eigen::LLT<Eigen::MatrixXd> mass_llt(mass);
+    mass_llt.compute(mass);
     if (mass_llt.info() != Eigen::Success) {
       throw std::logic_error("World: the joint-space inertia of robot '" + model->robot->name +
                              "' with armature is not positive definite");
     }
-    const Eigen::VectorXd qdd = mass_llt.solve(step_tau - rigid_dynamics->BiasForces(step_q, step_qd));
-    if (std::any_of(coulomb_motors.begin(), coulomb_motors.end(), [](auto* m) { return m != nullptr; })) {
-      const int n = static_cast<int>(armature.size());
-      const Eigen::LLT<Eigen::MatrixXd> rigid_llt(rigid_mass);
-      const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(n, n);
-      const Eigen::VectorXd with_armature = mass_llt.solve(identity).diagonal();
-      const bool rigid_ok = rigid_llt.info() == Eigen::Success;
-      const Eigen::VectorXd without = rigid_ok ? Eigen::VectorXd(rigid_llt.solve(identity).diagonal()) : with_armature;
+    if (friction) {
+      const auto n = armature.size();
+      if (unit_columns.rows() != n) unit_columns = Eigen::MatrixXd::Identity(n, n);
+      inverse_diagonal = mass_llt.solve(unit_columns).diagonal();
+      rigid_inverse_diagonal =
+          rigid_llt.info() == Eigen::Success ? Eigen::VectorXd(rigid_llt.solve(unit_columns).diagonal()) : inverse_diagonal;
       for (int dof = 0; dof < n; ++dof) {
         btMultiBodyJointMotor* motor = coulomb_motors[dof];
         if (motor == nullptr) continue;
-        coulomb_scale[dof] = with_armature[dof] / without[dof];
+        coulomb_scale[dof] = inverse_diagonal[dof] / rigid_inverse_diagonal[dof];
         motor->setMaxAppliedImpulse(model->robot->actuators[dof].coulomb_friction * dt * coulomb_scale[dof]);
       }
     }
-    return -armature.cwiseProduct(qdd);
+    return -armature.cwiseProduct(mass_llt.solve(step_tau - rigid_dynamics->BiasForces(step_q, step_qd)));
   }
 
   void TearDown() {

@@ -185,12 +185,7 @@ struct JointValues {
   }
 };
 
-std::string Format(double x, int precision = 4) {
-  std::ostringstream s;
-  s.precision(precision);
-  s << x;
-  return s.str();
-}
+std::string Format(double x, int precision = 4) { return FormatNumber(x, precision); }
 
 const char* SignalName(sim::JointSignal signal) {
   switch (signal) {
@@ -360,38 +355,57 @@ struct JointParameter {
   std::string why_not_fitted;
 };
 
-// 0.5 |r|^2 at each candidate (one parameter), on `threads` threads.
+// 0.5 |r|^2 at each candidate value of one parameter, on `threads` threads.
 std::vector<double> Costs(const ResidualFunction& residual, const std::vector<double>& candidates,
                           std::int64_t residual_count, int threads) {
-  std::vector<double> costs(candidates.size(), kInf);
-  std::vector<std::exception_ptr> errors(candidates.size());
-  auto work = [&](std::size_t first) {
-    for (std::size_t k = first; k < candidates.size(); k += static_cast<std::size_t>(std::max(1, threads))) {
-      try {
-        Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
-        residual(Eigen::VectorXd::Constant(1, candidates[k]), r);
-        const double cost = 0.5 * r.squaredNorm();
-        costs[k] = std::isfinite(cost) ? cost : kInf;
-      } catch (...) {
-        errors[k] = std::current_exception();
-      }
-    }
-  };
-  {
-    std::vector<std::jthread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work, static_cast<std::size_t>(t));
-    work(0);
-  }
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-  return costs;
+  std::vector<Eigen::VectorXd> points;
+  for (double c : candidates) points.push_back(Eigen::VectorXd::Constant(1, c));
+  return CostsAt(points, static_cast<int>(residual_count), residual, threads);
 }
 
 std::string Joined(const std::vector<std::string>& items, const char* separator = ", ") {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : separator) + s;
   return out;
+}
+
+// A measured channel's noise floor over the fitted frames: 1.4826 MAD of its third differences / sqrt(20) (white
+// noise of std s gives third differences of std sqrt(20) s; a smooth motion's third difference is orders smaller at
+// these rates). NaN when the episodes are too short.
+double NoiseFloor(const std::vector<PreparedEpisode>& episodes, int dof) {
+  std::vector<double> third;
+  for (const auto& ep : episodes) {
+    for (std::int64_t i = 0; i + 3 < ep.split; ++i) {
+      third.push_back(
+          std::abs(ep.q_meas(dof, i + 3) - 3 * ep.q_meas(dof, i + 2) + 3 * ep.q_meas(dof, i + 1) - ep.q_meas(dof, i)));
+    }
+  }
+  if (third.empty()) return kNaN;
+  std::nth_element(third.begin(), third.begin() + static_cast<std::ptrdiff_t>(third.size() / 2), third.end());
+  return 1.4826 * third[third.size() / 2] / std::sqrt(20.0);
+}
+
+// The relative change of the fit's cost when the same values run with the scene's time step halved: a cost that
+// moves says the values compensate for the integrator's error at this step, and would not carry over to another
+// time_step_s.
+double HalvedStepCostChange(const sim::Model& model, const Simulator& simulator, const std::vector<JointValues>& values,
+                            const std::vector<PreparedEpisode>& episodes, const std::vector<int>& joints) {
+  sim::Model fine_model = model;
+  fine_model.sim.time_step_s = model.sim.time_step_s / 2;
+  const Simulator fine(fine_model);
+  double cost = 0, fine_cost = 0;
+  for (const auto& ep : episodes) {
+    PreparedEpisode halved = ep;
+    for (std::int64_t i = 0; i < ep.frames; ++i) halved.step_of[i] = std::llround(ep.time_s[i] / fine_model.sim.time_step_s);
+    const Eigen::MatrixXd q = simulator.Run(values, ep, ep.split), q_fine = fine.Run(values, halved, ep.split);
+    for (int d : joints) {
+      for (std::int64_t i = 1; i < ep.split; ++i) {
+        cost += std::pow(q(d, i) - ep.q_meas(d, i), 2);
+        fine_cost += std::pow(q_fine(d, i) - ep.q_meas(d, i), 2);
+      }
+    }
+  }
+  return cost > 0 ? fine_cost / cost - 1 : 0;
 }
 
 }  // namespace
@@ -621,6 +635,7 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
     std::vector<int> analysed;  // indices into joint_parameters[j] of the parameters of the final analysis
     Uncertainty uncertainty;
     std::vector<std::string> held_why;  // per parameter: why it was held (empty when not held)
+    bool kd_in_viscous = false;         // kd held because only kd + viscous_friction is observable
     std::string termination;
     bool converged = true;
     int iterations = 0;
@@ -894,6 +909,7 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
         if (!saturates) {
           const int k = *free_kind(Kind::kKd);
           current[d].Set(Kind::kKd, params[k].start);
+          out.kd_in_viscous = true;
           out.held_why[k] = "with no velocity reference and a drive that never saturates (the effort limit is never "
                             "reached), kd (0 - qd) is the same torque as viscous friction: only kd + viscous_friction "
                             "is observable, and viscous_friction carries it; held at its nominal value";
@@ -1048,9 +1064,7 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
       const auto i = static_cast<std::size_t>(at - out.analysed.begin());
       // Against (or within kAtBound of) a bound: the data push it there, so its value says only which side the
       // truth lies on; not reported as identified.
-      const double u = p.log_scale && f.estimate > 0
-                           ? std::log(f.estimate / f.lower) / std::log(f.upper / f.lower)
-                           : (f.estimate - f.lower) / (f.upper - f.lower);
+      const double u = ToUnit({p.name, "", f.estimate, f.lower, f.upper, p.log_scale}, f.estimate);
       const char* at_bound = u <= kAtBound ? "lower" : u >= 1 - kAtBound ? "upper" : nullptr;
       const bool fitted_free = analysed && out.uncertainty.identified.size() == out.analysed.size() &&
                                out.uncertainty.identified[i] && out.held_why[k].empty();
@@ -1122,14 +1136,13 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
   }
   // kd held because only kd + viscous_friction is observable: the pair is reported and drawn by its sum.
   for (std::size_t j = 0; j < joints.size(); ++j) {
+    if (!outcomes[j].kd_in_viscous) continue;
     std::string kd, viscous;
-    for (std::size_t k = 0; k < joint_parameters[j].size(); ++k) {
-      const JointParameter& p = joint_parameters[j][k];
-      if (p.kind == Kind::kKd && outcomes[j].held_why.size() > k &&
-          outcomes[j].held_why[k].rfind("with no velocity reference", 0) == 0) kd = p.name;
+    for (const JointParameter& p : joint_parameters[j]) {
+      if (p.kind == Kind::kKd) kd = p.name;
       if (p.kind == Kind::kViscous) viscous = p.name;
     }
-    if (!kd.empty() && !viscous.empty()) RecordIdentifiedSum(result, kd, viscous);
+    RecordIdentifiedSum(result, kd, viscous);
   }
 
   // --- predictions: every episode from its start to its end, fitted and baseline ---
@@ -1189,30 +1202,10 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
 
   // --- warnings a user should see: a prediction worse than having no fit, a model that misses what the data show,
   // and fitted values that depend on the scene's time step ---
-  for (std::size_t c = 0; c < result.held_out.size(); ++c) {
-    const ChannelFit& h = result.held_out[c];
-    if (h.samples > 0 && h.r2 < 0) {
-      result.warnings.push_back(h.channel + ": held-out R^2 is " + Format(h.r2, 3) +
-                                " (worse than predicting the held-out mean)");
-    }
-    if (h.samples > 0 && h.rms > h.baseline_rms) {
-      result.warnings.push_back(h.channel + ": held-out RMS " + Format(h.rms, 3) + " " + h.unit + " is worse than " +
-                                h.baseline + "'s " + Format(h.baseline_rms, 3) + " " + h.unit);
-    }
-  }
-  // Noise floor of each measured channel: 1.4826 MAD of its third differences / sqrt(20) (white noise of std s
-  // gives third differences of std sqrt(20) s; a smooth motion's third difference is orders smaller at these rates).
+  AddHeldOutWarnings(result);
   for (std::size_t c = 0; c < joints.size(); ++c) {
-    const int d = joints[c];
-    std::vector<double> third;
-    for (const auto& ep : episodes) {
-      for (std::int64_t i = 0; i + 3 < ep.split; ++i) {
-        third.push_back(std::abs(ep.q_meas(d, i + 3) - 3 * ep.q_meas(d, i + 2) + 3 * ep.q_meas(d, i + 1) - ep.q_meas(d, i)));
-      }
-    }
-    if (third.empty()) continue;
-    std::nth_element(third.begin(), third.begin() + static_cast<std::ptrdiff_t>(third.size() / 2), third.end());
-    const double floor = 1.4826 * third[third.size() / 2] / std::sqrt(20.0);
+    const double floor = NoiseFloor(episodes, joints[c]);
+    if (!std::isfinite(floor)) continue;
     result.noise_floor.push_back(floor);
     const ChannelFit& t = result.train[c];
     if (floor > 0 && t.rms > options.noise_floor_ratio * floor) {
@@ -1221,31 +1214,12 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
                                 " " + t.unit + "): the model misses something the data show");
     }
   }
-  // The same fitted values with the scene's time step halved: a cost that moves says the values compensate for
-  // the integrator's error at this step, and would not carry over to another time_step_s.
-  {
-    sim::Model fine_model = model;
-    fine_model.sim.time_step_s = model.sim.time_step_s / 2;
-    const Simulator fine(fine_model);
-    double cost = 0, fine_cost = 0;
-    for (const auto& ep : episodes) {
-      PreparedEpisode halved = ep;
-      for (std::int64_t i = 0; i < ep.frames; ++i) halved.step_of[i] = std::llround(ep.time_s[i] / fine_model.sim.time_step_s);
-      const Eigen::MatrixXd q = simulator.Run(current, ep, ep.split), q_fine = fine.Run(current, halved, ep.split);
-      for (int d : joints) {
-        for (std::int64_t i = 1; i < ep.split; ++i) {
-          cost += std::pow(q(d, i) - ep.q_meas(d, i), 2);
-          fine_cost += std::pow(q_fine(d, i) - ep.q_meas(d, i), 2);
-        }
-      }
-    }
-    result.time_step_cost_change = cost > 0 ? fine_cost / cost - 1 : 0;
-    if (std::abs(result.time_step_cost_change) > options.time_step_tolerance) {
-      result.warnings.push_back("with time_step_s halved (" + Format(model.sim.time_step_s) + " -> " +
-                                Format(fine_model.sim.time_step_s) + " s) the fit's cost changes by " +
-                                Format(100 * result.time_step_cost_change, 3) +
-                                " %: the fitted values depend on the scene's time step; run them at the same step");
-    }
+  result.time_step_cost_change = HalvedStepCostChange(model, simulator, current, episodes, joints);
+  if (std::abs(result.time_step_cost_change) > options.time_step_tolerance) {
+    result.warnings.push_back("with time_step_s halved (" + Format(model.sim.time_step_s) + " -> " +
+                              Format(model.sim.time_step_s / 2) + " s) the fit's cost changes by " +
+                              Format(100 * result.time_step_cost_change, 3) +
+                              " %: the fitted values depend on the scene's time step; run them at the same step");
   }
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

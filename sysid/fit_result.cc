@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 
 #include "sysid/problem_input.h"
@@ -19,6 +20,26 @@ const char* ProblemName(Problem problem) {
       return "objects";
   }
   return "unknown";
+}
+
+std::string FormatNumber(double x, int precision) {
+  std::ostringstream s;
+  s.precision(precision);
+  s << x;
+  return s.str();
+}
+
+void AddHeldOutWarnings(FitResult& result) {
+  for (const ChannelFit& h : result.held_out) {
+    if (h.samples > 0 && h.r2 < 0) {
+      result.warnings.push_back(h.channel + ": held-out R^2 is " + FormatNumber(h.r2, 3) +
+                                " (worse than predicting the held-out mean)");
+    }
+    if (h.samples > 0 && h.rms > h.baseline_rms) {
+      result.warnings.push_back(h.channel + ": held-out RMS " + FormatNumber(h.rms, 3) + " " + h.unit +
+                                " is worse than " + h.baseline + "'s " + FormatNumber(h.baseline_rms, 3) + " " + h.unit);
+    }
+  }
 }
 
 ChannelFit MeasureFit(std::string channel, std::string unit, const std::vector<double>& measured,

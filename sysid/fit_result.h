@@ -108,6 +108,13 @@ struct FitResult {
   double time_step_cost_change = std::numeric_limits<double>::quiet_NaN();
 };
 
+// x with `precision` significant digits, as every problem's messages write numbers.
+std::string FormatNumber(double x, int precision);
+
+// Adds the warnings a user must see about held-out prediction, whatever the problem: a channel whose held-out R^2
+// is below 0 (worse than predicting the mean), or whose held-out RMS is worse than the baseline model's.
+void AddHeldOutWarnings(FitResult& result);
+
 // RMS and R^2 of measured vs predicted.
 ChannelFit MeasureFit(std::string channel, std::string unit, const std::vector<double>& measured,
                       const std::vector<double>& predicted);

@@ -1187,6 +1187,7 @@ FitResult FitJointDynamics(const ProblemInput& input, const JointDynamicsOptions
           "): the fitted base parameters are not exactly those of a real mass distribution");
     }
   }
+  AddHeldOutWarnings(result);
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

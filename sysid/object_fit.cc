@@ -791,34 +791,13 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
         for (int k = 0; k < options.profile_points; ++k) {
           const double f = (k + 0.5) / options.profile_points;
           Eigen::VectorXd point = x;
-          point[static_cast<Eigen::Index>(i)] =
-              b.log_scale ? b.lower * std::pow(b.upper / b.lower, f) : b.lower + f * (b.upper - b.lower);
+          point[static_cast<Eigen::Index>(i)] = FromUnit(b, f);
           points.push_back(point);
           owner.push_back(i);
         }
       }
-      std::vector<double> costs(points.size());
-      const int threads = std::clamp(options.common.threads, 1, static_cast<int>(std::max<std::size_t>(1, points.size())));
-      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-      {
-        std::vector<std::jthread> workers;
-        for (int w = 0; w < threads; ++w) {
-          workers.emplace_back([&, w] {
-            try {
-              for (std::size_t k = static_cast<std::size_t>(w); k < points.size(); k += static_cast<std::size_t>(threads)) {
-                Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
-                residual(points[k], r);
-                costs[k] = 0.5 * r.squaredNorm();
-              }
-            } catch (...) {
-              errors[static_cast<std::size_t>(w)] = std::current_exception();
-            }
-          });
-        }
-      }
-      for (const auto& error : errors) {
-        if (error) std::rethrow_exception(error);
-      }
+      const std::vector<double> costs =
+          CostsAt(points, static_cast<int>(residual_count), residual, options.common.threads);
       for (std::size_t i = 0, c = 0; i < parameters.size(); ++i) {
         if (!u.identified[i]) continue;
         const auto ii = static_cast<Eigen::Index>(i);
@@ -936,6 +915,7 @@ FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options)
                                 "local quadratic fit of the first frames");
     }
   }
+  AddHeldOutWarnings(result);
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -78,11 +78,6 @@ int NthPrime(int n) {
   }
 }
 
-double FromUnit(const BoundedParameter& p, double u) {
-  if (p.log_scale) return std::exp(std::log(p.lower) + u * (std::log(p.upper) - std::log(p.lower)));
-  return p.lower + u * (p.upper - p.lower);
-}
-
 // The finite-difference scale of a parameter at x: its magnitude, floored at 1 % of its range so that a value near
 // zero still gets a step the simulation can feel.
 double StepScale(const BoundedParameter& p, double x) { return std::max(std::abs(x), 0.01 * (p.upper - p.lower)); }
@@ -169,19 +164,44 @@ void CheckParameters(const std::vector<BoundedParameter>& parameters) {
 
 }  // namespace
 
+double ToUnit(const BoundedParameter& p, double x) {
+  return p.log_scale && x > 0 ? (std::log(x) - std::log(p.lower)) / (std::log(p.upper) - std::log(p.lower))
+                              : (x - p.lower) / (p.upper - p.lower);
+}
+
+double FromUnit(const BoundedParameter& p, double u) {
+  if (p.log_scale) return std::exp(std::log(p.lower) + u * (std::log(p.upper) - std::log(p.lower)));
+  return p.lower + u * (p.upper - p.lower);
+}
+
 Eigen::VectorXd ToUnitCube(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& x) {
   Eigen::VectorXd u(x.size());
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    const BoundedParameter& p = parameters[static_cast<std::size_t>(i)];
-    u(i) = p.log_scale && x(i) > 0 ? (std::log(x(i)) - std::log(p.lower)) / (std::log(p.upper) - std::log(p.lower))
-                                   : (x(i) - p.lower) / (p.upper - p.lower);
-  }
+  for (Eigen::Index i = 0; i < x.size(); ++i) u(i) = ToUnit(parameters[static_cast<std::size_t>(i)], x(i));
   return u;
 }
 
+namespace {
+
+// The RMS distance of two points already in the unit cube.
+double RmsDistance(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  return a.size() == 0 ? 0.0 : (a - b).norm() / std::sqrt(static_cast<double>(a.size()));
+}
+
+}  // namespace
+
 double UnitDistance(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  if (a.size() == 0) return 0;
-  return (ToUnitCube(parameters, a) - ToUnitCube(parameters, b)).norm() / std::sqrt(static_cast<double>(a.size()));
+  return RmsDistance(ToUnitCube(parameters, a), ToUnitCube(parameters, b));
+}
+
+std::vector<double> CostsAt(const std::vector<Eigen::VectorXd>& points, int residual_count,
+                            const ResidualFunction& residual, int threads) {
+  std::vector<double> costs(points.size(), kInf);
+  ParallelFor(static_cast<int>(points.size()), threads, [&](int k) {
+    Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
+    residual(points[static_cast<std::size_t>(k)], r);
+    costs[static_cast<std::size_t>(k)] = HalfSquaredNorm(r);
+  });
+  return costs;
 }
 
 SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
@@ -231,9 +251,8 @@ SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, i
   for (std::size_t k = 0; k < candidates.size(); ++k) unit_of[k] = ToUnitCube(parameters, candidates[k]);
   for (int k : order) {
     if (static_cast<int>(chosen.size()) >= starts || !std::isfinite(costs[k])) break;
-    const bool far = std::all_of(chosen.begin(), chosen.end(), [&](int c) {
-      return n == 0 || (unit_of[k] - unit_of[c]).norm() / std::sqrt(static_cast<double>(n)) >= options.start_separation;
-    });
+    const bool far = std::all_of(chosen.begin(), chosen.end(),
+                                 [&](int c) { return RmsDistance(unit_of[k], unit_of[c]) >= options.start_separation; });
     if (far) chosen.push_back(k);
   }
   for (int k : order) {

@@ -74,10 +74,18 @@ struct SimFitOutcome {
   std::vector<SimFitStart> starts;  // every start, in the order taken (lowest global cost first)
 };
 
-// x mapped into the unit cube of the bounds (log-mapped for log_scale parameters), and the RMS distance of two
-// points there: how far apart two solutions are, whatever the parameters' units.
+// A value's place within its bounds, 0 at lower and 1 at upper (log-mapped for log_scale parameters), and back:
+// the coordinates the global search samples in. ToUnitCube maps every coordinate of x; UnitDistance is the RMS
+// distance of two points there: how far apart two solutions are, whatever the parameters' units.
+double ToUnit(const BoundedParameter& p, double x);
+double FromUnit(const BoundedParameter& p, double u);
 Eigen::VectorXd ToUnitCube(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& x);
 double UnitDistance(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& a, const Eigen::VectorXd& b);
+
+// 0.5 |r|^2 at each point (natural units, as the ResidualFunction takes them), +inf where the residuals are not
+// finite, evaluated on `threads` threads; the first exception is rethrown once every thread has stopped.
+std::vector<double> CostsAt(const std::vector<Eigen::VectorXd>& points, int residual_count,
+                            const ResidualFunction& residual, int threads);
 
 SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
                               const ResidualFunction& residual, const SimFitOptions& options = {});

@@ -20,12 +20,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string Format(double x, int precision = 3) {
-  std::ostringstream s;
-  s.precision(precision);
-  s << x;
-  return s.str();
-}
+std::string Format(double x, int precision = 3) { return FormatNumber(x, precision); }
 
 // Which parameters the scaled Jacobian cannot see: a zero column, or a direction mostly in the near-null space.
 void FindUnidentified(const Eigen::MatrixXd& scaled, const std::vector<std::string>& names,
@@ -278,19 +273,59 @@ Eigen::MatrixXd RobustCovariance(const Eigen::MatrixXd& j, const Eigen::VectorXd
   return result;
 }
 
+// Per parameter (n of them), how much wider out.covariance (over `index`) makes its std than `classical` does.
+void SetInflation(Eigen::Index n, const std::vector<int>& index, const Eigen::MatrixXd& classical, Uncertainty& out) {
+  out.inflation = Eigen::VectorXd::Constant(n, kNaN);
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    const auto kk = static_cast<Eigen::Index>(k);
+    if (classical(kk, kk) > 0) out.inflation(index[k]) = std::sqrt(std::max(0.0, out.covariance(kk, kk)) / classical(kk, kk));
+  }
+}
+
 // std_dev, inflation and correlation warnings from out.covariance (over `index`) and the classical covariance.
 void Finish(const std::vector<std::string>& names, const std::vector<int>& index, const Eigen::MatrixXd& classical,
             const UncertaintyOptions& options, Uncertainty& out) {
   const auto n = static_cast<Eigen::Index>(names.size());
   out.std_dev = Eigen::VectorXd::Constant(n, kNaN);
-  out.inflation = Eigen::VectorXd::Constant(n, kNaN);
   for (std::size_t k = 0; k < index.size(); ++k) {
-    const auto kk = static_cast<Eigen::Index>(k);
-    const double variance = out.covariance(kk, kk);
+    const double variance = out.covariance(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k));
     out.std_dev(index[k]) = std::isnan(variance) ? kNaN : std::sqrt(std::max(0.0, variance));
-    if (classical(kk, kk) > 0) out.inflation(index[k]) = std::sqrt(std::max(0.0, variance) / classical(kk, kk));
   }
+  SetInflation(n, index, classical, out);
   AddCorrelationWarnings(names, index, out.covariance, options, out);
+}
+
+// The identifiability analysis of a Jacobian (into out), the indexes of the identified parameters, their columns,
+// and (J^T J)^+ over them, via the SVD so that a remaining near-degeneracy inflates the variance instead of failing.
+struct IdentifiedColumns {
+  std::vector<int> index;
+  Eigen::MatrixXd jacobian;
+  Eigen::MatrixXd bread;
+};
+IdentifiedColumns AnalyzeColumns(const Eigen::MatrixXd& jacobian, const std::vector<std::string>& names,
+                                 const Eigen::VectorXd& scale, const UncertaintyOptions& options, Uncertainty& out) {
+  if (static_cast<Eigen::Index>(names.size()) != jacobian.cols()) {
+    throw std::invalid_argument("AnalyzeJacobian: names do not match the Jacobian's columns");
+  }
+  FindUnidentified(ScaleColumns(jacobian, scale), names, options, out);
+  IdentifiedColumns id;
+  for (int j = 0; j < static_cast<int>(names.size()); ++j) {
+    if (out.identified[j]) id.index.push_back(j);
+  }
+  const auto k = static_cast<Eigen::Index>(id.index.size());
+  id.jacobian.resize(jacobian.rows(), k);
+  for (Eigen::Index c = 0; c < k; ++c) id.jacobian.col(c) = jacobian.col(id.index[static_cast<std::size_t>(c)]);
+  id.bread = Eigen::MatrixXd::Zero(k, k);
+  if (k > 0) {
+    const Eigen::JacobiSVD<Eigen::MatrixXd> svd(id.jacobian, Eigen::ComputeThinV);
+    const Eigen::VectorXd& s = svd.singularValues();
+    Eigen::VectorXd inverse_s2 = Eigen::VectorXd::Zero(s.size());
+    for (Eigen::Index i = 0; i < s.size(); ++i) {
+      if (s(i) > 1e-14 * s(0)) inverse_s2(i) = 1.0 / (s(i) * s(i));
+    }
+    id.bread = svd.matrixV() * inverse_s2.asDiagonal() * svd.matrixV().transpose();
+  }
+  return id;
 }
 
 }  // namespace
@@ -298,73 +333,30 @@ void Finish(const std::vector<std::string>& names, const std::vector<int>& index
 Uncertainty AnalyzeJacobian(const Eigen::MatrixXd& jacobian, const Eigen::VectorXd& residuals,
                             const std::vector<std::string>& names, const Eigen::VectorXd& scale,
                             const UncertaintyOptions& options) {
-  if (static_cast<Eigen::Index>(names.size()) != jacobian.cols()) {
-    throw std::invalid_argument("AnalyzeJacobian: names do not match the Jacobian's columns");
-  }
   if (residuals.size() != jacobian.rows()) {
     throw std::invalid_argument("AnalyzeJacobian: " + std::to_string(residuals.size()) + " residuals for " +
                                 std::to_string(jacobian.rows()) + " Jacobian rows");
   }
   Uncertainty out;
-  FindUnidentified(ScaleColumns(jacobian, scale), names, options, out);
-  std::vector<int> index;
-  for (int j = 0; j < static_cast<int>(names.size()); ++j) {
-    if (out.identified[j]) index.push_back(j);
-  }
-  const auto k = static_cast<Eigen::Index>(index.size());
-  Eigen::MatrixXd j_identified(jacobian.rows(), k);
-  for (Eigen::Index c = 0; c < k; ++c) j_identified.col(c) = jacobian.col(index[static_cast<std::size_t>(c)]);
-  Eigen::MatrixXd bread = Eigen::MatrixXd::Zero(k, k);
-  if (k > 0) {
-    const Eigen::JacobiSVD<Eigen::MatrixXd> svd(j_identified, Eigen::ComputeThinV);
-    const Eigen::VectorXd& s = svd.singularValues();
-    Eigen::VectorXd inverse_s2 = Eigen::VectorXd::Zero(s.size());
-    for (Eigen::Index i = 0; i < s.size(); ++i) {
-      if (s(i) > 1e-14 * s(0)) inverse_s2(i) = 1.0 / (s(i) * s(i));
-    }
-    bread = svd.matrixV() * inverse_s2.asDiagonal() * svd.matrixV().transpose();
-  }
-  const Eigen::Index dof = jacobian.rows() - k;
+  const IdentifiedColumns id = AnalyzeColumns(jacobian, names, scale, options, out);
+  const Eigen::Index dof = jacobian.rows() - id.jacobian.cols();
   const double variance = dof > 0 ? residuals.squaredNorm() / static_cast<double>(dof) : kNaN;
-  const Eigen::MatrixXd classical = variance * bread;
+  const Eigen::MatrixXd classical = variance * id.bread;
   out.covariance = classical;
-  if (k > 0 && !options.residual_groups.empty() && std::isfinite(variance)) {
-    out.covariance = RobustCovariance(j_identified, residuals, bread, classical, options, out);
+  if (!id.index.empty() && !options.residual_groups.empty() && std::isfinite(variance)) {
+    out.covariance = RobustCovariance(id.jacobian, residuals, id.bread, classical, options, out);
   }
-  Finish(names, index, classical, options, out);
+  Finish(names, id.index, classical, options, out);
   return out;
 }
 
 Uncertainty AnalyzeJacobian(const Eigen::MatrixXd& jacobian, double residual_variance,
                             const std::vector<std::string>& names, const Eigen::VectorXd& scale,
                             const UncertaintyOptions& options) {
-  if (static_cast<Eigen::Index>(names.size()) != jacobian.cols()) {
-    throw std::invalid_argument("AnalyzeJacobian: names do not match the Jacobian's columns");
-  }
   Uncertainty out;
-  FindUnidentified(ScaleColumns(jacobian, scale), names, options, out);
-  std::vector<int> index;
-  for (int j = 0; j < static_cast<int>(names.size()); ++j) {
-    if (out.identified[j]) index.push_back(j);
-  }
-  Eigen::MatrixXd j_identified(jacobian.rows(), static_cast<Eigen::Index>(index.size()));
-  for (std::size_t k = 0; k < index.size(); ++k) j_identified.col(static_cast<Eigen::Index>(k)) = jacobian.col(index[k]);
-  // (J^T J)^+ via the SVD, so a remaining near-degeneracy inflates the variance instead of failing.
-  out.covariance = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(index.size()), static_cast<Eigen::Index>(index.size()));
-  if (!index.empty()) {
-    const Eigen::JacobiSVD<Eigen::MatrixXd> svd(j_identified, Eigen::ComputeThinV);
-    const Eigen::VectorXd& s = svd.singularValues();
-    Eigen::VectorXd inverse_s2 = Eigen::VectorXd::Zero(s.size());
-    for (Eigen::Index k = 0; k < s.size(); ++k) {
-      if (s(k) > 1e-14 * s(0)) inverse_s2(k) = 1.0 / (s(k) * s(k));
-    }
-    out.covariance = residual_variance * svd.matrixV() * inverse_s2.asDiagonal() * svd.matrixV().transpose();
-  }
-  out.std_dev = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(names.size()), kNaN);
-  for (std::size_t k = 0; k < index.size(); ++k) {
-    out.std_dev(index[k]) = std::sqrt(std::max(0.0, out.covariance(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k))));
-  }
-  AddCorrelationWarnings(names, index, out.covariance, options, out);
+  const IdentifiedColumns id = AnalyzeColumns(jacobian, names, scale, options, out);
+  out.covariance = residual_variance * id.bread;
+  Finish(names, id.index, out.covariance, options, out);
   return out;
 }
 
@@ -419,11 +411,7 @@ Uncertainty AnalyzeProblem(ceres::Problem& problem, double* x, const std::vector
         const Eigen::VectorXd r = Eigen::Map<const Eigen::VectorXd>(residuals.data(), static_cast<Eigen::Index>(residuals.size()));
         const Eigen::MatrixXd classical = out.covariance;
         out.covariance = RobustCovariance(j_identified, r, Eigen::MatrixXd(tangent), classical, options, out);
-        out.inflation = Eigen::VectorXd::Constant(n, kNaN);
-        for (std::size_t k = 0; k < index.size(); ++k) {
-          const auto kk = static_cast<Eigen::Index>(k);
-          if (classical(kk, kk) > 0) out.inflation(index[k]) = std::sqrt(std::max(0.0, out.covariance(kk, kk)) / classical(kk, kk));
-        }
+        SetInflation(n, index, classical, out);
       }
     } else {
       out.warnings.push_back("ceres::Covariance failed on the identified parameters; no covariance");

@@ -224,27 +224,8 @@ constexpr const char* kPrior =
     "{kp: 1.0, kd: 0.0, effort_limit: 0.52, velocity_limit: 10.9, latency_s: 0.005, coulomb_friction: 0.01, "
     "viscous_friction: 0.01, damping: 0.0, armature: 0.001}";
 
-// A copy of the pendulum scene with the given actuator prior; with velocity_reference, the commanded positions'
-// finite difference (feature "action_velocity") is bound as the velocity reference, so kd acts apart from viscous
-// friction.
 fs::path WriteGroundTruthScene(const fs::path& dir, bool velocity_reference, const std::string& prior = kPrior) {
-  fs::create_directories(dir / "robot");
-  fs::copy_file(PendulumScene() / "robot/pendulum.urdf", dir / "robot/pendulum.urdf");
-  std::string yaml = R"(name: xl330_pendulum_ground_truth
-simulation: {time_step_s: 0.001, solver_iterations: 10, gravity_mps2: [0, 0, -9.80665]}
-robot:
-  urdf: robot/pendulum.urdf
-  base_pose: {position_m: [0, 0, 0.3]}
-  control_mode: position
-  actuators:
-    pendulum: )" + prior + R"(
-  bindings:
-    - {feature: "action[0:1]", signal: position_target, joints: [pendulum]}
-    - {feature: "observation.state[0:1]", signal: position, joints: [pendulum]}
-)";
-  if (velocity_reference) yaml += "    - {feature: \"action_velocity[0:1]\", signal: velocity_target, joints: [pendulum]}\n";
-  testing::WriteTextFile(dir / "scene.yaml", yaml);
-  return dir;
+  return testing::WritePendulumGroundTruthScene(dir, velocity_reference, prior);
 }
 
 episode::DatasetInfo WithVelocityReference(episode::DatasetInfo info) {

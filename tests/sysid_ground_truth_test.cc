@@ -159,24 +159,10 @@ Problem SyntheticProblem(const fs::path& scene, const std::vector<sim::ActuatorP
 // --- a one-joint servo pendulum (the XL330 bench of scenes/xl330_pendulum) ---
 
 fs::path WritePendulumScene(const fs::path& dir, bool velocity_reference) {
-  fs::create_directories(dir / "robot");
-  fs::copy_file(testing::SourceDir() / "scenes/xl330_pendulum/robot/pendulum.urdf", dir / "robot/pendulum.urdf");
-  std::string yaml = R"(name: synthetic_pendulum_ground_truth
-simulation: {time_step_s: 0.001, solver_iterations: 10, gravity_mps2: [0, 0, -9.80665]}
-robot:
-  urdf: robot/pendulum.urdf
-  base_pose: {position_m: [0, 0, 0.3]}
-  control_mode: position
-  actuators:
-    pendulum: {kp: 1.0, kd: 0.01, effort_limit: 0.52, velocity_limit: 10.9, latency_s: 0.005,
-               coulomb_friction: 0.01, viscous_friction: 0.01, damping: 0.0, armature: 0.001}
-  bindings:
-    - {feature: "action[0:1]", signal: position_target, joints: [pendulum]}
-    - {feature: "observation.state[0:1]", signal: position, joints: [pendulum]}
-)";
-  if (velocity_reference) yaml += "    - {feature: \"action_velocity[0:1]\", signal: velocity_target, joints: [pendulum]}\n";
-  testing::WriteTextFile(dir / "scene.yaml", yaml);
-  return dir;
+  return testing::WritePendulumGroundTruthScene(
+      dir, velocity_reference,
+      "{kp: 1.0, kd: 0.01, effort_limit: 0.52, velocity_limit: 10.9, latency_s: 0.005, coulomb_friction: 0.01, "
+      "viscous_friction: 0.01, damping: 0.0, armature: 0.001}");
 }
 
 sim::ActuatorParams PendulumTruth() {

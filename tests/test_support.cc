@@ -166,4 +166,25 @@ sysid::ProblemInput LoadProblemInput(const std::filesystem::path& scene, const s
   return input;
 }
 
+std::filesystem::path WritePendulumGroundTruthScene(const std::filesystem::path& dir, bool velocity_reference,
+                                                   const std::string& actuator_prior) {
+  std::filesystem::create_directories(dir / "robot");
+  std::filesystem::copy_file(SourceDir() / "scenes/xl330_pendulum/robot/pendulum.urdf", dir / "robot/pendulum.urdf");
+  std::string yaml = R"(name: synthetic_pendulum_ground_truth
+simulation: {time_step_s: 0.001, solver_iterations: 10, gravity_mps2: [0, 0, -9.80665]}
+robot:
+  urdf: robot/pendulum.urdf
+  base_pose: {position_m: [0, 0, 0.3]}
+  control_mode: position
+  actuators:
+    pendulum: )" + actuator_prior + R"(
+  bindings:
+    - {feature: "action[0:1]", signal: position_target, joints: [pendulum]}
+    - {feature: "observation.state[0:1]", signal: position, joints: [pendulum]}
+)";
+  if (velocity_reference) yaml += "    - {feature: \"action_velocity[0:1]\", signal: velocity_target, joints: [pendulum]}\n";
+  WriteTextFile(dir / "scene.yaml", yaml);
+  return dir;
+}
+
 }  // namespace r2s::testing

@@ -69,4 +69,11 @@ std::vector<std::string> ListFiles(const std::filesystem::path& dir);
 sysid::ProblemInput LoadProblemInput(const std::filesystem::path& scene, const std::filesystem::path& dataset,
                                      int first, int count);
 
+// A synthetic copy of scenes/xl330_pendulum for ground-truth fits: the bundled pendulum URDF, 1 ms steps, the
+// actuator prior given as a YAML flow map ("{kp: 1.0, kd: 0.0, ...}"), commanded positions in action[0:1] and
+// measured ones in observation.state[0:1]; with velocity_reference, action_velocity[0:1] is the velocity reference
+// (kd then acts apart from viscous friction). Returns `dir`.
+std::filesystem::path WritePendulumGroundTruthScene(const std::filesystem::path& dir, bool velocity_reference,
+                                                   const std::string& actuator_prior);
+
 }  // namespace r2s::testing
