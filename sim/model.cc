@@ -16,6 +16,10 @@ int RobotModel::FindDof(const std::string& joint_name) const {
   return -1;
 }
 
+Eigen::MatrixXd RobotModel::Transmission() const {
+  return coupled() ? transmission : Eigen::MatrixXd::Identity(num_dofs(), num_dofs());
+}
+
 int Model::FindObject(const std::string& object_name) const {
   for (std::size_t i = 0; i < objects.size(); ++i) {
     if (objects[i].name == object_name) return static_cast<int>(i);

@@ -62,6 +62,17 @@ struct RobotModel {
   // otherwise. The compiler folds it into the offset of every position and position-target JointBinding, so
   // whoever reads a binding gets physical positions; SetModelParameter keeps the two in step.
   Eigen::VectorXd position_offset;
+  // The transmission between motors and joints (docs/scenes.md, "Transmission"): motor coordinates u = T q, with
+  // T = transmission (dofs x dofs), in joint units (a gearbox's ratio is the bindings' business, not T's). Motor k
+  // is dof k's actuator: its ActuatorParams (gains, limits, friction, damping, armature), its command delay and
+  // its Coulomb friction act on u_k, and the joints feel T^T tau_u; a command's positions and velocities are
+  // u = T q too, its torques tau_u = T^-T tau. A wrist whose motor 6 turns with joint 5 has u_6 = q_6 + c q_5.
+  // Empty (the usual case): the identity, every motor drives its own joint.
+  Eigen::MatrixXd transmission;
+
+  bool coupled() const { return transmission.size() != 0; }
+  // T, the identity when not coupled.
+  Eigen::MatrixXd Transmission() const;
 
   int num_dofs() const { return static_cast<int>(dof_links.size()); }
   const Link& dof_link(int dof) const { return links[dof_links[dof]]; }

@@ -129,6 +129,15 @@ RigidBodyDynamics::RigidBodyDynamics(const RobotModel& robot, const Eigen::Vecto
     }
     for (int d = 0; d < num_dofs_; ++d) armature_[d] = robot.actuators[d].armature;
   }
+  if (robot.coupled() && !armature_.isZero(0.0)) {
+    if (robot.transmission.rows() != num_dofs_ || robot.transmission.cols() != num_dofs_) {
+      throw std::invalid_argument("RigidBodyDynamics: the transmission is " + std::to_string(robot.transmission.rows()) +
+                                  " x " + std::to_string(robot.transmission.cols()) + " for " +
+                                  std::to_string(num_dofs_) + " dofs");
+    }
+    armature_matrix_ = robot.transmission.transpose() * armature_.asDiagonal() * robot.transmission;
+    armature_.setZero();
+  }
   gravity_root_mps2_ = base_pose_.linear().transpose() * gravity_mps2;
 }
 
@@ -218,7 +227,10 @@ Eigen::VectorXd RigidBodyDynamics::Rnea(const Eigen::VectorXd& q, const Eigen::V
     p.f += f_parent;
     p.n += c.rotation * c.n + c.translation.cross(f_parent);
   }
-  if (qdd != nullptr) tau += armature_.cwiseProduct(*qdd);
+  if (qdd != nullptr) {
+    tau += armature_.cwiseProduct(*qdd);
+    if (armature_matrix_.size() != 0) tau += armature_matrix_ * *qdd;
+  }
   return tau;
 }
 
@@ -267,6 +279,7 @@ Eigen::MatrixXd RigidBodyDynamics::MassMatrix(const Eigen::VectorXd& q) const {
       mass(l.dof, links_[j].dof) = mass(links_[j].dof, l.dof) = motion_subspace(links_[j]).dot(force);
     }
   }
+  if (armature_matrix_.size() != 0) mass += armature_matrix_;
   return mass;
 }
 

@@ -36,10 +36,11 @@ class RigidBodyDynamics {
   Eigen::Matrix<double, 6, Eigen::Dynamic> Jacobian(const Eigen::VectorXd& q, int link,
                                                     const Eigen::Vector3d& point_in_link_m) const;
 
-  // Joint torques (N m, N) that produce qdd at (q, qd) under gravity: rigid body + armature_i * qdd_i.
+  // Joint torques (N m, N) that produce qdd at (q, qd) under gravity: rigid body + armature_i * qdd_i (with a
+  // coupled transmission T, rigid body + T^T diag(armature) T qdd: a rotor turns with its motor coordinate).
   Eigen::VectorXd InverseDynamics(const Eigen::VectorXd& q, const Eigen::VectorXd& qd,
                                   const Eigen::VectorXd& qdd) const;
-  // Joint-space inertia M(q), armature on the diagonal. Symmetric positive definite for a physical model.
+  // Joint-space inertia M(q), armature on the diagonal (T^T diag(armature) T added, when coupled). Symmetric positive definite for a physical model.
   Eigen::MatrixXd MassMatrix(const Eigen::VectorXd& q) const;
   // C(q, qd) qd + g(q): InverseDynamics with qdd = 0.
   Eigen::VectorXd BiasForces(const Eigen::VectorXd& q, const Eigen::VectorXd& qd) const;
@@ -94,6 +95,9 @@ class RigidBodyDynamics {
   Eigen::Isometry3d base_pose_ = Eigen::Isometry3d::Identity();
   Eigen::Vector3d gravity_root_mps2_ = Eigen::Vector3d::Zero();  // gravity in the root link's frame
   Eigen::VectorXd armature_;
+  // A coupled transmission's armature, T^T diag(armature) T (RobotModel::transmission; armature_ is then zero);
+  // empty otherwise.
+  Eigen::MatrixXd armature_matrix_;
 };
 
 }  // namespace r2s::sim

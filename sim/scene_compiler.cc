@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+#include <Eigen/SVD>
 
 #include "episode/input_error.h"
 #include "sim/convex_decomposition.h"
@@ -365,8 +367,61 @@ class Compiler {
       CompileConversion(b, robot, out);
       model.joint_bindings.push_back(std::move(out));
     }
+    CompileTransmission(r, robot);
     CheckExplicitStability(robot, r, model.sim);
     return robot;
+  }
+
+  // robot.transmission: each group's coupling into the dofs x dofs map, left empty when it is the identity.
+  void CompileTransmission(const RobotSpec& r, RobotModel& robot) {
+    if (r.transmission.empty()) return;
+    Eigen::MatrixXd t = Eigen::MatrixXd::Identity(robot.num_dofs(), robot.num_dofs());
+    std::map<int, std::string> grouped;  // dof -> where it was grouped
+    for (const TransmissionSpec& g : r.transmission) {
+      if (g.joints.empty()) g.where.Fail("joints", "lists no joints");
+      const auto n = static_cast<Eigen::Index>(g.joints.size());
+      std::vector<int> dofs;
+      for (std::size_t i = 0; i < g.joints.size(); ++i) {
+        const std::string key = "joints[" + std::to_string(i) + "]";
+        const int dof = Dof(robot, g.joints[i], g.where, key);
+        if (const auto it = grouped.find(dof); it != grouped.end()) {
+          g.where.Fail(key, "joint '" + g.joints[i] + "' is already in " + it->second +
+                                "; a joint belongs to one transmission group");
+        }
+        grouped[dof] = g.where.Field();
+        dofs.push_back(dof);
+      }
+      if (static_cast<Eigen::Index>(g.coupling.size()) != n) {
+        g.where.Fail("coupling", "has " + std::to_string(g.coupling.size()) + " rows for " + std::to_string(n) +
+                                     " joints: one row per motor, one motor per joint");
+      }
+      Eigen::MatrixXd block(n, n);
+      for (Eigen::Index a = 0; a < n; ++a) {
+        const std::string key = "coupling[" + std::to_string(a) + "]";
+        const auto& row = g.coupling[static_cast<std::size_t>(a)];
+        if (static_cast<Eigen::Index>(row.size()) != n) {
+          g.where.Fail(key, "has " + std::to_string(row.size()) + " entries for " + std::to_string(n) + " joints");
+        }
+        for (Eigen::Index b = 0; b < n; ++b) {
+          if (!std::isfinite(row[static_cast<std::size_t>(b)])) {
+            g.where.Fail(key, "entry " + std::to_string(b) + " is " + Num(row[static_cast<std::size_t>(b)]) +
+                                  "; it must be finite");
+          }
+          block(a, b) = row[static_cast<std::size_t>(b)];
+        }
+      }
+      // Motor and joint motion must determine each other: an invertible, reasonably conditioned coupling.
+      const Eigen::JacobiSVD<Eigen::MatrixXd> svd(block);
+      const Eigen::VectorXd sv = svd.singularValues();
+      if (!(sv[n - 1] > 1e-9 * sv[0])) {
+        g.where.Fail("coupling", "is singular (singular values " + Num(sv[0]) + " ... " + Num(sv[n - 1]) +
+                                     "): the motors' positions must determine the joints'");
+      }
+      for (Eigen::Index a = 0; a < n; ++a) {
+        for (Eigen::Index b = 0; b < n; ++b) t(dofs[a], dofs[b]) = block(a, b);
+      }
+    }
+    if (!t.isIdentity(0.0)) robot.transmission = t;
   }
 
   // A binding's conversion fields: empty (the default for every joint), one value for every joint, or one per
@@ -542,7 +597,12 @@ class Compiler {
   // that would work, instead of replaying garbage. I is the joint's diagonal mass-matrix entry at initial_q.
   static void CheckExplicitStability(const RobotModel& robot, const RobotSpec& r, const SimSettings& sim) {
     if (robot.num_dofs() == 0) return;
-    const Eigen::MatrixXd mass = RigidBodyDynamics(robot, sim.gravity_mps2).MassMatrix(robot.initial_q);
+    Eigen::MatrixXd mass = RigidBodyDynamics(robot, sim.gravity_mps2).MassMatrix(robot.initial_q);
+    if (robot.coupled()) {
+      // The gains act on motor coordinates u = T q: the inertia each motor sees is T^-T M T^-1's diagonal.
+      const Eigen::MatrixXd t_inverse = robot.transmission.inverse();
+      mass = t_inverse.transpose() * mass * t_inverse;
+    }
     const double dt = sim.time_step_s;
     for (int dof = 0; dof < robot.num_dofs(); ++dof) {
       const ActuatorParams& a = robot.actuators[dof];

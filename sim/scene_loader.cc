@@ -222,7 +222,8 @@ class SceneParser {
   RobotSpec Robot(const Value& v) {
     RobotSpec robot;
     robot.where = r_.Loc(v);
-    Map m(r_, v, {"urdf", "base_pose", "initial_q", "control_mode", "actuators", "bindings"}, &robot.where);
+    Map m(r_, v, {"urdf", "base_pose", "initial_q", "control_mode", "actuators", "bindings", "transmission"},
+          &robot.where);
     robot.urdf = r_.String(m.Require("urdf"));
     if (auto x = m.Get("base_pose")) robot.base_pose = Pose(*x, false);
     if (auto x = m.Get("initial_q")) {
@@ -311,6 +312,26 @@ class SceneParser {
         }
         if (auto x = bm.Get("calibration")) b.calibration = r_.String(*x);
         robot.bindings.push_back(std::move(b));
+      }
+    }
+    if (auto x = m.Get("transmission")) {
+      for (const Value& item : r_.List(*x)) {
+        TransmissionSpec t;
+        t.where = r_.Loc(item);
+        Map tm(r_, item, {"joints", "coupling"}, &t.where);
+        const auto joints = r_.List(tm.Require("joints"));
+        for (std::size_t i = 0; i < joints.size(); ++i) {
+          t.joints.push_back(r_.String(joints[i]));
+          t.where.key_lines["joints[" + std::to_string(i) + "]"] = joints[i].line;
+        }
+        const auto rows = r_.List(tm.Require("coupling"));
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          t.where.key_lines["coupling[" + std::to_string(i) + "]"] = rows[i].line;
+          std::vector<double> row;
+          for (const Value& one : r_.List(rows[i])) row.push_back(r_.Number(one));
+          t.coupling.push_back(std::move(row));
+        }
+        robot.transmission.push_back(std::move(t));
       }
     }
     return robot;

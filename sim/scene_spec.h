@@ -126,6 +126,15 @@ struct LinkInertialSpec {
   SourceLoc where;                                    // the link's first params.yaml entry
 };
 
+// A group of joints driven together by as many motors (robot.transmission[i]): motor a's position in joint units
+// is sum_b coupling[a][b] q(joints[b]); motor a is joints[a]'s actuator. where.key_lines has "joints[b]" and
+// "coupling[a]".
+struct TransmissionSpec {
+  std::vector<std::string> joints;
+  std::vector<std::vector<double>> coupling;
+  SourceLoc where;
+};
+
 struct RobotSpec {
   std::string urdf;  // relative to the scene folder
   std::optional<PoseSpec> base_pose;
@@ -135,6 +144,7 @@ struct RobotSpec {
   std::map<std::string, ActuatorSpec> actuators;           // joint -> override
   std::map<std::string, LinkInertialSpec> link_inertials;  // link -> inertial (params overlay only)
   std::vector<BindingSpec> bindings;
+  std::vector<TransmissionSpec> transmission;
   SourceLoc where;
 };
 

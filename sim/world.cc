@@ -34,6 +34,63 @@
 namespace r2s::sim {
 namespace {
 
+// The island of a multibody: its base's or its first link's collider (as btMultiBodyJointMotor finds it).
+int IslandOf(const btMultiBody* body) {
+  if (const btMultiBodyLinkCollider* base = body->getBaseCollider()) return base->getIslandTag();
+  for (int i = 0; i < body->getNumLinks(); ++i) {
+    if (const btMultiBodyLinkCollider* collider = body->getLink(i).m_collider) return collider->getIslandTag();
+  }
+  return -1;
+}
+
+// Coulomb friction of a motor that turns several joints (RobotModel::transmission): one velocity-0 row along the
+// motor coordinate u_k = sum_j T_kj q_j, whose impulse is bounded by coulomb_friction * dt, as btMultiBodyJointMotor
+// is for a single joint. The solver thus holds the motor still below the bound (stiction) and applies the bound
+// along u_k otherwise, which the joints feel as T_k^T times it.
+class MotorFrictionConstraint final : public btMultiBodyConstraint {
+ public:
+  // weights: (Bullet link, T_kj) for every joint j the motor turns; `link` is one of them.
+  MotorFrictionConstraint(btMultiBody* body, int link, std::vector<std::pair<int, double>> weights,
+                          double max_impulse)
+      : btMultiBodyConstraint(body, body, link, body->getLink(link).m_parent, 1, true,
+                              MULTIBODY_CONSTRAINT_1DOF_JOINT_MOTOR),
+        weights_(std::move(weights)) {
+    m_maxAppliedImpulse = max_impulse;
+  }
+
+  void finalizeMultiDof() override {
+    allocateJacobiansMultiDof();
+    for (const auto& [bullet_link, weight] : weights_) {
+      jacobianA(0)[6 + m_bodyA->getLink(bullet_link).m_dofOffset] = weight;
+    }
+    m_numDofsFinalized = m_jacSizeBoth;
+  }
+  int getIslandIdA() const override { return IslandOf(m_bodyA); }
+  int getIslandIdB() const override { return IslandOf(m_bodyB); }
+
+  void createConstraintRows(btMultiBodyConstraintArray& rows, btMultiBodyJacobianData& data,
+                            const btContactSolverInfo& info) override {
+    if (m_numDofsFinalized != m_jacSizeBoth) finalizeMultiDof();
+    if (m_numDofsFinalized != m_jacSizeBoth || m_maxAppliedImpulse == 0) return;
+    btMultiBodySolverConstraint& row = rows.expandNonInitializing();
+    const btVector3 zero(0, 0, 0);
+    fillMultiBodyConstraint(row, data, jacobianA(0), jacobianB(0), zero, zero, zero, zero, /*posError=*/0, info,
+                            -m_maxAppliedImpulse, m_maxAppliedImpulse, /*angConstraint=*/false, /*relaxation=*/1,
+                            /*isFriction=*/false, /*desiredVelocity=*/0);
+    row.m_orgConstraint = this;
+    row.m_orgDofIndex = 0;
+    // Only the multibody Jacobian matters; the rigid-body fields stay zero.
+    row.m_contactNormal1.setZero();
+    row.m_contactNormal2.setZero();
+    row.m_relpos1CrossNormal.setZero();
+    row.m_relpos2CrossNormal.setZero();
+  }
+  void debugDraw(btIDebugDraw*) override {}
+
+ private:
+  std::vector<std::pair<int, double>> weights_;
+};
+
 // Collision margin of convex shapes, as PyBullet's URDF importer sets it. Bullet's default (4 cm) would shrink
 // the implicit part of a small box to nothing, and would inflate every convex hull by 4 cm.
 constexpr double kCollisionMargin = 0.001;
@@ -341,6 +398,9 @@ struct World::Impl {
   // when every armature is zero.
   std::optional<RigidBodyDynamics> rigid_dynamics;
   Eigen::VectorXd armature;
+  // A coupled transmission (RobotModel::transmission): T and T^-T, and the armature T^T diag(armature) T; all
+  // empty when every motor drives its own joint.
+  Eigen::MatrixXd transmission, transmission_inverse_transpose, armature_matrix;
   std::vector<BodyFrame> object_bodies;         // per free object
   std::vector<btCompoundShape*> object_shapes;  // per free object
   struct StaticPart {
@@ -359,7 +419,9 @@ struct World::Impl {
   std::vector<std::unique_ptr<btMultiBodyLinkCollider>> colliders;  // per robot link; null where no shape
   std::vector<std::unique_ptr<btMultiBodyConstraint>> constraints;  // limits and Coulomb motors
   std::vector<btMultiBodyJointLimitConstraint*> limits;             // per robot link; null when unlimited
-  std::vector<btMultiBodyJointMotor*> coulomb_motors;               // per dof; null when no Coulomb friction
+  // Per motor (dof): a btMultiBodyJointMotor, or a MotorFrictionConstraint for a motor that turns several joints;
+  // null when it has no Coulomb friction.
+  std::vector<btMultiBodyConstraint*> coulomb_motors;
   std::vector<std::unique_ptr<btRigidBody>> objects;
   std::vector<std::unique_ptr<btRigidBody>> statics;
   std::unique_ptr<btMultiBodyDynamicsWorld> world;
@@ -370,6 +432,7 @@ struct World::Impl {
   Eigen::VectorXd last_applied;               // per dof
   Eigen::VectorXd coulomb_scale;              // per dof: the Coulomb motor's impulse bound over coulomb_friction * dt
   Eigen::VectorXd step_q, step_qd, step_tau;  // per dof: the state and drive torques of the step being taken
+  Eigen::VectorXd motor_u, motor_ud, motor_tau;  // per motor, with a coupled transmission: u = T q, T qd, tau_u
   // Armature's per-step factorizations and the diagonals of their inverses, kept so that a step reuses their storage.
   Eigen::LLT<Eigen::MatrixXd> mass_llt, rigid_llt;
   Eigen::MatrixXd unit_columns;  // identity, dofs x dofs
@@ -452,11 +515,25 @@ struct World::Impl {
                                     std::to_string(dof_armature[dof]) + "; it must be finite and >= 0");
       }
     }
+    if (r.coupled()) {
+      if (r.transmission.rows() != r.num_dofs() || r.transmission.cols() != r.num_dofs()) {
+        throw std::invalid_argument("World: robot '" + r.name + "' has a " + std::to_string(r.transmission.rows()) +
+                                    " x " + std::to_string(r.transmission.cols()) + " transmission for " +
+                                    std::to_string(r.num_dofs()) + " dofs");
+      }
+      const Eigen::FullPivLU<Eigen::MatrixXd> lu(r.transmission);
+      if (!lu.isInvertible() || !r.transmission.allFinite()) {
+        throw std::invalid_argument("World: robot '" + r.name + "' has a singular transmission");
+      }
+      transmission = r.transmission;
+      transmission_inverse_transpose = lu.inverse().transpose();
+    }
     if (dof_armature.size() > 0 && dof_armature.maxCoeff() > 0) {
       RobotModel rigid = r;
       rigid.actuators.clear();  // no armature: Bullet's multibody has none either
       rigid_dynamics.emplace(rigid, model->sim.gravity_mps2);
       armature = dof_armature;
+      if (r.coupled()) armature_matrix = transmission.transpose() * armature.asDiagonal() * transmission;
     }
   }
 
@@ -466,7 +543,11 @@ struct World::Impl {
     Eigen::MatrixXd mass = rigid_dynamics->MassMatrix(step_q);
     const bool friction = std::any_of(coulomb_motors.begin(), coulomb_motors.end(), [](auto* m) { return m; });
     if (friction) rigid_llt.compute(mass);
-    mass.diagonal() += armature;
+    if (armature_matrix.size() != 0) {
+      mass += armature_matrix;
+    } else {
+      mass.diagonal() += armature;
+    }
     mass_llt.compute(mass);
     if (mass_llt.info() != Eigen::Success) {
       throw std::logic_error("World: the joint-space inertia of robot '" + model->robot->name +
@@ -475,17 +556,63 @@ struct World::Impl {
     if (friction) {
       const auto n = armature.size();
       if (unit_columns.rows() != n) unit_columns = Eigen::MatrixXd::Identity(n, n);
-      inverse_diagonal = mass_llt.solve(unit_columns).diagonal();
-      rigid_inverse_diagonal =
-          rigid_llt.info() == Eigen::Success ? Eigen::VectorXd(rigid_llt.solve(unit_columns).diagonal()) : inverse_diagonal;
+      if (transmission.size() != 0) {
+        // A motor's friction row is T_k: its response is T_k (M + A)^-1 T_k^T against Bullet's T_k M^-1 T_k^T.
+        inverse_diagonal = (transmission * mass_llt.solve(transmission.transpose())).diagonal();
+        rigid_inverse_diagonal = rigid_llt.info() == Eigen::Success
+                                     ? Eigen::VectorXd((transmission * rigid_llt.solve(transmission.transpose())).diagonal())
+                                     : inverse_diagonal;
+      } else {
+        inverse_diagonal = mass_llt.solve(unit_columns).diagonal();
+        rigid_inverse_diagonal = rigid_llt.info() == Eigen::Success
+                                     ? Eigen::VectorXd(rigid_llt.solve(unit_columns).diagonal())
+                                     : inverse_diagonal;
+      }
       for (int dof = 0; dof < n; ++dof) {
-        btMultiBodyJointMotor* motor = coulomb_motors[dof];
+        btMultiBodyConstraint* motor = coulomb_motors[dof];
         if (motor == nullptr) continue;
         coulomb_scale[dof] = inverse_diagonal[dof] / rigid_inverse_diagonal[dof];
         motor->setMaxAppliedImpulse(model->robot->actuators[dof].coulomb_friction * dt * coulomb_scale[dof]);
       }
     }
-    return -armature.cwiseProduct(mass_llt.solve(step_tau - rigid_dynamics->BiasForces(step_q, step_qd)));
+    const Eigen::VectorXd qdd = mass_llt.solve(step_tau - rigid_dynamics->BiasForces(step_q, step_qd));
+    if (armature_matrix.size() != 0) return -armature_matrix * qdd;
+    return -armature.cwiseProduct(qdd);
+  }
+
+  // The drive and viscous torques of every motor, each on its own joint; the step's state into step_*.
+  void StepDrives(const RobotModel& r, double now) {
+    for (int dof = 0; dof < r.num_dofs(); ++dof) {
+      const int link = dof_bullet_link[dof];
+      const ActuatorParams& params = r.actuators[dof];
+      const double q = robot->getJointPos(link);
+      const double qd = robot->getJointVel(link);
+      const double torque = DriveTorque(params, r.control_mode, delays[dof].At(now), q, qd) + ViscousTorque(params, qd);
+      robot->addJointTorque(link, torque);
+      last_applied[dof] = torque;  // the Coulomb impulse is added once the solver has applied it
+      step_q[dof] = q;
+      step_qd[dof] = qd;
+      step_tau[dof] = torque;
+    }
+  }
+
+  // The same through a coupled transmission: each motor's torques from its coordinates u = T q, u' = T qd, and
+  // the joints' torques T^T tau_u.
+  void StepCoupledDrives(const RobotModel& r, double now) {
+    for (int dof = 0; dof < r.num_dofs(); ++dof) {
+      step_q[dof] = robot->getJointPos(dof_bullet_link[dof]);
+      step_qd[dof] = robot->getJointVel(dof_bullet_link[dof]);
+    }
+    motor_u.noalias() = transmission * step_q;
+    motor_ud.noalias() = transmission * step_qd;
+    for (int motor = 0; motor < r.num_dofs(); ++motor) {
+      const ActuatorParams& params = r.actuators[motor];
+      motor_tau[motor] = DriveTorque(params, r.control_mode, delays[motor].At(now), motor_u[motor], motor_ud[motor]) +
+                         ViscousTorque(params, motor_ud[motor]);
+    }
+    step_tau.noalias() = transmission.transpose() * motor_tau;
+    for (int dof = 0; dof < r.num_dofs(); ++dof) robot->addJointTorque(dof_bullet_link[dof], step_tau[dof]);
+    last_applied = step_tau;  // the Coulomb impulses are added once the solver has applied them
   }
 
   void TearDown() {
@@ -560,6 +687,9 @@ struct World::Impl {
     step_q.resize(dofs);
     step_qd.resize(dofs);
     step_tau.resize(dofs);
+    motor_u.resize(dofs);
+    motor_ud.resize(dofs);
+    motor_tau.resize(dofs);
   }
 
   void BuildRobot(const RobotModel& r) {
@@ -660,7 +790,18 @@ struct World::Impl {
         constraints.push_back(std::move(limit));
       }
       const double coulomb = r.actuators[dof].coulomb_friction;
-      if (coulomb > 0) {
+      if (coulomb > 0 && transmission.size() != 0 && transmission.row(dof) != Eigen::RowVectorXd::Unit(r.num_dofs(), dof)) {
+        // The motor turns more than its own joint (or through a ratio): a row along u_k.
+        std::vector<std::pair<int, double>> weights;
+        for (int j = 0; j < r.num_dofs(); ++j) {
+          if (transmission(dof, j) != 0) weights.emplace_back(dof_bullet_link[j], transmission(dof, j));
+        }
+        auto motor = std::make_unique<MotorFrictionConstraint>(robot.get(), bullet_index, std::move(weights), coulomb * dt);
+        motor->finalizeMultiDof();
+        coulomb_motors[dof] = motor.get();
+        world->addMultiBodyConstraint(motor.get());
+        constraints.push_back(std::move(motor));
+      } else if (coulomb > 0) {
         // A velocity-0 motor whose impulse per step is bounded by the friction torque: the solver finds the torque
         // that stops the joint when it is below the bound (stiction), and applies the bound otherwise.
         auto motor = std::make_unique<btMultiBodyJointMotor>(robot.get(), bullet_index, 0.0, coulomb * dt);
@@ -776,6 +917,22 @@ void World::SetCommand(const RobotCommand& command) {
   check(command.feedforward, "feedforward");
   const auto at = [](const Eigen::VectorXd& v, int i) { return v.size() ? v[i] : 0.0; };
   const double now = time_s();
+  if (impl_->transmission.size() != 0) {
+    // Each motor's controller gets its own command: u = T q for positions and velocities, T^-T tau for torques.
+    const Eigen::MatrixXd& t = impl_->transmission;
+    const Eigen::MatrixXd& t_inverse_transpose = impl_->transmission_inverse_transpose;
+    const auto map = [](const Eigen::MatrixXd& m, const Eigen::VectorXd& v) {
+      return v.size() ? Eigen::VectorXd(m * v) : Eigen::VectorXd();
+    };
+    const Eigen::VectorXd position = map(t, command.position), velocity = map(t, command.velocity),
+                          torque = map(t_inverse_transpose, command.torque),
+                          feedforward = map(t_inverse_transpose, command.feedforward);
+    for (int motor = 0; motor < dofs; ++motor) {
+      impl_->delays[motor].Push(now, JointCommand{at(position, motor), at(velocity, motor), at(torque, motor),
+                                                  at(feedforward, motor)});
+    }
+    return;
+  }
   for (int dof = 0; dof < dofs; ++dof) {
     impl_->delays[dof].Push(now, JointCommand{at(command.position, dof), at(command.velocity, dof),
                                               at(command.torque, dof), at(command.feedforward, dof)});
@@ -864,18 +1021,10 @@ void World::Step() {
   if (s.robot) {
     const RobotModel& r = *model_->robot;
     const double now = time_s();
-    for (int dof = 0; dof < r.num_dofs(); ++dof) {
-      const int link = s.dof_bullet_link[dof];
-      const ActuatorParams& params = r.actuators[dof];
-      const double q = s.robot->getJointPos(link);
-      const double qd = s.robot->getJointVel(link);
-      const double torque =
-          DriveTorque(params, r.control_mode, s.delays[dof].At(now), q, qd) + ViscousTorque(params, qd);
-      s.robot->addJointTorque(link, torque);
-      s.last_applied[dof] = torque;  // the Coulomb impulse is added once the solver has applied it
-      s.step_q[dof] = q;
-      s.step_qd[dof] = qd;
-      s.step_tau[dof] = torque;
+    if (s.transmission.size() != 0) {
+      s.StepCoupledDrives(r, now);
+    } else {
+      s.StepDrives(r, now);
     }
     if (s.rigid_dynamics) {
       const Eigen::VectorXd extra = s.ArmatureTorques();
@@ -885,10 +1034,17 @@ void World::Step() {
   s.world->stepSimulation(s.dt, 0);  // maxSubSteps 0: exactly one step of dt, no interpolation
   ++s.steps;
   if (s.robot) {
-    for (int dof = 0; dof < s.last_applied.size(); ++dof) {
-      // With armature the bound was scaled (world.h); the torque on the joint is the impulse over the scale.
-      if (btMultiBodyJointMotor* motor = s.coulomb_motors[dof])
-        s.last_applied[dof] += motor->getAppliedImpulse(0) / (s.dt * s.coulomb_scale[dof]);
+    for (int motor = 0; motor < s.last_applied.size(); ++motor) {
+      // With armature the bound was scaled (world.h); the torque on the motor is the impulse over the scale, and
+      // a coupled motor's reaches the joints through T_k^T.
+      btMultiBodyConstraint* friction = s.coulomb_motors[motor];
+      if (friction == nullptr) continue;
+      const double torque = friction->getAppliedImpulse(0) / (s.dt * s.coulomb_scale[motor]);
+      if (s.transmission.size() != 0) {
+        s.last_applied += s.transmission.row(motor).transpose() * torque;
+      } else {
+        s.last_applied[motor] += torque;
+      }
     }
   }
 }

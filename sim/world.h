@@ -29,6 +29,13 @@
 //   joint at its limit, or a link at a contact, as it should). With zero armature everywhere nothing is added.
 //   Cost per step: a composite-rigid-body mass matrix, a Newton-Euler pass and one small Cholesky factorization
 //   (two with Coulomb friction), about 3 us on the 9-dof Panda (bench/sim_replay_bench.cc --armature).
+// - A coupled transmission (RobotModel::transmission T): motor k's delay line gets its own command (T q* and T qd*,
+//   T^-T tau* and feedforward), its drive and viscous torques come from u_k = (T q)_k and u_k', the joints get
+//   T^T tau_u, armature is T^T diag(armature) T (the rotors turn with their motors), and a coupled motor's Coulomb
+//   friction is one velocity-0 constraint row along u_k (Jacobian T_k, impulse bound coulomb_friction * dt,
+//   scaled with armature by [T (M + A)^-1 T^T]_kk / [T M^-1 T^T]_kk), so a held motor holds u_k and its coupled
+//   joints move together. applied_torques() stays joint-side: T^T times the motors' torques. Without a
+//   transmission none of this runs and the steps are bit-identical to before it existed.
 // - Contact: a pair's lateral friction and restitution are the products of the two materials' values, and its
 //   rolling (spinning) friction is rf_a mu_b + rf_b mu_a: Bullet's defaults, as in PyBullet. Solver settings
 //   otherwise follow PyBullet's (erp2 0.08, friction ERP 0.2, warm start 0.1, ...), with

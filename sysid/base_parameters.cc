@@ -21,13 +21,22 @@ double Uniform(std::mt19937_64& rng, double lo, double hi) {
 }  // namespace
 
 Eigen::MatrixXd MeasuredRegressor(const sim::RigidBodyDynamics& dynamics, const std::vector<int>& measured_dofs,
-                                  const Eigen::VectorXd& q, const Eigen::VectorXd& qd, const Eigen::VectorXd& qdd) {
+                                  const Eigen::VectorXd& q, const Eigen::VectorXd& qd, const Eigen::VectorXd& qdd,
+                                  const Eigen::MatrixXd& transmission) {
   const Eigen::MatrixXd y = dynamics.Regressor(q, qd, qdd);
   const auto m = static_cast<Eigen::Index>(measured_dofs.size());
   Eigen::MatrixXd out = Eigen::MatrixXd::Zero(m, y.cols() + m);
   for (Eigen::Index i = 0; i < m; ++i) {
     out.row(i).head(y.cols()) = y.row(measured_dofs[i]);
-    out(i, y.cols() + i) = qdd[measured_dofs[i]];
+    if (transmission.size() == 0) out(i, y.cols() + i) = qdd[measured_dofs[i]];
+  }
+  if (transmission.size() != 0) {
+    for (Eigen::Index k = 0; k < m; ++k) {
+      const double motor_acceleration = transmission.row(measured_dofs[k]).dot(qdd);
+      for (Eigen::Index j = 0; j < m; ++j) {
+        out(j, y.cols() + k) = transmission(measured_dofs[k], measured_dofs[j]) * motor_acceleration;
+      }
+    }
   }
   return out;
 }
@@ -109,7 +118,7 @@ BaseParameters FindBaseParameters(const sim::RobotModel& robot, const sim::Rigid
       qd[d] = Uniform(rng, -options.max_speed, options.max_speed);
       qdd[d] = Uniform(rng, -options.max_acceleration, options.max_acceleration);
     }
-    stacked.middleRows(s * m, m) = MeasuredRegressor(dynamics, measured_dofs, q, qd, qdd);
+    stacked.middleRows(s * m, m) = MeasuredRegressor(dynamics, measured_dofs, q, qd, qdd, robot.transmission);
   }
 
   // Greedy in a preferred order, each column kept when what the kept ones cannot explain of it is more than

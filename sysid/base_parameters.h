@@ -54,9 +54,11 @@ struct BaseParameters {
 };
 
 // The full regressor rows of the measured dofs, [inertial (10 per link) | one armature column per measured dof]:
-// the rigid body plus sum_j armature_j qdd_j on joint j.
+// the rigid body plus sum_j armature_j qdd_j on joint j. With a coupled transmission T (RobotModel::transmission;
+// empty: the identity) the armatures are the motors': motor k's column is T_kj (T qdd)_k on joint j.
 Eigen::MatrixXd MeasuredRegressor(const sim::RigidBodyDynamics& dynamics, const std::vector<int>& measured_dofs,
-                                  const Eigen::VectorXd& q, const Eigen::VectorXd& qd, const Eigen::VectorXd& qdd);
+                                  const Eigen::VectorXd& q, const Eigen::VectorXd& qd, const Eigen::VectorXd& qdd,
+                                  const Eigen::MatrixXd& transmission = {});
 
 // Base parameters of `dynamics` for the torques of measured_dofs, with one armature column per measured dof named
 // armature_names[i]. The moving dofs (a superset of the measured ones) take random states, uniform within their

@@ -273,11 +273,17 @@ Friction EvaluateFriction(const double* f, double v, bool stribeck) {
 struct FitData {
   int joints = 0;
   RowMatrix y;              // (samples * joints) x base: row s * joints + j
-  Eigen::MatrixXd qd, tau;  // samples x joints
+  Eigen::MatrixXd qd, tau;  // samples x joints; qd holds the motors' velocities (T qd) with a coupled transmission
+  // Per joint j: the motors k whose friction it feels, with T_kj; {(j, 1)} without a coupled transmission.
+  std::vector<std::vector<std::pair<int, double>>> motors_of_joint;
   Eigen::VectorXd sigma;    // per joint: the robust noise level residuals are divided by
   std::vector<std::int64_t> sample_group;  // per sample: its episode (training part)
   Eigen::Index samples() const { return qd.rows(); }
 };
+
+// The most motors one joint's torque may feel through a coupled transmission (a wrist's differential couples 2 or
+// 3); FitJointDynamics refuses more.
+constexpr std::size_t kMaxCoupledMotors = 8;
 
 // Maps the free parameters (Ceres's x) and the fixed ones onto the full vector.
 struct FreeMap {
@@ -318,10 +324,14 @@ class TorqueResidual final : public ceres::CostFunction {
     const auto row = data_.y.row(sample_ * data_.joints + joint_);
     double predicted = 0;
     for (int k = 0; k < layout_.base; ++k) predicted += row[k] * value(k);
-    std::array<double, kFrictionFields> f{};
-    for (int k = 0; k < kFrictionFields; ++k) f[k] = value(layout_.friction(joint_, FrictionField(k)));
-    const Friction friction = EvaluateFriction(f.data(), data_.qd(sample_, joint_), layout_.stribeck);
-    predicted += friction.value;
+    const auto& motors = data_.motors_of_joint[joint_];
+    std::array<Friction, kMaxCoupledMotors> frictions;
+    for (std::size_t m = 0; m < motors.size(); ++m) {
+      std::array<double, kFrictionFields> f{};
+      for (int k = 0; k < kFrictionFields; ++k) f[k] = value(layout_.friction(motors[m].first, FrictionField(k)));
+      frictions[m] = EvaluateFriction(f.data(), data_.qd(sample_, motors[m].first), layout_.stribeck);
+      predicted += motors[m].second * frictions[m].value;
+    }
     const double inverse_sigma = 1.0 / data_.sigma[joint_];
     residuals[0] = (data_.tau(sample_, joint_) - predicted) * inverse_sigma;
     if (jacobians != nullptr && jacobians[0] != nullptr) {
@@ -330,9 +340,11 @@ class TorqueResidual final : public ceres::CostFunction {
       for (int k = 0; k < layout_.base; ++k) {
         if (const int i = map_.free_index[k]; i >= 0) j[i] = -row[k] * inverse_sigma;
       }
-      for (int k = 0; k < kFrictionFields; ++k) {
-        if (const int i = map_.free_index[layout_.friction(joint_, FrictionField(k))]; i >= 0) {
-          j[i] = -friction.d[k] * inverse_sigma;
+      for (std::size_t m = 0; m < motors.size(); ++m) {
+        for (int k = 0; k < kFrictionFields; ++k) {
+          if (const int i = map_.free_index[layout_.friction(motors[m].first, FrictionField(k))]; i >= 0) {
+            j[i] += -(motors[m].second * frictions[m].d[k]) * inverse_sigma;
+          }
         }
       }
     }
@@ -383,13 +395,16 @@ Eigen::MatrixXd LinearStart(const FitData& data, const Layout& layout, Eigen::Ve
         else
           fixed += data.y(r, k) * p[k];
       }
-      const Friction f = EvaluateFriction(p.data() + layout.friction(j, kCoulomb), data.qd(s, j), layout.stribeck);
-      for (FrictionField field : {kCoulomb, kViscous, kOffset, kStribeck}) {
-        const int i = layout.friction(j, field);
-        if (column_of[i] >= 0)
-          a(r, column_of[i]) = f.d[field];
-        else
-          fixed += f.d[field] * p[i];
+      for (const auto& [motor, weight] : data.motors_of_joint[j]) {
+        const Friction f =
+            EvaluateFriction(p.data() + layout.friction(motor, kCoulomb), data.qd(s, motor), layout.stribeck);
+        for (FrictionField field : {kCoulomb, kViscous, kOffset, kStribeck}) {
+          const int i = layout.friction(motor, field);
+          if (column_of[i] >= 0)
+            a(r, column_of[i]) += weight * f.d[field];
+          else
+            fixed += weight * f.d[field] * p[i];
+        }
       }
       b[r] = data.tau(s, j) - fixed;
     }
@@ -408,8 +423,12 @@ Eigen::MatrixXd LinearStart(const FitData& data, const Layout& layout, Eigen::Ve
   for (Eigen::Index s = 0; s < data.samples(); ++s) {
     for (int j = 0; j < m; ++j) {
       const Eigen::Index r = s * m + j;
-      const Friction f = EvaluateFriction(p.data() + layout.friction(j, kCoulomb), data.qd(s, j), layout.stribeck);
-      residual(s, j) = data.tau(s, j) - data.y.row(r).head(layout.base).dot(p.head(layout.base)) - f.value;
+      double friction = 0;
+      for (const auto& [motor, weight] : data.motors_of_joint[j]) {
+        friction += weight * EvaluateFriction(p.data() + layout.friction(motor, kCoulomb), data.qd(s, motor),
+                                              layout.stribeck).value;
+      }
+      residual(s, j) = data.tau(s, j) - data.y.row(r).head(layout.base).dot(p.head(layout.base)) - friction;
     }
   }
   return residual;
@@ -622,6 +641,8 @@ struct Predictor {
   const sim::RigidBodyDynamics& dynamics;
   const BaseParameters& base;
   const Layout& layout;
+  const Eigen::MatrixXd& transmission;  // RobotModel::transmission: empty unless coupled
+  const std::vector<std::vector<std::pair<int, double>>>& motors_of_joint;
   Eigen::VectorXd p;  // full parameter vector
 
   // Torques of the measured joints at frame i of a part: the base-parameter model and, when `standard` is given
@@ -629,12 +650,16 @@ struct Predictor {
   void Torques(const Part& part, Eigen::Index i, Eigen::VectorXd& fitted, const Eigen::VectorXd* standard,
                Eigen::VectorXd* consistent) const {
     const Eigen::MatrixXd y = MeasuredRegressor(dynamics, base.measured_dofs, part.q.row(i).transpose(),
-                                                part.qd.row(i).transpose(), part.qdd.row(i).transpose());
+                                                part.qd.row(i).transpose(), part.qdd.row(i).transpose(), transmission);
     fitted = base.Reduce(y) * p.head(layout.base);
     if (standard != nullptr) *consistent = y * *standard;
     for (int j = 0; j < layout.joints; ++j) {
-      const double v = part.qd(i, base.measured_dofs[j]);
-      const double f = EvaluateFriction(p.data() + layout.friction(j, kCoulomb), v, layout.stribeck).value;
+      double f = 0;
+      for (const auto& [motor, weight] : motors_of_joint[j]) {
+        const int dof = base.measured_dofs[motor];
+        const double v = transmission.size() ? transmission.row(dof).dot(part.qd.row(i)) : part.qd(i, dof);
+        f += weight * EvaluateFriction(p.data() + layout.friction(motor, kCoulomb), v, layout.stribeck).value;
+      }
       fitted[j] += f;
       if (standard != nullptr) (*consistent)[j] += f;
     }
@@ -657,6 +682,34 @@ FitResult FitJointDynamics(const ProblemInput& input, const JointDynamicsOptions
     return robot.dof_link(sources.measured[j]).joint_type == sim::JointType::kPrismatic;
   };
   if (input.episodes.empty()) throw InputError(input.dataset_file, "episodes", "holds no episode");
+
+  // A coupled transmission: each measured joint feels the friction of the motors that turn it. A motor group must
+  // be measured whole: a recorded joint's torque holds the friction of a motor whose torque is not recorded.
+  std::vector<std::vector<std::pair<int, double>>> motors_of_joint(m);
+  for (int j = 0; j < m; ++j) {
+    if (!robot.coupled()) {
+      motors_of_joint[j].emplace_back(j, 1.0);
+      continue;
+    }
+    for (int dof = 0; dof < robot.num_dofs(); ++dof) {
+      const double weight = robot.transmission(dof, sources.measured[j]);
+      if (weight == 0) continue;
+      const auto k = std::find(sources.measured.begin(), sources.measured.end(), dof) - sources.measured.begin();
+      if (k == m) {
+        throw InputError(input.dataset_file, "features",
+                         "the scene's robot.transmission couples joint " + joint_name(j) + " with the motor of " +
+                             robot.dof_link(dof).joint_name + ", whose torque the dataset does not record; joint "
+                             "dynamics needs the torques of a coupled group's joints all together (bindings with "
+                             "signal: effort in " + input.scene_file + ")");
+      }
+      motors_of_joint[j].emplace_back(static_cast<int>(k), weight);
+    }
+    if (motors_of_joint[j].size() > kMaxCoupledMotors) {
+      throw InputError(input.scene_file, "robot.transmission",
+                       "couples joint " + joint_name(j) + " with " + std::to_string(motors_of_joint[j].size()) +
+                           " motors; joint dynamics takes at most " + std::to_string(kMaxCoupledMotors));
+    }
+  }
 
   // The reference model first: a bad file fails before the fit, not after.
   std::optional<ReferenceModel> reference;
@@ -849,6 +902,7 @@ FitResult FitJointDynamics(const ProblemInput& input, const JointDynamicsOptions
   // ---- The training samples, thinned ----
   FitData data;
   data.joints = m;
+  data.motors_of_joint = motors_of_joint;
   {
     std::vector<std::pair<int, Eigen::Index>> picks;  // (part, frame)
     for (std::size_t k = 0; k < train.size(); ++k) {
@@ -874,11 +928,13 @@ FitResult FitJointDynamics(const ProblemInput& input, const JointDynamicsOptions
       const Part& part = train[picks[s].first];
       data.sample_group.push_back(part.episode);
       const Eigen::Index i = picks[s].second;
-      const Eigen::MatrixXd y = MeasuredRegressor(dynamics, sources.measured, part.q.row(i).transpose(),
-                                                  part.qd.row(i).transpose(), part.qdd.row(i).transpose());
+      const Eigen::MatrixXd y =
+          MeasuredRegressor(dynamics, sources.measured, part.q.row(i).transpose(), part.qd.row(i).transpose(),
+                            part.qdd.row(i).transpose(), robot.transmission);
       data.y.middleRows(s * m, m) = base.Reduce(y);
       for (int j = 0; j < m; ++j) {
-        data.qd(s, j) = part.qd(i, sources.measured[j]);
+        const int dof = sources.measured[j];
+        data.qd(s, j) = robot.coupled() ? robot.transmission.row(dof).dot(part.qd.row(i)) : part.qd(i, dof);
         data.tau(s, j) = part.tau(i, j);
       }
     }
@@ -1115,7 +1171,7 @@ FitResult FitJointDynamics(const ProblemInput& input, const JointDynamicsOptions
   }
 
   // ---- Predictions: training and held-out fit, the baseline, the series ----
-  const Predictor predictor{dynamics, base, layout, p};
+  const Predictor predictor{dynamics, base, layout, robot.transmission, motors_of_joint, p};
   const auto predict_parts = [&](const std::vector<Part>& parts, bool keep_series, std::vector<ChannelFit>& fits,
                                  double* consistent_rms_sum) {
     std::vector<std::vector<double>> measured(m), predicted(m), baseline(m), consistent(m);

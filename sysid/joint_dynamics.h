@@ -5,6 +5,9 @@
 // The model of joint j's torque:
 //   tau_j = Y_B(q, qd, qdd)_j beta + fc_j tanh(qd_j / vc_j) + fv_j qd_j + fo_j
 //           [+ fs_j exp(-(qd_j / vs_j)^2) tanh(qd_j / vc_j)]                   (Stribeck, when options.stribeck)
+// (with a coupled transmission T, RobotModel::transmission, friction and armature are the motors': motor k's
+// friction is evaluated at u_k' = (T qd)_k and reaches joint j as T_kj times it, its armature as T_kj (T qdd)_k;
+// a coupled group's torques must be measured together)
 // with beta the base parameters (base_parameters.h; independent armatures among them), q and qd from the
 // measurements and qdd from them, all low-passed with zero phase (signal_filter.h). tanh is the smooth sign: the
 // measured friction of a geared joint turns over within ~0.1 rad/s, and a sharp sign would fit that band badly.

@@ -94,6 +94,23 @@ std::vector<BadScene> Cases() {
       {"FixedJointInBinding",
        Edit(kRobot, "joints: [panda_joint1, panda_joint2]", "joints: [panda_joint1, panda_joint8]"), 8,
        "robot.bindings[0].joints[1]", "joint 'panda_joint8' is fixed", true},
+      {"SingularTransmission",
+       kRobot + "  transmission:\n    - joints: [panda_joint6, panda_joint7]\n      coupling: [[1, 2], [0.5, 1]]\n",
+       11, "robot.transmission[0].coupling", "is singular", true},
+      {"TransmissionRowOfWrongLength",
+       kRobot + "  transmission:\n    - joints: [panda_joint6, panda_joint7]\n      coupling:\n        - [1, 0]\n"
+                "        - [0.5]\n",
+       13, "robot.transmission[0].coupling[1]", "has 1 entries for 2 joints", true},
+      {"TransmissionWithTooFewRows",
+       kRobot + "  transmission:\n    - joints: [panda_joint6, panda_joint7]\n      coupling: [[1, 0]]\n", 11,
+       "robot.transmission[0].coupling", "has 1 rows for 2 joints", true},
+      {"JointInTwoTransmissionGroups",
+       kRobot + "  transmission:\n    - joints: [panda_joint6, panda_joint7]\n      coupling: [[1, 0], [0.5, 1]]\n"
+                "    - joints: [panda_joint5, panda_joint6]\n      coupling: [[1, 0], [0.5, 1]]\n",
+       12, "robot.transmission[1].joints[1]", "already in", true},
+      {"UnknownJointInTransmission",
+       kRobot + "  transmission:\n    - joints: [panda_joint6, wrist]\n      coupling: [[1, 0], [0.5, 1]]\n", 10,
+       "robot.transmission[0].joints[1]", "unknown joint 'wrist'", true},
       {"UnknownJointInBlockList",
        Edit(kRobot, "joints: [panda_joint1, panda_joint2]}",
             "joints: [panda_joint1, panda_joint2]}\n    - feature: action\n      signal: position_target\n      "

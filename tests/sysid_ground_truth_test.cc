@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -34,10 +35,20 @@ constexpr double kFrameS = 0.01;                  // 100 Hz frames
 constexpr double kEncoderStep = 2 * M_PI / 4096;  // 4096 counts per turn
 constexpr double kNoiseRad = 0.0005;              // white, on top of the quantisation
 constexpr std::uint64_t kSeeds[] = {1, 2, 3, 4, 5};
-// R2S_TEST_SEEDS=N runs only the first N seeds (a quick look while working on the fit); unset, every seed runs.
-std::size_t SeedCount() {
-  const char* n = std::getenv("R2S_TEST_SEEDS");
-  return n == nullptr ? std::size(kSeeds) : std::min<std::size_t>(std::size(kSeeds), std::strtoul(n, nullptr, 10));
+// R2S_TEST_SEEDS=N runs only the first N seeds (a quick look while working on the fit), R2S_TEST_SEEDS=3,4 only
+// those seeds; unset, every seed runs (`fallback` of them where a test runs fewer by default).
+std::vector<std::uint64_t> Seeds(std::size_t fallback = std::size(kSeeds)) {
+  const char* text = std::getenv("R2S_TEST_SEEDS");
+  if (text == nullptr) return {std::begin(kSeeds), std::begin(kSeeds) + std::min(fallback, std::size(kSeeds))};
+  const std::string list = text;
+  if (list.find(',') == std::string::npos) {
+    const std::size_t n = std::min<std::size_t>(std::size(kSeeds), std::strtoul(text, nullptr, 10));
+    return {std::begin(kSeeds), std::begin(kSeeds) + n};
+  }
+  std::vector<std::uint64_t> seeds;
+  std::istringstream in(list);
+  for (std::string one; std::getline(in, one, ',');) seeds.push_back(std::strtoull(one.c_str(), nullptr, 10));
+  return seeds;
 }
 
 const FitParameter& Find(const FitResult& r, const std::string& name) {
@@ -182,7 +193,7 @@ TEST(SysidGroundTruth, PendulumFromEverySeed) {
   testing::TempDir dir;
   const fs::path scene = WritePendulumScene(dir / "scene", /*velocity_reference=*/true);
   const sim::ActuatorParams truth = PendulumTruth();
-  for (std::uint64_t seed : std::span(kSeeds).first(SeedCount())) {
+  for (std::uint64_t seed : Seeds()) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const Problem problem = SyntheticProblem(scene, {truth}, 6.0, 1.0, seed);
     ActuatorFitOptions options;
@@ -307,8 +318,7 @@ TEST(SysidGroundTruth, TwoJointGearedArmFromEverySeed) {
   truth[1].coulomb_friction = 0.08;
   truth[1].viscous_friction = 0.2;
   truth[1].armature = 0.02;
-  const std::size_t seeds = std::getenv("R2S_TEST_SEEDS") == nullptr ? 1 : SeedCount();
-  for (std::uint64_t seed : std::span(kSeeds).first(seeds)) {
+  for (std::uint64_t seed : Seeds(/*fallback=*/1)) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const Problem problem = SyntheticProblem(scene, truth, 6.0, 0.6, seed);
     ActuatorFitOptions options;
@@ -325,6 +335,9 @@ TEST(SysidGroundTruth, TwoJointGearedArmFromEverySeed) {
                {"kp", t.kp}, {"kd", t.kd}, {"coulomb_friction", t.coulomb_friction},
                {"viscous_friction", t.viscous_friction}, {"armature", t.armature}}) {
         const FitParameter& p = Find(r, joint + kind);
+        std::printf("seed %llu %s: %.5g (true %.5g, error %+.2f %%, std %.2f %%)\n",
+                    static_cast<unsigned long long>(seed), p.name.c_str(), p.estimate, value,
+                    100 * (p.estimate - value) / value, 100 * p.std_dev / value);
         const bool damping_or_friction = std::string_view(kind) != "kp" && std::string_view(kind) != "armature";
         EXPECT_LT(RelativeError(p.estimate, value), damping_or_friction ? 0.025 : 0.02) << p.name << " " << p.estimate;
         EXPECT_TRUE(p.identified) << p.name << ": " << p.why_not_identified;
