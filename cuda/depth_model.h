@@ -42,14 +42,61 @@ R2S_HOST_DEVICE inline Vec3f BackProject(int x, int y, float z, const DepthFrame
   return Vec3f{(static_cast<float>(x) - c.cx) * z / c.fx, (static_cast<float>(y) - c.cy) * z / c.fy, z};
 }
 
+// The stages as small pure functions: DepthPixel runs them with early returns, the CPU backend evaluates all of
+// them for a whole row (so each loop vectorizes) and keeps a pixel's result where DepthPixel would.
+//
+// The predicates combine comparisons with & and | (no short-circuit: every comparison is cheap and pure), which
+// a CPU compiler turns into vector masks.
+//
+// Stage 1: whether light comes back at all (a finite depth inside the range).
+R2S_HOST_DEVICE inline bool DepthReturns(float z, const DepthFrameConstants& c) {
+  return (z > 0.0f) & (z <= 3.0e38f) & !(z < c.min_range_m) & !((c.max_range_m > 0.0f) & (z > c.max_range_m));
+}
+
+// Stage 2, for one neighbour depth n of z: no return there, or a jump of more than edge_jump_m.
+R2S_HOST_DEVICE inline bool DepthJump(float n, float z, float edge_jump_m) {
+  const float d = n - z;
+  return !(n > 0.0f) | (d > edge_jump_m) | (-d > edge_jump_m);
+}
+
+// Stage 3: whether the surface through the back-projected left/right and up/down neighbours is seen from the
+// pixel's point p at more than the limit angle.
+R2S_HOST_DEVICE inline bool GrazingDropout(Vec3f pl, Vec3f pr, Vec3f pu, Vec3f pd, Vec3f p, float cos2_max_angle) {
+  const Vec3f du{pr.x - pl.x, pr.y - pl.y, pr.z - pl.z};
+  const Vec3f dv{pd.x - pu.x, pd.y - pu.y, pd.z - pu.z};
+  const Vec3f n{du.y * dv.z - du.z * dv.y, du.z * dv.x - du.x * dv.z, du.x * dv.y - du.y * dv.x};
+  const float dot = n.x * p.x + n.y * p.y + n.z * p.z;
+  const float nn = n.x * n.x + n.y * n.y + n.z * n.z;
+  const float pp = p.x * p.x + p.y * p.y + p.z * p.z;
+  return dot * dot < cos2_max_angle * (nn * pp);
+}
+
+// Stage 4, given a standard normal draw.
+R2S_HOST_DEVICE inline float AddDepthNoise(float z, float normal, const DepthFrameConstants& c) {
+  const float std_m = c.noise_a_m + c.noise_b_per_m * (z * z);
+  return z + std_m * normal;
+}
+
+// Stage 5, then no negative depth. The reciprocals are computed unconditionally and selected (never used where
+// z or the disparity is 0), so the CPU compiler may vectorize without masked divisions.
+R2S_HOST_DEVICE inline float QuantizeDepth(float z, const DepthFrameConstants& c) {
+  if (c.quantization == kDepthQuantizeUniform) {
+    z = floorf(z / c.step + 0.5f) * c.step;
+  } else if (c.quantization == kDepthQuantizeDisparity) {
+    const float disparity = floorf((1.0f / z) / c.step + 0.5f) * c.step;
+    const float depth = 1.0f / disparity;
+    z = z > 0.0f ? (disparity > 0.0f ? depth : 0.0f) : z;
+  }
+  return z > 0.0f ? z : 0.0f;
+}
+
 // The depth model for pixel (x, y) of one frame (frame_depth: that frame's input, row-major).
 R2S_HOST_DEVICE inline float DepthPixel(const float* frame_depth, int width, int height, int x, int y,
                                         std::uint32_t pixel, std::uint32_t frame, randomize::PhiloxKey key,
                                         const DepthFrameConstants& c, const float* normal_table) {
   const long long row = static_cast<long long>(y) * width;
   float z = frame_depth[row + x];
-  if (!(z > 0.0f) || !(z <= 3.0e38f)) return 0.0f;  // no return, NaN or infinite
-  if (z < c.min_range_m || (c.max_range_m > 0.0f && z > c.max_range_m)) return 0.0f;
+  if (!DepthReturns(z, c)) return 0.0f;
 
   const int xl = x > 0 ? x - 1 : x;
   const int xr = x < width - 1 ? x + 1 : x;
@@ -59,39 +106,20 @@ R2S_HOST_DEVICE inline float DepthPixel(const float* frame_depth, int width, int
   const float zr = frame_depth[row + xr];
   const float zu = frame_depth[static_cast<long long>(yu) * width + x];
   const float zd = frame_depth[static_cast<long long>(yd) * width + x];
-  if (c.edge_jump_m > 0.0f) {
-    const float n[4] = {zl, zr, zu, zd};
-    for (int k = 0; k < 4; ++k) {
-      const float d = n[k] - z;
-      if (!(n[k] > 0.0f) || d > c.edge_jump_m || -d > c.edge_jump_m) return 0.0f;
-    }
+  if (c.edge_jump_m > 0.0f && (DepthJump(zl, z, c.edge_jump_m) || DepthJump(zr, z, c.edge_jump_m) ||
+                               DepthJump(zu, z, c.edge_jump_m) || DepthJump(zd, z, c.edge_jump_m))) {
+    return 0.0f;
   }
-  if (c.grazing_on && xl != xr && yu != yd && zl > 0.0f && zr > 0.0f && zu > 0.0f && zd > 0.0f) {
-    const Vec3f pl = BackProject(xl, y, zl, c);
-    const Vec3f pr = BackProject(xr, y, zr, c);
-    const Vec3f pu = BackProject(x, yu, zu, c);
-    const Vec3f pd = BackProject(x, yd, zd, c);
-    const Vec3f du{pr.x - pl.x, pr.y - pl.y, pr.z - pl.z};
-    const Vec3f dv{pd.x - pu.x, pd.y - pu.y, pd.z - pu.z};
-    const Vec3f n{du.y * dv.z - du.z * dv.y, du.z * dv.x - du.x * dv.z, du.x * dv.y - du.y * dv.x};
-    const Vec3f p = BackProject(x, y, z, c);
-    const float dot = n.x * p.x + n.y * p.y + n.z * p.z;
-    const float nn = n.x * n.x + n.y * n.y + n.z * n.z;
-    const float pp = p.x * p.x + p.y * p.y + p.z * p.z;
-    if (dot * dot < c.cos2_max_angle * (nn * pp)) return 0.0f;
+  if (c.grazing_on && xl != xr && yu != yd && zl > 0.0f && zr > 0.0f && zu > 0.0f && zd > 0.0f &&
+      GrazingDropout(BackProject(xl, y, zl, c), BackProject(xr, y, zr, c), BackProject(x, yu, zu, c),
+                     BackProject(x, yd, zd, c), BackProject(x, y, z, c), c.cos2_max_angle)) {
+    return 0.0f;
   }
   if (c.noise_on) {
     const randomize::PhiloxBlock block = randomize::Philox(key, pixel, frame, 1u, 0u);
-    const float std_m = c.noise_a_m + c.noise_b_per_m * (z * z);
-    z = z + std_m * StandardNormal(block.w[0], normal_table);
+    z = AddDepthNoise(z, StandardNormal(block.w[0], normal_table), c);
   }
-  if (c.quantization == kDepthQuantizeUniform) {
-    z = floorf(z / c.step + 0.5f) * c.step;
-  } else if (c.quantization == kDepthQuantizeDisparity && z > 0.0f) {
-    const float disparity = floorf((1.0f / z) / c.step + 0.5f) * c.step;
-    z = disparity > 0.0f ? 1.0f / disparity : 0.0f;
-  }
-  return z > 0.0f ? z : 0.0f;
+  return QuantizeDepth(z, c);
 }
 
 }  // namespace r2s::cuda

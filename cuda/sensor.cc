@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cuda/sensor_backend.h"
+#include "cuda/sensor_plan.h"
 #include "randomize/distribution.h"
 
 namespace r2s::cuda {
@@ -26,8 +27,10 @@ SensorTables BuildTables() {
   }
   for (int u = 0; u < 8; ++u) {
     const double cu = u == 0 ? std::sqrt(1.0 / 8.0) : 0.5;
-    for (int x = 0; x < 8; ++x)
+    for (int x = 0; x < 8; ++x) {
       t.dct[u * 8 + x] = static_cast<float>(cu * std::cos((2 * x + 1) * u * std::numbers::pi / 16.0));
+      t.dct_t[x * 8 + u] = t.dct[u * 8 + x];
+    }
   }
   return t;
 }
@@ -231,38 +234,6 @@ void CheckFrameCount(const char* what, std::span<const Params> per_frame, int fr
   }
 }
 
-backend::CameraPlan MakeCameraPlan(RgbBatch batch, std::span<const CameraModelParams> per_frame,
-                                   const NoiseKey& noise) {
-  CheckShape("ApplyCameraModel", batch.data, batch.frames, batch.height, batch.width);
-  CheckFrameCount("ApplyCameraModel", per_frame, batch.frames);
-  for (std::size_t i = 0; i < per_frame.size(); ++i) ValidateCamera(per_frame[i], i);
-  backend::CameraPlan plan;
-  plan.key = randomize::DeriveKey(noise.stream);
-  plan.first_frame = noise.first_frame;
-  plan.frames.reserve(batch.frames);
-  for (int f = 0; f < batch.frames; ++f) {
-    plan.frames.push_back(f == 0 || per_frame.size() > 1 ? MakeCameraConstants(per_frame[per_frame.size() > 1 ? f : 0])
-                                                         : plan.frames.front());
-    const CameraFrameConstants& c = plan.frames.back();
-    plan.any_blur = plan.any_blur || c.blur_radius > 0;
-    plan.any_motion = plan.any_motion || c.motion_taps > 0;
-    plan.any_jpeg = plan.any_jpeg || c.jpeg_on;
-  }
-  return plan;
-}
-
-backend::DepthPlan MakeDepthPlan(DepthBatch batch, std::span<const DepthModelParams> per_frame, const NoiseKey& noise) {
-  CheckShape("ApplyDepthModel", batch.data, batch.frames, batch.height, batch.width);
-  CheckFrameCount("ApplyDepthModel", per_frame, batch.frames);
-  for (std::size_t i = 0; i < per_frame.size(); ++i) ValidateDepth(per_frame[i], i);
-  backend::DepthPlan plan;
-  plan.key = randomize::DeriveKey(noise.stream);
-  plan.first_frame = noise.first_frame;
-  for (int f = 0; f < batch.frames; ++f)
-    plan.frames.push_back(MakeDepthConstants(per_frame[per_frame.size() > 1 ? f : 0]));
-  return plan;
-}
-
 void CheckYuvShapes(RgbBatch in, Yuv420Batch out) {
   CheckShape("RgbToYuv420", in.data, in.frames, in.height, in.width);
   if (in.frames > 0 && (in.height % 2 != 0 || in.width % 2 != 0)) {
@@ -312,6 +283,38 @@ const SensorTables& Tables() {
   static const SensorTables tables = BuildTables();
   return tables;
 }
+
+CameraPlan MakeCameraPlan(RgbBatch batch, std::span<const CameraModelParams> per_frame,
+                                   const NoiseKey& noise) {
+  CheckShape("ApplyCameraModel", batch.data, batch.frames, batch.height, batch.width);
+  CheckFrameCount("ApplyCameraModel", per_frame, batch.frames);
+  for (std::size_t i = 0; i < per_frame.size(); ++i) ValidateCamera(per_frame[i], i);
+  CameraPlan plan;
+  plan.key = randomize::DeriveKey(noise.stream);
+  plan.first_frame = noise.first_frame;
+  plan.frames.reserve(batch.frames);
+  for (int f = 0; f < batch.frames; ++f) {
+    plan.frames.push_back(f == 0 || per_frame.size() > 1 ? MakeCameraConstants(per_frame[per_frame.size() > 1 ? f : 0])
+                                                         : plan.frames.front());
+    const CameraFrameConstants& c = plan.frames.back();
+    plan.any_blur = plan.any_blur || c.blur_radius > 0;
+    plan.any_motion = plan.any_motion || c.motion_taps > 0;
+    plan.any_jpeg = plan.any_jpeg || c.jpeg_on;
+  }
+  return plan;
+}
+
+DepthPlan MakeDepthPlan(DepthBatch batch, std::span<const DepthModelParams> per_frame, const NoiseKey& noise) {
+  CheckShape("ApplyDepthModel", batch.data, batch.frames, batch.height, batch.width);
+  CheckFrameCount("ApplyDepthModel", per_frame, batch.frames);
+  for (std::size_t i = 0; i < per_frame.size(); ++i) ValidateDepth(per_frame[i], i);
+  DepthPlan plan;
+  plan.key = randomize::DeriveKey(noise.stream);
+  plan.first_frame = noise.first_frame;
+  for (int f = 0; f < batch.frames; ++f)
+    plan.frames.push_back(MakeDepthConstants(per_frame[per_frame.size() > 1 ? f : 0]));
+  return plan;
+}
 }  // namespace backend
 
 bool CudaAvailable() { return backend::BuiltWithCuda() && backend::CudaDeviceCount() > 0; }
@@ -332,7 +335,7 @@ std::string DeviceName(Device device) {
 
 void ApplyCameraModel(RgbBatch in_out, std::span<const CameraModelParams> per_frame, const NoiseKey& noise,
                       const SensorOptions& options) {
-  const backend::CameraPlan plan = MakeCameraPlan(in_out, per_frame, noise);
+  const backend::CameraPlan plan = backend::MakeCameraPlan(in_out, per_frame, noise);
   const int threads = ResolveThreads(options.threads);
   if (in_out.frames == 0) return;
   if (UseCuda(options.device)) {
@@ -344,7 +347,7 @@ void ApplyCameraModel(RgbBatch in_out, std::span<const CameraModelParams> per_fr
 
 void ApplyDepthModel(DepthBatch in_out, std::span<const DepthModelParams> per_frame, const NoiseKey& noise,
                      const SensorOptions& options) {
-  const backend::DepthPlan plan = MakeDepthPlan(in_out, per_frame, noise);
+  const backend::DepthPlan plan = backend::MakeDepthPlan(in_out, per_frame, noise);
   const int threads = ResolveThreads(options.threads);
   if (in_out.frames == 0) return;
   if (UseCuda(options.device)) {
@@ -386,14 +389,14 @@ void DeviceBuffer::CopyToHost(void* host, std::size_t bytes) const {
 
 void ApplyCameraModelDevice(RgbBatch device_in_out, std::span<const CameraModelParams> per_frame,
                             const NoiseKey& noise) {
-  const backend::CameraPlan plan = MakeCameraPlan(device_in_out, per_frame, noise);
+  const backend::CameraPlan plan = backend::MakeCameraPlan(device_in_out, per_frame, noise);
   RequireCudaForDevicePointers();
   if (device_in_out.frames > 0) backend::CameraCuda(device_in_out, plan, /*device_pointers=*/true);
 }
 
 void ApplyDepthModelDevice(DepthBatch device_in, float* device_out, std::span<const DepthModelParams> per_frame,
                            const NoiseKey& noise) {
-  const backend::DepthPlan plan = MakeDepthPlan(device_in, per_frame, noise);
+  const backend::DepthPlan plan = backend::MakeDepthPlan(device_in, per_frame, noise);
   if (device_in.frames > 0 && device_out == nullptr) throw std::invalid_argument("ApplyDepthModelDevice: null output");
   RequireCudaForDevicePointers();
   if (device_in.frames > 0) backend::DepthCuda(device_in, device_out, plan, /*device_pointers=*/true);

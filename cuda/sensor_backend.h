@@ -34,9 +34,16 @@ struct DepthPlan {
 const SensorTables& Tables();
 
 // CPU backend (sensor_cpu.cc); threads >= 1.
-void CameraCpu(RgbBatch batch, const CameraPlan& plan, int threads);
+// With output_dn, also writes every pixel's output DN before rounding (and before the JPEG-like stage) there,
+// as float HWC: for the test that holds the fast path to the per-pixel functions bit for bit.
+void CameraCpu(RgbBatch batch, const CameraPlan& plan, int threads, float* output_dn = nullptr);
 void DepthCpu(DepthBatch batch, const DepthPlan& plan, int threads);
 void Yuv420Cpu(RgbBatch in, Yuv420Batch out, int threads);
+// The CPU backend's branch-free StandardNormal (what its vectorized rows evaluate), for the test that compares
+// it with StandardNormal word by word.
+float StandardNormalCpu(std::uint32_t bits);
+// ... and its DCT round trip (DctQuantizeBlock's sums, a row of eight at a time).
+void DctQuantizeBlockCpu(float* block, const float* q);
 
 // CUDA backend (sensor_cuda.cu, or sensor_no_cuda.cc which reports kNoCudaMessage). With device_pointers the
 // batches point to device memory; otherwise to host memory, copied in and out around the kernels.
