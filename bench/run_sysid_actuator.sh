@@ -57,6 +57,7 @@ def estimate(side, f, k):
 
 
 rows = [("fit wall s (median)", lambda s, f: f"{f['median_wall_s']:.2f}"),
+        ("fit CPU s (median)", lambda s, f: f"{f.get('median_cpu_s', float('nan')):.2f}"),
         ("episode rollouts", lambda s, f: str(f["episode_rollouts"])),
         ("ms per episode rollout", lambda s, f: f"{1e3 * f['median_wall_s'] / f['episode_rollouts']:.2f}"),
         ("train RMS rad", lambda s, f: f"{f['train_rms']:.5f}"),

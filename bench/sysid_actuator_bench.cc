@@ -4,8 +4,8 @@
 // once, start to end, at the scene's nominal values). bench/scipy_pybullet_actuator_fit.py is the SciPy + PyBullet
 // peer and bench/run_sysid_actuator.sh runs both; see bench/README.md.
 //
-// Plain timing (std::chrono): a fit takes tens of seconds, so each is one run, repeated --repeats times; the median
-// is the figure. Rollouts are counted as sim::World constructions: FitActuators builds one World per episode it
+// Plain timing (std::chrono, and the process's CPU time from getrusage for shared machines): a fit takes tens of
+// seconds, so each is one run, repeated --repeats times; the median is the figure. Rollouts are counted as sim::World constructions: FitActuators builds one World per episode it
 // simulates, and this executable is linked with --wrap on World's constructor (bench/CMakeLists.txt) so that the
 // count costs one atomic increment. The count includes the final predictions (two full runs per episode).
 //
@@ -38,6 +38,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include <Eigen/Core>
 
@@ -196,6 +198,14 @@ double Median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
+// CPU time of the whole process (every thread, user + system), for machines shared with other jobs.
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -221,6 +231,7 @@ struct FitRun {
   int threads = 1;
   bool velocity_limit = true;  // fitted
   std::vector<double> wall_s;
+  std::vector<double> cpu_s;  // process CPU time (user + system, all threads) of each fit
   long long episode_rollouts = 0;
   FitResult result;
 };
@@ -320,12 +331,14 @@ int main(int argc, char** argv) {
       if (!velocity_limit) std::erase(options.parameters, std::string("velocity_limit"));
       for (int k = 0; k < flags.repeats; ++k) {
         const long long built = g_worlds_built.load();
+        const double cpu = CpuSeconds();
         const auto start = std::chrono::steady_clock::now();
         run.result = r2s::sysid::FitActuators(input, options);
         run.wall_s.push_back(Seconds(start));
+        run.cpu_s.push_back(CpuSeconds() - cpu);
         run.episode_rollouts = g_worlds_built.load() - built;
-        std::fprintf(stderr, "fit, %d thread(s)%s: %.2f s\n", threads,
-                     velocity_limit ? "" : ", velocity_limit not fitted", run.wall_s.back());
+        std::fprintf(stderr, "fit, %d thread(s)%s: %.2f s wall, %.2f s CPU\n", threads,
+                     velocity_limit ? "" : ", velocity_limit not fitted", run.wall_s.back(), run.cpu_s.back());
       }
       runs.push_back(std::move(run));
     }
@@ -354,10 +367,14 @@ int main(int argc, char** argv) {
     return std::string(buffer);
   };
   row("wall s (median)", [&](const FitRun& r) { return fixed(Median(r.wall_s), 2); });
+  row("CPU s (median)", [&](const FitRun& r) { return fixed(Median(r.cpu_s), 2); });
   row("episode rollouts", [&](const FitRun& r) {
     return r.episode_rollouts > 0 ? std::to_string(r.episode_rollouts) : std::string("n/a");
   });
   row("LM iterations", [&](const FitRun& r) { return std::to_string(r.result.iterations); });
+  row("starts / joint passes", [&](const FitRun& r) {
+    return std::to_string(r.result.starts) + " / " + std::to_string(r.result.passes);
+  });
   row("train RMS rad", [&](const FitRun& r) { return fixed(r.result.train[0].rms, 5); });
   row("held-out RMS rad", [&](const FitRun& r) { return fixed(r.result.held_out[0].rms, 5); });
   std::vector<std::string> kinds(std::begin(kReported), std::end(kReported));
@@ -434,7 +451,10 @@ int main(int argc, char** argv) {
       j << (k ? ",\n  " : "\n  ") << "{\"threads\": " << r.threads
         << ", \"velocity_limit_fitted\": " << (r.velocity_limit ? "true" : "false") << ", \"wall_s\": [";
       for (std::size_t m = 0; m < r.wall_s.size(); ++m) j << (m ? ", " : "") << Num(r.wall_s[m]);
-      j << "], \"median_wall_s\": " << Num(Median(r.wall_s))
+      j << "], \"median_wall_s\": " << Num(Median(r.wall_s)) << ", \"cpu_s\": [";
+      for (std::size_t m = 0; m < r.cpu_s.size(); ++m) j << (m ? ", " : "") << Num(r.cpu_s[m]);
+      j << "], \"median_cpu_s\": " << Num(Median(r.cpu_s)) << ", \"starts\": " << r.result.starts
+        << ", \"passes\": " << r.result.passes
         << ", \"episode_rollouts\": " << (r.episode_rollouts > 0 ? std::to_string(r.episode_rollouts) : "null")
         << ", \"iterations\": " << r.result.iterations << ", \"converged\": " << (r.result.converged ? "true" : "false")
         << ", \"train_rms\": " << Num(r.result.train[0].rms) << ", \"held_out_rms\": " << Num(r.result.held_out[0].rms)
