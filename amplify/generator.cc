@@ -140,6 +140,7 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const std::shared_ptr<const sim::Model> model = sim::LoadScene(scene, params);
+  render::ApplyRendering(model->rendering, options.rendering, &impl->renderer);  // the command line's errors early
   const fs::path scene_file = model->scene_file;
   std::optional<sim::ParamsFile> params_file;
   if (params) params_file = sim::ReadParams(*params);

@@ -40,6 +40,8 @@ struct GeneratorOptions {
   cuda::Device device = cuda::Device::kAuto;  // the sensor models
   std::string render_device;                  // part of a Vulkan device name; empty: a GPU, else lavapipe
   bool render_validation = false;             // run the renderer under the Vulkan validation layer
+  // Over the scene's rendering: section (shadows, shadow casters, shadow map size); unset keeps the scene's.
+  render::RenderingOverrides rendering;
   // Cameras to record beyond the ones the source already has image features for (observation.images.<camera>),
   // and what of them: "rgb" (observation.images.<camera>), "depth" (observation.depth.<camera>), "segmentation"
   // (observation.segmentation.<camera>). Opt-in: they add features the source does not have.

@@ -4,13 +4,19 @@
 // the scene's two lights and the key light's shadow map. bench/mujoco_render.py renders the same protocol with
 // MuJoCo; bench/run_render.sh runs both (bench/README.md).
 //
-//   render_bench [--source_dir=DIR] [--device=NAME] [--shadow_map_px=N] [--no_shadows]
-//                [--collision_shadows] [google benchmark flags]
+//   render_bench [--source_dir=DIR] [--device=NAME] [--shadow_casters=visual|collision] [--shadow_map_px=N]
+//                [--no_shadows] [--collision_shadows] [--write_png=DIR] [google benchmark flags]
+//
+// The shadow options start from the scene's rendering: section (its defaults: docs/scenes.md) and the flags
+// override them as r2s render's --shadow-casters, --shadow-map-px and --shadows do (--collision_shadows is
+// --shadow_casters=collision). --write_png=DIR writes each benchmark's frames (after the warm-up) as
+// DIR/<width>x<height>_view<i>.png, to compare the images the options draw.
 //
 // Benchmarks are named Render/<width>/<height>/<views per batch>/<views per submission>.
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +24,7 @@
 #include <benchmark/benchmark.h>
 
 #include "episode/dataset_reader.h"
+#include "render/image_io.h"
 #include "render/renderer.h"
 #include "sim/scene_compiler.h"
 #include "sim/world.h"
@@ -26,9 +33,8 @@ namespace {
 
 std::string g_source_dir = R2S_SOURCE_DIR;
 std::string g_device;
-int g_shadow_map_px = 1024;
-bool g_shadows = true;
-bool g_collision_shadows = false;
+r2s::render::RenderingOverrides g_rendering;
+std::string g_write_png;
 constexpr int kMaxViews = 64;
 
 double ProcessCpuSeconds() {
@@ -71,8 +77,7 @@ void BM_Render(benchmark::State& state) {
   options.validation = false;
   options.device = g_device;
   options.views_per_submission = static_cast<int>(state.range(3));
-  options.shadow_map_px = g_shadow_map_px;
-  options.collision_shapes_cast_shadows = g_collision_shadows;
+  r2s::render::ApplyRendering(w.model->rendering, g_rendering, &options);
   r2s::render::Renderer renderer(options);
   renderer.LoadModel(w.model);
 
@@ -85,14 +90,20 @@ void BM_Render(benchmark::State& state) {
     views[v].state = v;
     views[v].camera = 0;
     views[v].params.intrinsics = k;
-    if (!g_shadows) {
-      views[v].params.lights = w.model->lights;
-      for (auto& light : *views[v].params.lights) light.casts_shadows = false;
-    }
   }
   const std::span<const r2s::render::SceneState> states(w.states.data(), views_per_batch);
   std::vector<r2s::render::Frame> frames;
   renderer.Render(states, views, &frames);  // warm-up: shader compilation, target allocation
+  if (!g_write_png.empty()) {
+    std::filesystem::create_directories(g_write_png);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const r2s::render::Frame& f = frames[i];
+      r2s::render::WritePngRgb8(std::filesystem::path(g_write_png) / (std::to_string(width) + "x" +
+                                                                       std::to_string(height) + "_view" +
+                                                                       std::to_string(i) + ".png"),
+                                f.width_px, f.height_px, f.rgb.data());
+    }
+  }
 
   std::int64_t rendered = 0;
   // The whole process's CPU time, the driver's worker threads included: on lavapipe the device is the CPU.
@@ -105,7 +116,10 @@ void BM_Render(benchmark::State& state) {
   const double cpu_s = ProcessCpuSeconds() - cpu_start;
   state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(rendered), benchmark::Counter::kIsRate);
   state.counters["cpu_ms_per_frame"] = 1e3 * cpu_s / static_cast<double>(rendered);
-  state.SetLabel(renderer.device_name());
+  state.SetLabel(renderer.device_name() + "; shadows " +
+                 (!options.shadows ? std::string("off")
+                                   : std::string(options.collision_shapes_cast_shadows ? "collision" : "visual") +
+                                         " " + std::to_string(options.shadow_map_px) + " px"));
 }
 
 }  // namespace
@@ -118,11 +132,15 @@ int main(int argc, char** argv) {
     } else if (std::strncmp(argv[i], "--device=", 9) == 0) {
       g_device = argv[i] + 9;
     } else if (std::strcmp(argv[i], "--collision_shadows") == 0) {
-      g_collision_shadows = true;
+      g_rendering.shadow_casters = "collision";
+    } else if (std::strncmp(argv[i], "--shadow_casters=", 17) == 0) {
+      g_rendering.shadow_casters = argv[i] + 17;
+    } else if (std::strncmp(argv[i], "--write_png=", 12) == 0) {
+      g_write_png = argv[i] + 12;
     } else if (std::strcmp(argv[i], "--no_shadows") == 0) {
-      g_shadows = false;
+      g_rendering.shadows = "off";
     } else if (std::strncmp(argv[i], "--shadow_map_px=", 16) == 0) {
-      g_shadow_map_px = std::atoi(argv[i] + 16);
+      g_rendering.shadow_map_px = std::atoi(argv[i] + 16);
     } else {
       args.push_back(argv[i]);
     }

@@ -72,6 +72,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   g.threads = options.threads;
   g.device = ParseDevice(options.device);
   g.render_device = options.render_device;
+  g.rendering = options.rendering;
   g.cameras = options.cameras;
   g.streams = options.streams;
   g.max_source_episodes = options.max_episodes;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "render/renderer.h"
+
 namespace r2s::cli {
 
 struct GenerateOptions {
@@ -22,6 +24,7 @@ struct GenerateOptions {
   int threads = 0;
   std::string device = "auto";       // auto | cpu | cuda: the sensor models
   std::string render_device;         // part of a Vulkan device name
+  render::RenderingOverrides rendering;  // --shadows, --shadow-casters, --shadow-map-px over the scene's rendering:
   std::string keep = "success";      // success | all
   std::vector<std::string> cameras;  // opt-in cameras to render
   std::vector<std::string> streams = {"rgb"};

@@ -124,6 +124,14 @@ int Run(int argc, char** argv) {
   render_cmd->add_option("--out", render.out, "folder for the images")->required();
   render_cmd->add_option("--device", render.device, "part of the Vulkan device name (default: a GPU, else lavapipe)");
   render_cmd->add_flag("--validation", render.validation, "run under the Vulkan validation layer");
+  render_cmd->add_option("--shadows", render.rendering.shadows,
+                         "on or off: shadow maps at all (default: the scene's rendering.shadows, on)");
+  render_cmd->add_option("--shadow-casters", render.rendering.shadow_casters,
+                         "visual (exact) or collision (the collision shapes: coarser, cheaper) (default: the scene's "
+                         "rendering.shadow_casters, collision)");
+  render_cmd->add_option("--shadow-map-px", render.rendering.shadow_map_px,
+                         "side of each light's shadow map, 16 to 16384 (default: the scene's rendering.shadow_map_px, "
+                         "1024)");
   render_cmd->add_flag("--json", render.json, "print the report as JSON");
 
   r2s::cli::GenerateOptions generate;
@@ -143,6 +151,14 @@ int Run(int argc, char** argv) {
   generate_cmd->add_option("--device", generate.device, "sensor models on auto, cpu or cuda (default auto)");
   generate_cmd->add_option("--render-device", generate.render_device,
                            "part of the Vulkan device name (default: a GPU, else lavapipe)");
+  generate_cmd->add_option("--shadows", generate.rendering.shadows,
+                           "cameras: on or off, shadow maps at all (default: the scene's rendering.shadows, on)");
+  generate_cmd->add_option("--shadow-casters", generate.rendering.shadow_casters,
+                           "cameras: visual (exact) or collision (the collision shapes: coarser, cheaper) (default: "
+                           "the scene's rendering.shadow_casters, collision)");
+  generate_cmd->add_option("--shadow-map-px", generate.rendering.shadow_map_px,
+                           "cameras: side of each light's shadow map, 16 to 16384 (default: the scene's "
+                           "rendering.shadow_map_px, 1024)");
   generate_cmd->add_option("--keep", generate.keep, "success (default) or all: which episodes are written");
   generate_cmd->add_option("--cameras", generate.cameras,
                            "also record these scene cameras (opt-in: features the source lacks)")

@@ -29,6 +29,7 @@ void RunRender(const RenderOptions& options, std::ostream& out) {
   render::RendererOptions renderer_options;
   renderer_options.device = options.device;
   renderer_options.validation = options.validation;
+  render::ApplyRendering(model->rendering, options.rendering, &renderer_options);
   render::Renderer renderer(renderer_options);
   renderer.LoadModel(model);
 

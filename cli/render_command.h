@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "render/renderer.h"
+
 namespace r2s::cli {
 
 struct RenderOptions {
@@ -16,6 +18,7 @@ struct RenderOptions {
   std::filesystem::path out;
   std::string device;       // part of the Vulkan device name; empty picks a GPU, else lavapipe
   bool validation = false;  // run under the Vulkan validation layer; any message is an error
+  render::RenderingOverrides rendering;  // --shadows, --shadow-casters, --shadow-map-px over the scene's rendering:
   bool json = false;        // print the report as JSON
 };
 

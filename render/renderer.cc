@@ -8,6 +8,7 @@
 #include <string>
 #include <tuple>
 
+#include "episode/input_error.h"
 #include "render/color.h"
 #include "render/draw_list.h"
 #include "render/gpu_layout.h"
@@ -538,7 +539,7 @@ struct Renderer::Impl {
       view_shadowed[j].fill(-1);
       for (std::size_t l = 0; l < r.lights.size(); ++l) {
         const sim::LightModel& light = r.lights[l];
-        if (!light.casts_shadows) continue;
+        if (!options.shadows || !light.casts_shadows) continue;
         const bool point = light.kind == sim::LightModel::Kind::kPoint;
         const Eigen::Vector3d v = point ? light.position_m : light.direction.normalized();
         const ShadowKey key{state, point ? 1 : 0, v.x(), v.y(), v.z()};
@@ -901,6 +902,45 @@ struct Renderer::Impl {
     vk::Check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
   }
 };
+
+void ApplyRendering(const sim::RenderSettings& scene, const RenderingOverrides& overrides, RendererOptions* options) {
+  using Casters = sim::RenderSettings::ShadowCasters;
+  bool shadows = scene.shadows;
+  Casters casters = scene.shadow_casters;
+  int shadow_map_px = scene.shadow_map_px;
+  if (overrides.shadows) {
+    const std::string& text = *overrides.shadows;
+    if (text == "on" || text == "true") {
+      shadows = true;
+    } else if (text == "off" || text == "false") {
+      shadows = false;
+    } else {
+      throw InputError("command line", "--shadows", "'" + text + "' is not on or off");
+    }
+  }
+  if (overrides.shadow_casters) {
+    const std::string& text = *overrides.shadow_casters;
+    if (text == "visual") {
+      casters = Casters::kVisual;
+    } else if (text == "collision") {
+      casters = Casters::kCollision;
+    } else {
+      throw InputError("command line", "--shadow-casters", "'" + text + "' is not visual or collision");
+    }
+  }
+  if (overrides.shadow_map_px) {
+    shadow_map_px = *overrides.shadow_map_px;
+    if (shadow_map_px < sim::RenderSettings::kMinShadowMapPx || shadow_map_px > sim::RenderSettings::kMaxShadowMapPx) {
+      throw InputError("command line", "--shadow-map-px",
+                       "must lie in [" + std::to_string(sim::RenderSettings::kMinShadowMapPx) + ", " +
+                           std::to_string(sim::RenderSettings::kMaxShadowMapPx) + "] pixels, found " +
+                           std::to_string(shadow_map_px));
+    }
+  }
+  options->shadows = shadows;
+  options->collision_shapes_cast_shadows = casters == Casters::kCollision;
+  options->shadow_map_px = shadow_map_px;
+}
 
 Renderer::Renderer(const RendererOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 Renderer::~Renderer() = default;

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,12 +41,31 @@ struct RendererOptions {
   // the next.
   int views_per_submission = 16;
   int staging_buffers = 2;
+  // The shadow options below trade exactness for speed; a scene's `rendering:` section and the command line's
+  // --shadow* flags set them through ApplyRendering. The defaults are sim::RenderSettings'.
+  //
+  // false: no shadow maps at all, whatever each light's casts_shadows says.
+  bool shadows = true;
   int shadow_map_px = 1024;  // side of each light's shadow map
   // Draw shadow maps with the bodies' collision shapes where they have any, instead of their visual meshes: the
   // Panda's collision meshes have ~4k triangles against 100k. Shadows then follow the (coarser) collision
-  // geometry; on lavapipe each shadow map costs about half as much (bench/README.md).
-  bool collision_shapes_cast_shadows = false;
+  // geometry, which on the tabletop scene changes under 1 % of the pixels; on lavapipe a frame costs 30-55 % less
+  // CPU (docs/scenes.md, "Rendering").
+  bool collision_shapes_cast_shadows = true;
 };
+
+// The command line's choices over a scene's `rendering:` section (r2s render and r2s generate); unset keeps the
+// scene's value.
+struct RenderingOverrides {
+  std::optional<std::string> shadows;         // --shadows: on or off
+  std::optional<std::string> shadow_casters;  // --shadow-casters: visual or collision
+  std::optional<int> shadow_map_px;           // --shadow-map-px
+};
+
+// Sets options' shadows, collision_shapes_cast_shadows and shadow_map_px from the scene's rendering settings with
+// the overrides applied; leaves the other options alone. Throws InputError("command line", "--shadow-...", ...)
+// for an override it cannot take.
+void ApplyRendering(const sim::RenderSettings& scene, const RenderingOverrides& overrides, RendererOptions* options);
 
 class Renderer {
  public:

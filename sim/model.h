@@ -193,6 +193,21 @@ struct SimSettings {
   Eigen::Vector3d gravity_mps2 = Eigen::Vector3d(0, 0, -9.81);
 };
 
+// How cameras are rendered where exactness trades against speed: scene.yaml's `rendering:` section
+// (docs/scenes.md, "Rendering"); the command line's --shadows, --shadow-casters and --shadow-map-px override it.
+// render::ApplyRendering turns it into render::RendererOptions.
+struct RenderSettings {
+  static constexpr int kMinShadowMapPx = 16;
+  static constexpr int kMaxShadowMapPx = 16384;
+  enum class ShadowCasters {
+    kVisual,     // the bodies' visual meshes: exact shadows
+    kCollision,  // their collision shapes where they have any (coarser; the Panda's ~4k triangles against 100k)
+  };
+  bool shadows = true;  // false: no light casts a shadow, whatever its own `shadows` says
+  ShadowCasters shadow_casters = ShadowCasters::kCollision;
+  int shadow_map_px = 1024;  // side of each light's shadow map, kMinShadowMapPx to kMaxShadowMapPx
+};
+
 struct Model {
   std::string name;
   std::filesystem::path scene_file;  // absolute
@@ -206,6 +221,7 @@ struct Model {
   std::vector<CameraModel> cameras;
   std::vector<LightModel> lights;
   std::vector<SuccessCondition> success;
+  RenderSettings rendering;
   // The collision Shapes above as Bullet shapes, built once when the scene compiles and shared, read-only, by
   // every World of this model and of its copies (a World builds any Shape it does not find here itself). Null:
   // each World builds its own.

@@ -99,12 +99,28 @@ class Compiler {
       model->lights.push_back(Light(l));
     }
     for (const SuccessSpec& s : spec_.success) model->success.push_back(Success(s, *model));
+    model->rendering = Rendering(spec_.rendering);
     // Once per compiled model: every World of it, and of its parameter-changed copies, shares these shapes.
     model->collision_geometry = BuildCollisionGeometry(*model);
     return model;
   }
 
  private:
+  RenderSettings Rendering(const RenderingSpec& s) {
+    RenderSettings out;
+    if (s.shadows) out.shadows = *s.shadows;
+    if (s.shadow_casters) out.shadow_casters = *s.shadow_casters;
+    if (s.shadow_map_px) {
+      if (*s.shadow_map_px < RenderSettings::kMinShadowMapPx || *s.shadow_map_px > RenderSettings::kMaxShadowMapPx) {
+        s.where.Fail("shadow_map_px", "must lie in [" + std::to_string(RenderSettings::kMinShadowMapPx) + ", " +
+                                          std::to_string(RenderSettings::kMaxShadowMapPx) + "] pixels, found " +
+                                          std::to_string(*s.shadow_map_px));
+      }
+      out.shadow_map_px = *s.shadow_map_px;
+    }
+    return out;
+  }
+
   SimSettings Simulation(const SimulationSpec& s) {
     SimSettings out;
     CheckPositive(s.where, "time_step_s", s.time_step_s);

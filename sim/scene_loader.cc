@@ -32,7 +32,7 @@ class SceneParser {
     spec.where = r_.Loc(top);
     Map m(r_, top,
           {"name", "simulation", "materials", "robot", "objects", "environment", "cameras", "lights", "success",
-           "randomization", "retarget"},
+           "randomization", "retarget", "rendering"},
           &spec.where);
     spec.name = r_.String(m.Require("name"));
     if (auto v = m.Get("simulation")) spec.simulation = Simulation(*v);
@@ -60,6 +60,7 @@ class SceneParser {
     if (auto v = m.Get("success")) {
       for (const Value& item : r_.List(*v)) spec.success.push_back(Success(item));
     }
+    if (auto v = m.Get("rendering")) spec.rendering = Rendering(*v);
     return spec;
   }
 
@@ -72,6 +73,25 @@ class SceneParser {
     if (auto x = m.Get("substeps_per_frame")) s.substeps_per_frame = r_.Integer(*x);
     if (auto x = m.Get("solver_iterations")) s.solver_iterations = r_.Integer(*x);
     if (auto x = m.Get("gravity_mps2")) s.gravity_mps2 = r_.Vec3(*x);
+    return s;
+  }
+
+  RenderingSpec Rendering(const Value& v) {
+    RenderingSpec s;
+    s.where = r_.Loc(v);
+    Map m(r_, v, {"shadows", "shadow_casters", "shadow_map_px"}, &s.where);
+    if (auto x = m.Get("shadows")) s.shadows = r_.Bool(*x);
+    if (auto x = m.Get("shadow_casters")) {
+      const std::string casters = r_.String(*x);
+      if (casters == "visual") {
+        s.shadow_casters = RenderSettings::ShadowCasters::kVisual;
+      } else if (casters == "collision") {
+        s.shadow_casters = RenderSettings::ShadowCasters::kCollision;
+      } else {
+        r_.Fail(*x, "'" + casters + "' is not a kind of shadow caster (visual or collision)");
+      }
+    }
+    if (auto x = m.Get("shadow_map_px")) s.shadow_map_px = r_.Integer(*x);
     return s;
   }
 

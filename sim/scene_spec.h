@@ -208,6 +208,14 @@ struct SimulationSpec {
   SourceLoc where;
 };
 
+// rendering: unset fields take the defaults of sim::RenderSettings.
+struct RenderingSpec {
+  std::optional<bool> shadows;
+  std::optional<RenderSettings::ShadowCasters> shadow_casters;
+  std::optional<int> shadow_map_px;
+  SourceLoc where;
+};
+
 struct SceneSpec {
   std::string name;
   std::filesystem::path scene_file;  // as given (scene.yaml)
@@ -220,6 +228,7 @@ struct SceneSpec {
   std::vector<CameraSpec> cameras;
   std::vector<LightSpec> lights;
   std::vector<SuccessSpec> success;
+  RenderingSpec rendering;
   SourceLoc where;
 };
 

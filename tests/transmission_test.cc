@@ -143,7 +143,10 @@ TEST(Transmission, OneStepAccelerationHasMotorSideGainsDampingAndArmature) {
 
       World world(model);
       world.SetJointState(q, qd);
-      world.SetCommand(RobotCommand{.position = target, .velocity = target_velocity});
+      RobotCommand command;
+      command.position = target;
+      command.velocity = target_velocity;
+      world.SetCommand(command);
       world.Step();
       const VectorXd bullet = (world.joint_velocities() - qd) / kDt;
       EXPECT_LT((bullet - expected).cwiseAbs().maxCoeff(), 1e-8 * (1 + expected.cwiseAbs().maxCoeff()))
@@ -164,7 +167,9 @@ TEST(Transmission, AMotorHeldByItsFrictionMakesItsCoupledJointCounterRotate) {
     model->robot->actuators[2].coulomb_friction = 50;
     World world(model);
     world.SetJointState(VectorXd::Zero(3), VectorXd::Zero(3));
-    world.SetCommand(RobotCommand{.torque = VectorXd::Unit(3, 1) * 0.05});  // on the pitch joint
+    RobotCommand command;
+    command.torque = VectorXd::Unit(3, 1) * 0.05;  // on the pitch joint
+    world.SetCommand(command);
     world.Step(600);
     const VectorXd q = world.joint_positions();
     std::printf("%s: pitch %.5f, roll %.5f rad\n", coupled ? "coupled" : "identity", q[1], q[2]);
