@@ -47,7 +47,9 @@ std::vector<std::uint64_t> Seeds(std::size_t fallback = std::size(kSeeds)) {
   }
   std::vector<std::uint64_t> seeds;
   std::istringstream in(list);
-  for (std::string one; std::getline(in, one, ',');) seeds.push_back(std::strtoull(one.c_str(), nullptr, 10));
+  for (std::string one; std::getline(in, one, ',');) {
+    if (!one.empty()) seeds.push_back(std::strtoull(one.c_str(), nullptr, 10));
+  }
   return seeds;
 }
 
@@ -252,7 +254,7 @@ TEST(SysidGroundTruth, PendulumKdAndViscousFrictionAreOneTorqueWithoutAVelocityR
 
 // --- a two-joint geared arm: armature several times the links' own inertia, joints coupled through the links ---
 
-fs::path WriteArmScene(const fs::path& dir) {
+fs::path WriteArmScene(const fs::path& dir, const std::string& transmission = "") {
   fs::create_directories(dir);
   // SYNTHETIC two-link arm swinging in the vertical plane (both axes along y).
   testing::WriteTextFile(dir / "arm.urdf", R"(<?xml version="1.0"?>
@@ -291,7 +293,7 @@ robot:
     - {feature: "action[0:2]", signal: position_target, joints: [shoulder, elbow]}
     - {feature: "observation.state[0:2]", signal: position, joints: [shoulder, elbow]}
     - {feature: "action_velocity[0:2]", signal: velocity_target, joints: [shoulder, elbow]}
-)");
+)" + transmission);
   return dir;
 }
 
@@ -328,6 +330,8 @@ TEST(SysidGroundTruth, TwoJointGearedArmFromEverySeed) {
     options.fit_position_offset = false;
     options.progress = TestProgress();
     const FitResult r = FitActuators(problem.input, options);
+    std::printf("seed %llu: %d passes, %d iterations, %s\n", static_cast<unsigned long long>(seed), r.passes,
+                r.iterations, r.termination.c_str());
     for (int d = 0; d < 2; ++d) {
       const std::string joint = d == 0 ? "robot.shoulder." : "robot.elbow.";
       const sim::ActuatorParams& t = truth[static_cast<std::size_t>(d)];
@@ -347,6 +351,62 @@ TEST(SysidGroundTruth, TwoJointGearedArmFromEverySeed) {
     }
     EXPECT_TRUE(r.passes_converged) << r.passes << " passes";
     EXPECT_GE(r.passes, 2);
+    ExpectNoWarningOfABadFit(r);
+  }
+}
+
+// The same arm with the elbow's motor turning with the shoulder (u_elbow = q_elbow + 0.5 q_shoulder, a coupled
+// wrist's transmission, docs/scenes.md): the truth simulated through the transmission, the fit told of it. Each
+// motor's gains, friction and armature act on its own coordinate, so they are recovered as the motor's. One seed
+// (R2S_TEST_SEEDS for more), latency and limits held at the truth: the coupling, not the latency, is under test.
+TEST(SysidGroundTruth, CoupledArmIsIdentifiedWithItsTransmission) {
+  testing::TempDir dir;
+  const fs::path scene = WriteArmScene(dir / "coupled", R"(  transmission:
+    - joints: [shoulder, elbow]
+      coupling: [[1, 0], [0.5, 1]]
+)");
+  ASSERT_TRUE(sim::LoadScene(scene)->robot->coupled());
+  std::vector<sim::ActuatorParams> truth(2);
+  for (auto& t : truth) {
+    t.effort_limit = 6;
+    t.velocity_limit = 30;
+    t.latency_s = 0.005;  // the scene's
+  }
+  truth[0].kp = 20;
+  truth[0].kd = 0.5;
+  truth[0].coulomb_friction = 0.12;
+  truth[0].viscous_friction = 0.3;
+  truth[0].armature = 0.03;
+  truth[1].kp = 12;
+  truth[1].kd = 0.3;
+  truth[1].effort_limit = 4;
+  truth[1].coulomb_friction = 0.08;
+  truth[1].viscous_friction = 0.2;
+  truth[1].armature = 0.02;
+  for (std::uint64_t seed : Seeds(/*fallback=*/1)) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const Problem problem = SyntheticProblem(scene, truth, 6.0, 0.6, seed);
+    ActuatorFitOptions options;
+    options.common.threads = 2;
+    options.common.seed = seed;
+    options.parameters = {"kp", "kd", "coulomb_friction", "viscous_friction", "armature"};
+    options.fit_position_offset = false;
+    options.progress = TestProgress();
+    const FitResult r = FitActuators(problem.input, options);
+    for (int d = 0; d < 2; ++d) {
+      const std::string joint = d == 0 ? "robot.shoulder." : "robot.elbow.";
+      const sim::ActuatorParams& t = truth[static_cast<std::size_t>(d)];
+      for (const auto& [kind, value] : std::vector<std::pair<const char*, double>>{
+               {"kp", t.kp}, {"kd", t.kd}, {"coulomb_friction", t.coulomb_friction},
+               {"viscous_friction", t.viscous_friction}, {"armature", t.armature}}) {
+        const FitParameter& p = Find(r, joint + kind);
+        std::printf("coupled, seed %llu %s: %.5g (true %.5g, error %+.2f %%, std %.2f %%)\n",
+                    static_cast<unsigned long long>(seed), p.name.c_str(), p.estimate, value,
+                    100 * (p.estimate - value) / value, 100 * p.std_dev / value);
+        EXPECT_LT(RelativeError(p.estimate, value), 0.02) << p.name << " " << p.estimate;
+        EXPECT_TRUE(p.identified) << p.name << ": " << p.why_not_identified;
+      }
+    }
     ExpectNoWarningOfABadFit(r);
   }
 }
