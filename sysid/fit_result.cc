@@ -37,7 +37,8 @@ void AddHeldOutWarnings(FitResult& result) {
     }
     if (h.samples > 0 && h.rms > h.baseline_rms) {
       result.warnings.push_back(h.channel + ": held-out RMS " + FormatNumber(h.rms, 3) + " " + h.unit +
-                                " is worse than " + h.baseline + "'s " + FormatNumber(h.baseline_rms, 3) + " " + h.unit);
+                                " is worse than the " + FormatNumber(h.baseline_rms, 3) + " " + h.unit + " of " +
+                                h.baseline);
     }
   }
 }
