@@ -79,6 +79,17 @@ std::int64_t HeldOutSplit(std::int64_t frames, double held_out_fraction) {
   return std::clamp<std::int64_t>(frames - held_out, 0, frames);
 }
 
+void FailOption(const std::string& owner, const std::string& field, double value, const std::string& expected) {
+  throw std::invalid_argument(owner + "::" + field + " = " + FormatNumber(value, 6) + ", expected " + expected);
+}
+
+void CommonFitOptions::Validate(const std::string& owner) const {
+  if (!(held_out_fraction >= 0 && held_out_fraction < 1)) {
+    FailOption(owner, "common.held_out_fraction", held_out_fraction, "a fraction in [0, 1)");
+  }
+  if (threads < 0) FailOption(owner, "common.threads", threads, "0 or more (0: one)");
+}
+
 double StartCosts::relative_spread() const {
   if (final_costs.empty()) return 0;
   const auto [lo, hi] = std::minmax_element(final_costs.begin(), final_costs.end());

@@ -668,7 +668,30 @@ struct Predictor {
 
 }  // namespace
 
+void JointDynamicsOptions::Validate() const {
+  const std::string owner = "JointDynamicsOptions";
+  common.Validate(owner);
+  const auto positive = [&](const char* field, double value, const char* what) {
+    if (!(value > 0) || !std::isfinite(value)) FailOption(owner, field, value, std::string("a finite ") + what + " > 0");
+  };
+  positive("fit_rate_hz", fit_rate_hz, "rate");
+  positive("smoothing.cutoff_hz", smoothing.cutoff_hz, "frequency");
+  positive("smooth_sign_velocity", smooth_sign_velocity, "velocity");
+  if (smoothing.order < 1) FailOption(owner, "smoothing.order", smoothing.order, "at least 1");
+  if (!(smoothing.grid_period_s >= 0) || !std::isfinite(smoothing.grid_period_s)) {
+    FailOption(owner, "smoothing.grid_period_s", smoothing.grid_period_s, "a finite period >= 0 (0: the median)");
+  }
+  if (!std::isfinite(huber_threshold)) {
+    FailOption(owner, "huber_threshold", huber_threshold, "a finite threshold (<= 0: plain least squares)");
+  }
+  if (max_iterations < 0) FailOption(owner, "max_iterations", max_iterations, "0 or more");
+  if (!(min_range_rad >= 0) || !std::isfinite(min_range_rad)) {
+    FailOption(owner, "min_range_rad", min_range_rad, "a finite range >= 0");
+  }
+}
+
 FitResult FitJointDynamics(const ProblemInput& input, const JointDynamicsOptions& options) {
+  options.Validate();
   const auto start = std::chrono::steady_clock::now();
   if (!input.model || !input.model->robot) {
     throw InputError(input.scene_file, "robot", "joint dynamics needs a robot; the scene has none");

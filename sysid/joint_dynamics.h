@@ -56,6 +56,10 @@ struct JointDynamicsOptions {
   bool standard_parameters = true;     // stage 4 (the overlay's link inertials); off: base parameters only
   BaseParameterOptions base;
   UncertaintyOptions uncertainty;
+
+  // Throws std::invalid_argument naming the field and value ("JointDynamicsOptions::fit_rate_hz = 0, expected a
+  // finite rate > 0"). FitJointDynamics calls it first.
+  void Validate() const;
 };
 
 // Throws InputError (the dataset file, the feature, the value) for episodes that lack measured positions or

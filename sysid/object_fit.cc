@@ -490,7 +490,26 @@ Bounds BoundsOf(Field field, double nominal) {
 
 }  // namespace
 
+void ObjectFitOptions::Validate() const {
+  const std::string owner = "ObjectFitOptions";
+  common.Validate(owner);
+  if (max_fit_episodes < 0) FailOption(owner, "max_fit_episodes", max_fit_episodes, "0 or more (0: all)");
+  if (!(robust_scale_m >= 0) || !std::isfinite(robust_scale_m)) {
+    FailOption(owner, "robust_scale_m", robust_scale_m, "a finite scale >= 0 (0: plain least squares)");
+  }
+  if (global_samples < 0) FailOption(owner, "global_samples", global_samples, "0 or more (0: the scene's values only)");
+  if (refine_starts < 1) FailOption(owner, "refine_starts", refine_starts, "at least 1");
+  if (max_iterations < 0) FailOption(owner, "max_iterations", max_iterations, "0 or more");
+  if (!(relative_step > 0 && relative_step < 1)) FailOption(owner, "relative_step", relative_step, "a step in (0, 1)");
+  if (!(refine_width >= 0) || !std::isfinite(refine_width)) {
+    FailOption(owner, "refine_width", refine_width, "a finite width >= 0");
+  }
+  if (refine_samples < 0) FailOption(owner, "refine_samples", refine_samples, "0 or more");
+  if (profile_points < 0) FailOption(owner, "profile_points", profile_points, "0 or more");
+}
+
 FitResult FitObjects(const ProblemInput& input, const ObjectFitOptions& options) {
+  options.Validate();
   const auto started = std::chrono::steady_clock::now();
   if (!input.model) throw std::invalid_argument("FitObjects: no model");
   const sim::Model& scene = *input.model;

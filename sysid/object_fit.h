@@ -46,6 +46,10 @@ struct ObjectFitOptions {
   // basins of the rugged cost: flagged, and reached by the interval when as deep as the fit's (see the .cc); 0: none.
   int profile_points = 16;
   FitProgress progress;  // called between stages (search, refinement, basin scan, predictions); may be empty
+
+  // Throws std::invalid_argument naming the field and value ("ObjectFitOptions::relative_step = 0, expected ...").
+  // FitObjects calls it first.
+  void Validate() const;
 };
 
 // Throws InputError (naming the dataset, the feature and the value) when the dataset feeds no object pose, an

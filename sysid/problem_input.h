@@ -26,7 +26,15 @@ struct CommonFitOptions {
   int threads = 1;                 // sim-in-the-loop evaluations run on this many threads
   std::uint64_t seed = 0;          // of the global searches: fits are deterministic
   bool quick = false;              // fewer global samples and iterations (tests of the plumbing, not of accuracy)
+
+  // Throws std::invalid_argument naming the field and value, prefixed with `owner` ("JointDynamicsOptions").
+  void Validate(const std::string& owner) const;
 };
+
+// Throws std::invalid_argument("<owner>::<field> = <value>, expected <expected>"): the options structs' one
+// message shape.
+[[noreturn]] void FailOption(const std::string& owner, const std::string& field, double value,
+                             const std::string& expected);
 
 // The frames [0, split) of an episode of `frames` are fitted, [split, frames) are held out.
 std::int64_t HeldOutSplit(std::int64_t frames, double held_out_fraction);

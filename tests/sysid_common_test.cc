@@ -14,6 +14,8 @@
 
 #include "sysid/fit_result.h"
 #include "sysid/identify.h"
+#include "sysid/joint_dynamics.h"
+#include "sysid/object_fit.h"
 #include "sysid/report.h"
 #include "test_support.h"
 #include "sysid/problem_input.h"
@@ -59,6 +61,41 @@ struct Line {
     return j;
   }
 };
+
+// A misconfigured option is refused before any data are read, naming the options struct's field and the value
+// (not a command-line flag: a library user set it).
+TEST(FitOptions, AMisconfiguredOptionIsRefusedNamingItsField) {
+  const auto message = [](const auto& fit) {
+    try {
+      fit();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  JointDynamicsOptions joint;
+  joint.fit_rate_hz = 0;
+  EXPECT_EQ(message([&] { FitJointDynamics(ProblemInput{}, joint); }),
+            "JointDynamicsOptions::fit_rate_hz = 0, expected a finite rate > 0");
+  joint = {};
+  joint.smoothing.cutoff_hz = std::nan("");
+  EXPECT_NE(message([&] { joint.Validate(); }).find("JointDynamicsOptions::smoothing.cutoff_hz = nan"),
+            std::string::npos);
+  joint = {};
+  joint.common.held_out_fraction = 1;
+  EXPECT_NE(message([&] { joint.Validate(); }).find("JointDynamicsOptions::common.held_out_fraction = 1"),
+            std::string::npos);
+  EXPECT_EQ(message([] { JointDynamicsOptions{}.Validate(); }), "no error");
+
+  ObjectFitOptions object;
+  object.relative_step = 0;
+  EXPECT_EQ(message([&] { FitObjects(ProblemInput{}, object); }),
+            "ObjectFitOptions::relative_step = 0, expected a step in (0, 1)");
+  object = {};
+  object.max_fit_episodes = -1;
+  EXPECT_NE(message([&] { object.Validate(); }).find("ObjectFitOptions::max_fit_episodes = -1"), std::string::npos);
+  EXPECT_EQ(message([] { ObjectFitOptions{}.Validate(); }), "no error");
+}
 
 TEST(AnalyzeJacobian, FlagsZeroSensitivityAndNullSpaceAndMatchesOls) {
   const Line line;
