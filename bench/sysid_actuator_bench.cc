@@ -49,20 +49,7 @@
 #include "sim/scene_compiler.h"
 #include "sim/world.h"
 #include "sysid/actuator_fit.h"
-
-namespace {
-
-std::atomic<long long> g_worlds_built{0};
-
-}  // namespace
-
-// The linker sends every call of World's complete-object constructor here (LINKER:--wrap, bench/CMakeLists.txt).
-// A by-value std::shared_ptr is passed by invisible reference in the Itanium C++ ABI, hence the two pointers.
-extern "C" void __real__ZN3r2s3sim5WorldC1ESt10shared_ptrIKNS0_5ModelEE(void* self, void* model);
-extern "C" void __wrap__ZN3r2s3sim5WorldC1ESt10shared_ptrIKNS0_5ModelEE(void* self, void* model) {
-  g_worlds_built.fetch_add(1, std::memory_order_relaxed);
-  __real__ZN3r2s3sim5WorldC1ESt10shared_ptrIKNS0_5ModelEE(self, model);
-}
+#include "bench/world_count.h"
 
 namespace {
 
@@ -330,13 +317,13 @@ int main(int argc, char** argv) {
       options.common.threads = threads;
       if (!velocity_limit) std::erase(options.parameters, std::string("velocity_limit"));
       for (int k = 0; k < flags.repeats; ++k) {
-        const long long built = g_worlds_built.load();
+        const long long built = r2s::bench::WorldsBuilt();
         const double cpu = CpuSeconds();
         const auto start = std::chrono::steady_clock::now();
         run.result = r2s::sysid::FitActuators(input, options);
         run.wall_s.push_back(Seconds(start));
         run.cpu_s.push_back(CpuSeconds() - cpu);
-        run.episode_rollouts = g_worlds_built.load() - built;
+        run.episode_rollouts = r2s::bench::WorldsBuilt() - built;
         std::fprintf(stderr, "fit, %d thread(s)%s: %.2f s wall, %.2f s CPU\n", threads,
                      velocity_limit ? "" : ", velocity_limit not fitted", run.wall_s.back(), run.cpu_s.back());
       }

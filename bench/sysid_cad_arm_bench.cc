@@ -71,20 +71,7 @@
 #include "sim/scene_compiler.h"
 #include "sim/world.h"
 #include "sysid/actuator_fit.h"
-
-namespace {
-
-std::atomic<long long> g_worlds_built{0};
-
-}  // namespace
-
-// The linker sends every call of World's complete-object constructor here (LINKER:--wrap, bench/CMakeLists.txt).
-// A by-value std::shared_ptr is passed by invisible reference in the Itanium C++ ABI, hence the two pointers.
-extern "C" void __real__ZN3r2s3sim5WorldC1ESt10shared_ptrIKNS0_5ModelEE(void* self, void* model);
-extern "C" void __wrap__ZN3r2s3sim5WorldC1ESt10shared_ptrIKNS0_5ModelEE(void* self, void* model) {
-  g_worlds_built.fetch_add(1, std::memory_order_relaxed);
-  __real__ZN3r2s3sim5WorldC1ESt10shared_ptrIKNS0_5ModelEE(self, model);
-}
+#include "bench/world_count.h"
 
 namespace {
 
@@ -458,11 +445,11 @@ int main(int argc, char** argv) {
   std::printf("FitActuators, default options (threads %d), joints %s ...\n", options.common.threads,
               joint_list.c_str());
   std::fflush(stdout);
-  const long long built = g_worlds_built.load();
+  const long long built = r2s::bench::WorldsBuilt();
   const Timer fit_timer;
   const FitResult r = r2s::sysid::FitActuators(input, options);
   const double fit_wall_s = fit_timer.WallS(), fit_cpu_s = fit_timer.CpuS();
-  const long long rollouts = g_worlds_built.load() - built;
+  const long long rollouts = r2s::bench::WorldsBuilt() - built;
 
   std::printf("\nfit: %.1f s wall, %.1f s CPU; %lld simulated episodes (rollouts), %.1f ms CPU each (one whole "
               "episode alone: %.1f ms CPU); %d starts, %d joint passes%s, %d LM iterations\n",

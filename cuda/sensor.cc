@@ -284,8 +284,7 @@ const SensorTables& Tables() {
   return tables;
 }
 
-CameraPlan MakeCameraPlan(RgbBatch batch, std::span<const CameraModelParams> per_frame,
-                                   const NoiseKey& noise) {
+CameraPlan MakeCameraPlan(RgbBatch batch, std::span<const CameraModelParams> per_frame, const NoiseKey& noise) {
   CheckShape("ApplyCameraModel", batch.data, batch.frames, batch.height, batch.width);
   CheckFrameCount("ApplyCameraModel", per_frame, batch.frames);
   for (std::size_t i = 0; i < per_frame.size(); ++i) ValidateCamera(per_frame[i], i);
