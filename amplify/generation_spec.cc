@@ -177,8 +177,11 @@ ConditionTarget Target(const Reader& r, const std::string& axis_name, const Valu
     } else if (field == "yaw_deg") {
       t.kind = ConditionTarget::Kind::kObjectYaw;
       need(1, "one number (degrees)");
+    } else if (field == "shift_xy_m") {
+      t.kind = ConditionTarget::Kind::kObjectShiftXy;
+      need(2, "two numbers (dx, dy)");
     } else {
-      unknown_field("position_xy_m, position_m, yaw_deg, material");
+      unknown_field("position_xy_m, position_m, yaw_deg, shift_xy_m, material");
     }
   } else if (group == "cameras") {
     t.index = FindByName(model.cameras, name);

@@ -24,8 +24,10 @@
 //         depth: {noise_std_m: 0.001, noise_std_per_m: 0.002, quantization: disparity}
 //
 // Targets: lights.<light>.<intensity|color_temperature_k>; environment.<body>.material and
-// objects.<object>.material; objects.<object>.<position_xy_m|position_m|yaw_deg> (where the object starts: its
-// recorded start when the dataset tracks it, else its initial_pose); cameras.<camera>.<yaw_deg|pitch_deg|roll_deg>
+// objects.<object>.material; objects.<object>.<position_xy_m|position_m|yaw_deg|shift_xy_m> (where the object
+// starts: its recorded start when the dataset tracks it, else its initial_pose; yaw_deg turns it about the
+// vertical through that start and shift_xy_m moves it from there, so a variant is "the demonstration's object,
+// moved and turned" wherever each demonstration had it); cameras.<camera>.<yaw_deg|pitch_deg|roll_deg>
 // (a rotation of the camera about its own y, x and z axes: extrinsics jitter).
 
 #include <filesystem>
@@ -58,6 +60,7 @@ struct ConditionTarget {
     kObjectPositionXy,       // objects.<object>.position_xy_m (2 values)
     kObjectPosition,         // objects.<object>.position_m (3 values)
     kObjectYaw,              // objects.<object>.yaw_deg: about the world z axis
+    kObjectShiftXy,          // objects.<object>.shift_xy_m (2 values): added to where it starts
     kCameraRotation,         // cameras.<camera>.<yaw|pitch|roll>_deg
   };
   std::string axis;

@@ -164,6 +164,14 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   draw.seed = options.seed;
   draw.variants_per_episode = options.variants;
   impl->config.retarget = ParseRetargetSpec(scene_file, *model);
+  if (options.object_poses) {
+    if (!impl->config.retarget) {
+      throw InputError("command line", "--object-poses",
+                       options.object_poses->string() + ": the scene has no retarget section, so no object pose is "
+                                                        "inferred for the annotations to override");
+    }
+    impl->config.annotations = ReadObjectPoseAnnotations(*options.object_poses, *model);
+  }
 
   impl->reader.emplace(episode::DatasetReader::Open(dataset));
   impl->config.dataset = dataset.string();

@@ -48,6 +48,9 @@ struct GeneratorOptions {
   std::vector<std::string> cameras;
   std::vector<std::string> streams = {"rgb"};
   std::optional<std::int64_t> max_source_episodes;  // the dataset's first N episodes only
+  // Where the retarget object lay in each source episode (grasp_inference.h's annotation file), over what is
+  // inferred from the demonstration's grasp; for datasets that do not record the object's pose.
+  std::optional<std::filesystem::path> object_poses;
 };
 
 class Generator {

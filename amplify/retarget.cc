@@ -8,6 +8,7 @@
 
 #include <Eigen/Cholesky>
 
+#include "amplify/grasp_inference.h"
 #include "episode/input_error.h"
 #include "sim/yaml_values.h"
 
@@ -72,7 +73,9 @@ void ClampToLimits(const sim::RobotModel& robot, const std::vector<int>& dofs, E
 
 double Smoothstep(double s) { return s * s * (3 - 2 * s); }
 
-void CheckSpec(const sim::Model& model, const RetargetSpec& spec) {
+}  // namespace
+
+void CheckRetargetSpec(const sim::Model& model, const RetargetSpec& spec) {
   if (!model.robot) throw std::invalid_argument("Retarget: the model '" + model.name + "' has no robot");
   const sim::RobotModel& robot = *model.robot;
   const std::string where = spec.source.empty() ? "Retarget" : "Retarget (" + spec.source + ")";
@@ -97,9 +100,23 @@ void CheckSpec(const sim::Model& model, const RetargetSpec& spec) {
     throw std::invalid_argument(where + ": transition_frames = " + std::to_string(spec.transition_frames) +
                                 ", expected at least 1");
   }
+  if (spec.gripper_min_frames < 1) {
+    throw std::invalid_argument(where + ": gripper_min_frames = " + std::to_string(spec.gripper_min_frames) +
+                                ", expected at least 1");
+  }
+  if (!std::isfinite(spec.gripper_closed_below) || !std::isfinite(spec.open_above())) {
+    throw std::invalid_argument(where + ": gripper_closed_below = " + std::to_string(spec.gripper_closed_below) +
+                                ", gripper_open_above = " + std::to_string(spec.open_above()) +
+                                ", expected finite numbers");
+  }
+  if (spec.open_above() < spec.gripper_closed_below) {
+    throw std::invalid_argument(where + ": gripper_open_above = " + std::to_string(spec.open_above()) +
+                                " is below gripper_closed_below = " + std::to_string(spec.gripper_closed_below));
+  }
+  if (!spec.grasp_offset.matrix().allFinite()) {
+    throw std::invalid_argument(where + ": grasp_offset holds a NaN or infinity");
+  }
 }
-
-}  // namespace
 
 std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene_yaml, const sim::Model& model) {
   const Reader r(scene_yaml);
@@ -107,9 +124,9 @@ std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene
   const Value top{root, "", std::max(1, sim::yaml::LineOf(root))};
   const auto section = Map(r, top, {}).Get("retarget");
   if (!section || section->node.IsNull()) return std::nullopt;
-  const Map m(
-      r, *section,
-      {"object", "end_effector_link", "arm_joints", "gripper_joints", "gripper_closed_below", "transition_frames"});
+  const Map m(r, *section,
+              {"object", "end_effector_link", "arm_joints", "gripper_joints", "gripper_closed_below",
+               "gripper_open_above", "transition_frames", "grasp_offset"});
   if (!model.robot) r.Fail(*section, "the scene has no robot to retarget");
   const sim::RobotModel& robot = *model.robot;
 
@@ -149,10 +166,28 @@ std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene
   }
   spec.gripper_dofs = JointList(r, m.Require("gripper_joints"), robot, seen);
   spec.gripper_closed_below = r.Number(m.Require("gripper_closed_below"));
+  if (auto v = m.Get("gripper_open_above")) {
+    spec.gripper_open_above = r.Number(*v);
+    if (*spec.gripper_open_above < spec.gripper_closed_below) {
+      r.Fail(*v, "gripper_open_above = " + v->node.Scalar() + " is below gripper_closed_below = " +
+                     m.Require("gripper_closed_below").node.Scalar() + "; it must be at least that (hysteresis)");
+    }
+  }
   if (auto v = m.Get("transition_frames")) {
     spec.transition_frames = r.Integer(*v);
     if (spec.transition_frames < 1) {
       r.Fail(*v, "transition_frames = " + std::to_string(spec.transition_frames) + ", expected at least 1");
+    }
+  }
+  if (auto v = m.Get("grasp_offset")) {
+    const Map offset(r, *v, {"position_m", "rpy_rad"});
+    if (auto p = offset.Get("position_m")) spec.grasp_offset.translation() = r.Vec3(*p);
+    if (auto p = offset.Get("rpy_rad")) {
+      const Eigen::Vector3d rpy = r.Vec3(*p);
+      spec.grasp_offset.linear() =
+          (Eigen::AngleAxisd(rpy.z(), Eigen::Vector3d::UnitZ()) * Eigen::AngleAxisd(rpy.y(), Eigen::Vector3d::UnitY()) *
+           Eigen::AngleAxisd(rpy.x(), Eigen::Vector3d::UnitX()))
+              .toRotationMatrix();
     }
   }
   return spec;
@@ -202,7 +237,7 @@ IkSolution SolveEndEffectorIk(const sim::RigidBodyDynamics& dynamics, const sim:
 
 RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const Eigen::MatrixXd& source_targets,
                         const Eigen::Isometry3d& source_object_pose, const Eigen::Isometry3d& new_object_pose) {
-  CheckSpec(model, spec);
+  CheckRetargetSpec(model, spec);
   const sim::RobotModel& robot = *model.robot;
   if (source_targets.rows() != robot.num_dofs() || source_targets.cols() < 1) {
     throw std::invalid_argument("Retarget: source_targets is " + std::to_string(source_targets.rows()) + " x " +
@@ -213,21 +248,15 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   const std::int64_t frames = source_targets.cols();
   const sim::RigidBodyDynamics dynamics(robot, model.sim.gravity_mps2);
 
-  // 1. Gripper state and segments.
-  std::vector<bool> closed(frames, false);
-  for (std::int64_t f = 0; f < frames; ++f) {
-    double sum = 0;
-    for (int dof : spec.gripper_dofs) sum += source_targets(dof, f);
-    closed[f] = !spec.gripper_dofs.empty() && sum / spec.gripper_dofs.size() < spec.gripper_closed_below;
-  }
+  // 1. Gripper state and segments, with hysteresis and without flickers.
+  const GripperEvents gripper = SegmentGripper(spec, source_targets);
+  const std::vector<bool>& closed = gripper.closed;
   RetargetResult result;
   result.segment_starts.push_back(0);
-  std::int64_t first_grasp = frames;
   for (std::int64_t f = 1; f < frames; ++f) {
-    if (closed[f] == closed[f - 1]) continue;
-    result.segment_starts.push_back(f);
-    if (closed[f] && first_grasp == frames) first_grasp = f;
+    if (closed[f] != closed[f - 1]) result.segment_starts.push_back(f);
   }
+  const std::int64_t first_grasp = gripper.grasp_frames.empty() ? frames : gripper.grasp_frames.front();
 
   // 2. and 3. The source's end-effector poses and where each frame's pose goes. The open frames before the first
   // grasp approach the object and move with it; the rest act on the place target, which stays (see the header).
@@ -244,6 +273,7 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   // transform does not change, and the redundancy follows the demonstration); where the transform changes, the
   // source's own joints are tried too (exact for a frame kept in the world).
   Eigen::MatrixXd solution = source_targets;
+  double worst_ik_error = -1;  // metres plus radians, as ErrorSize
   for (std::int64_t f = 0; f < frames; ++f) {
     const Eigen::Isometry3d target = target_of(f);
     Eigen::VectorXd seed = source_targets.col(f);
@@ -262,6 +292,10 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
     for (int dof : spec.arm_dofs) solution(dof, f) = ik.q[dof];
     result.max_ik_error_m = std::max(result.max_ik_error_m, ik.position_error_m);
     result.max_ik_error_rad = std::max(result.max_ik_error_rad, ik.rotation_error_rad);
+    if (ik.position_error_m + ik.rotation_error_rad > worst_ik_error) {
+      worst_ik_error = ik.position_error_m + ik.rotation_error_rad;
+      result.worst_ik_frame = f;
+    }
   }
 
   // 5. Transitions: carry the gap at each boundary as an offset that fades once the demonstration moves on.

@@ -5,8 +5,11 @@
 // so that the gripper still meets it, and the rest is kept where it was.
 //
 // What Retarget does, given the demonstration's joint position targets (dofs x frames):
-//   1. Gripper state per frame: closed iff the mean of the gripper dofs' targets is below gripper_closed_below.
-//      The demonstration splits into segments at every grasp (open -> closed) and release (closed -> open).
+//   1. Gripper state per frame, with hysteresis (SegmentGripper in amplify/grasp_inference.h): the mean of the
+//      gripper dofs' targets closes the gripper when it falls below gripper_closed_below and opens it again only
+//      when it rises to gripper_open_above, and a change that does not last gripper_min_frames frames is a
+//      flicker, ignored. The demonstration splits into segments at every grasp (open -> closed) and release
+//      (closed -> open).
 //   2. The end-effector pose of every frame, by forward kinematics of the targets (sim::RigidBodyDynamics).
 //   3. The open frames before the first grasp (the approach) act on the object: their end-effector pose, in the
 //      object's frame at the demonstration's start (T_obj^-1 T_ee), is mapped onto the new object pose
@@ -34,7 +37,8 @@
 // under gravity reaches the retargeted poses with the same sag as in the demonstration (close poses, close sag).
 // Limits: no collision avoidance (the approach is replayed relative to the object, whatever lies in its way); no
 // check that the new pose is reachable beyond the IK error reported (max_ik_error_*: the caller decides what is
-// too much); a gripper signal that chatters around the threshold makes many short segments; the episode keeps its
+// too much); a gripper signal that chatters by more than the hysteresis (gripper_open_above - gripper_closed_below)
+// for longer than gripper_min_frames frames still makes extra segments; the episode keeps its
 // length (the transitions are blended into the next segment's frames instead of inserted as MimicGen does).
 // Deterministic: no randomness, the same inputs give the same outputs.
 
@@ -58,34 +62,60 @@ namespace r2s::amplify {
 //     end_effector_link: panda_hand     # a robot link, moved by every arm joint
 //     arm_joints: [panda_joint1, ..., panda_joint7]
 //     gripper_joints: [panda_finger_joint1, panda_finger_joint2]
-//     gripper_closed_below: 0.035       # the mean gripper target below this is "closed" (a grasp)
+//     gripper_closed_below: 0.035       # the mean gripper signal below this is "closed" (a grasp)
+//     gripper_open_above: 0.037         # optional (default gripper_closed_below), >= gripper_closed_below: a
+//                                       # closed gripper opens again (a release) only when the signal rises to this
 //     transition_frames: 15             # optional (default 15), >= 1: frames over which one segment blends into
 //                                       # the next
+//     grasp_offset: {position_m: [0, 0, 0.099], rpy_rad: [3.14159265, 0, 0]}
+//                                       # optional (default identity): the object's frame in the end-effector
+//                                       # link's frame while grasped; rpy_rad as URDF, R = Rz(y) Ry(p) Rx(r)
+// The gripper thresholds apply to the logged targets (Retarget) and to the measured joints (InferObjectPoses in
+// amplify/grasp_inference.h) alike, so choose them between the open value and the value a jaw blocked by the
+// object measures (not the fully closed one its target may ask for).
 struct RetargetSpec {
   int object = -1;             // index into Model::objects
   int end_effector_link = -1;  // index into RobotModel::links
   std::vector<int> arm_dofs;   // dof indices, as listed
   std::vector<int> gripper_dofs;
   double gripper_closed_below = 0;
+  std::optional<double> gripper_open_above;  // unset: gripper_closed_below (no hysteresis)
   int transition_frames = 15;
+  // The object's frame in the end-effector link's frame while grasped.
+  Eigen::Isometry3d grasp_offset = Eigen::Isometry3d::Identity();
   std::string source;  // "scene.yaml:40: retarget", for messages
   // When the demonstration's end effector counts as holding still after a boundary (step 5 above): within this
   // distance and angle of its pose at the boundary. Not in the YAML; loose enough for a teleoperator's jitter.
   double hold_tolerance_m = 0.002;
   double hold_tolerance_rad = 0.02;
+  // A gripper state change counts only when the new state lasts at least this many frames (a trigger that
+  // flickers for a frame or two is not a grasp); a change in the last gripper_min_frames - 1 frames is ignored.
+  // Not in the YAML; 3 frames is 0.1 s at 30 fps, shorter than any real grasp.
+  int gripper_min_frames = 3;
+
+  double open_above() const { return gripper_open_above.value_or(gripper_closed_below); }
 };
 
 // std::nullopt when the scene has no retarget section (or an empty one). Errors throw
 // r2s::InputError(scene_yaml, "line N: retarget.<key>", problem): unknown or missing keys, an unknown object,
 // link or joint, a joint listed twice or in both lists, an arm joint that does not move the end-effector link, a
-// transition_frames below 1, a scene without a robot.
+// transition_frames below 1, a gripper_open_above below gripper_closed_below, a grasp_offset that is not a map of
+// position_m and rpy_rad (3 finite numbers each), a scene without a robot.
 std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene_yaml, const sim::Model& model);
+
+// Throws std::invalid_argument naming the field and its value when `spec` does not fit `model` (no robot, an
+// index out of range, no arm dofs, transition_frames or gripper_min_frames below 1, gripper_open_above below
+// gripper_closed_below, a non-finite threshold or grasp_offset). Retarget and InferObjectPoses call it.
+void CheckRetargetSpec(const sim::Model& model, const RetargetSpec& spec);
 
 struct RetargetResult {
   Eigen::MatrixXd position;                  // dofs x frames: the retargeted joint targets (non-arm dofs copied)
   std::vector<std::int64_t> segment_starts;  // first frame of each segment (0, grasp frame, release frame, ...)
   double max_ik_error_m = 0;                 // worst end-effector position error of the IK solutions
   double max_ik_error_rad = 0;               // worst orientation error (angle of R_target R_solution^T)
+  // The frame whose IK solution misses its target most, by metres plus radians (the two maxima above may come
+  // from different frames); -1 only before Retarget fills it.
+  std::int64_t worst_ik_frame = -1;
 };
 
 // source_targets: dofs x frames (at least one frame), the demonstration's joint position targets (what drives the

@@ -95,6 +95,8 @@ json IdentityJson(const RunIdentity& id) {
               {"params_hash", id.params_hash},
               {"dataset", id.dataset.string()},
               {"dataset_hash", id.dataset_hash},
+              {"object_poses", id.object_poses_file.string()},
+              {"object_poses_hash", id.object_poses_hash},
               {"variants", id.variants},
               {"seed", id.seed},
               {"shard", std::to_string(id.shard.index) + "/" + std::to_string(id.shard.count)},
@@ -160,6 +162,8 @@ json RecordJson(const UnitRecord& r) {
               {"kept", r.kept},
               {"success", r.success},
               {"failed", r.failed},
+              {"reason", r.reason},
+              {"reason_detail", r.reason_detail},
               {"edge_case", r.edge_case},
               {"frames", r.frames},
               {"camera_frames", r.camera_frames},
@@ -175,6 +179,8 @@ UnitRecord RecordFrom(const json& j) {
   r.kept = j.at("kept").get<bool>();
   r.success = j.at("success").get<bool>();
   r.failed = j.at("failed").get<std::vector<std::string>>();
+  r.reason = j.value("reason", "");
+  r.reason_detail = j.value("reason_detail", "");
   r.edge_case = j.at("edge_case").get<std::string>();
   r.frames = j.at("frames").get<std::int64_t>();
   r.camera_frames = j.at("camera_frames").get<std::int64_t>();
@@ -184,10 +190,15 @@ UnitRecord RecordFrom(const json& j) {
 }
 
 json TotalsJson(const RunTotals& t) {
+  json rejected = json::object();
+  for (const auto& [code, tally] : t.rejected) {
+    rejected[code] = {{"count", tally.count}, {"example_unit", tally.example_unit}, {"example", tally.example}};
+  }
   return json{{"attempted", t.attempted},         {"kept", t.kept},
-              {"succeeded", t.succeeded},         {"frames", t.frames},
-              {"camera_frames", t.camera_frames}, {"physics_steps", t.physics_steps},
-              {"stage_thread_cpu_s", SecondsJson(t.times.cpu)},  {"stage_wall_s", SecondsJson(t.times.wall)}};
+              {"succeeded", t.succeeded},         {"rejected", rejected},
+              {"frames", t.frames},               {"camera_frames", t.camera_frames},
+              {"physics_steps", t.physics_steps}, {"stage_thread_cpu_s", SecondsJson(t.times.cpu)},
+              {"stage_wall_s", SecondsJson(t.times.wall)}};
 }
 
 RunTotals TotalsFrom(const json& j) {
@@ -200,6 +211,10 @@ RunTotals TotalsFrom(const json& j) {
   t.physics_steps = j.at("physics_steps").get<std::int64_t>();
   t.times.cpu = SecondsFrom(j.at("stage_thread_cpu_s"));
   t.times.wall = SecondsFrom(j.value("stage_wall_s", json::object()));
+  for (const auto& [code, tally] : j.value("rejected", json::object()).items()) {
+    t.rejected[code] = {tally.at("count").get<std::uint64_t>(), tally.at("example_unit").get<std::uint64_t>(),
+                        tally.at("example").get<std::string>()};
+  }
   return t;
 }
 
@@ -333,6 +348,10 @@ RunIdentity IdentityOf(const fs::path& scene_file, const std::optional<fs::path>
   }
   id.dataset = fs::absolute(dataset).lexically_normal();
   id.dataset_hash = ContentHash(id.dataset);
+  if (options.object_poses) {
+    id.object_poses_file = fs::absolute(*options.object_poses).lexically_normal();
+    id.object_poses_hash = ContentHash(id.object_poses_file);
+  }
   id.variants = options.variants;
   id.seed = options.seed;
   id.shard = options.shard;
@@ -461,6 +480,8 @@ void RunFolder::Store(GeneratedEpisode& g, bool keep, bool part_written) {
   r.kept = keep;
   r.success = g.success;
   r.failed = g.failed;
+  r.reason = ReasonCode(g.rejection.reason);
+  r.reason_detail = g.rejection.detail;
   r.edge_case = g.edge_case;
   r.frames = g.frames;
   r.camera_frames = g.camera_frames;
@@ -483,6 +504,7 @@ RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::s
     ++totals.attempted;
     totals.kept += r.kept ? 1 : 0;
     totals.succeeded += r.success ? 1 : 0;
+    if (!r.reason.empty()) totals.AddReason(r.reason, u, r.reason_detail);
     totals.frames += r.frames;
     totals.camera_frames += r.camera_frames;
     totals.physics_steps += r.physics_steps;
@@ -623,6 +645,14 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
     result.totals.attempted += t.attempted;
     result.totals.kept += t.kept;
     result.totals.succeeded += t.succeeded;
+    for (const auto& [code, tally] : t.rejected) {
+      ReasonTally& sum = result.totals.rejected[code];
+      if (sum.count == 0) {  // shards in index order, so the first example is the lowest unit
+        sum.example_unit = tally.example_unit;
+        sum.example = tally.example;
+      }
+      sum.count += tally.count;
+    }
     result.totals.frames += t.frames;
     result.totals.camera_frames += t.camera_frames;
     result.totals.physics_steps += t.physics_steps;
@@ -657,6 +687,27 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
   result.dataset = dataset;
   result.shards = count;
   return result;
+}
+
+void RunTotals::AddReason(const std::string& code, std::uint64_t unit, const std::string& detail) {
+  ReasonTally& tally = rejected[code];
+  if (tally.count == 0) {
+    tally.example_unit = unit;
+    tally.example = detail;
+  }
+  ++tally.count;
+}
+
+std::string FormatReasons(const std::map<std::string, ReasonTally>& rejected, std::size_t at_most) {
+  std::vector<std::pair<std::string, std::uint64_t>> order;
+  for (const auto& [code, tally] : rejected) order.emplace_back(code, tally.count);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string text;
+  for (std::size_t i = 0; i < order.size() && i < at_most; ++i) {
+    text += (i ? ", " : "") + order[i].first + " " + std::to_string(order[i].second);
+  }
+  if (order.size() > at_most) text += ", ...";
+  return text;
 }
 
 }  // namespace r2s::amplify

@@ -4,7 +4,8 @@
 //
 //   run.json             the run's identity: the scene, params and dataset (paths and content hashes), variants,
 //                        seed, shard, keep policy, cameras, streams, episode limit, real2sim's version
-//   parts/unit_<u>.json  one record per finished unit u (kept or not, success, failed conditions, frames, times)
+//   parts/unit_<u>.json  one record per finished unit u (kept or not, success, failed conditions, the reason it
+//                        failed, frames, times)
 //   parts/unit_<u>.hdf5  its episode when kept (robomimic: a file of one demo; ALOHA: parts/episode_<u>.hdf5;
 //                        LeRobot: parts/unit_<u>/, a dataset of one episode with its encoded videos)
 //   the dataset          once every unit of the shard is done, in the source's layout: robomimic
@@ -23,6 +24,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +46,8 @@ struct RunIdentity {
   // FNV-1a 64 of the contents (the dataset: every file of it; a file over 64 MiB by its size, modification time
   // and first and last MiB, so a rerun over a huge dataset does not read it all).
   std::string scene_hash, params_hash, dataset_hash;
+  std::filesystem::path object_poses_file;  // --object-poses: the annotations of where the objects lay; empty: none
+  std::string object_poses_hash;
   std::uint32_t variants = 1;
   std::uint64_t seed = 0;
   Shard shard;
@@ -66,16 +70,29 @@ struct UnitRecord {
   bool kept = false;
   bool success = false;
   std::vector<std::string> failed;
+  std::string reason, reason_detail;  // why it failed (rejection.h's code and its line); empty for a success
   std::string edge_case;
   std::int64_t frames = 0, camera_frames = 0, physics_steps = 0;
   StageTimes times;
+};
+
+// How many units failed for one reason, and the first of them (in unit order) as the example a user reads.
+struct ReasonTally {
+  std::uint64_t count = 0;
+  std::uint64_t example_unit = 0;
+  std::string example;  // its reason_detail
 };
 
 struct RunTotals {
   std::uint64_t attempted = 0, kept = 0, succeeded = 0;
   std::int64_t frames = 0, camera_frames = 0, physics_steps = 0;
   StageTimes times;  // summed over the units: wall and thread-CPU seconds per stage
+  std::map<std::string, ReasonTally> rejected;  // reason code -> the units that failed for it
+  void AddReason(const std::string& code, std::uint64_t unit, const std::string& detail);
 };
+
+// The reasons, most frequent first (ties by code): "object_dropped 12, success_false 3".
+std::string FormatReasons(const std::map<std::string, ReasonTally>& rejected, std::size_t at_most = 3);
 
 class RunFolder {
  public:

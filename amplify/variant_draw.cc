@@ -67,6 +67,7 @@ void Place(const ObjectPlacement& placement, Eigen::Isometry3d* pose, Eigen::Vec
   }
   if (placement.position_xy_m) pose->translation().head<2>() = *placement.position_xy_m;
   if (placement.position_m) pose->translation() = *placement.position_m;
+  if (placement.shift_xy_m) pose->translation().head<2>() += *placement.shift_xy_m;
 }
 
 VariantDraw DrawVariant(const DrawSources& sources, std::uint32_t episode, std::uint32_t variant) {
@@ -151,6 +152,10 @@ VariantDraw DrawVariant(const DrawSources& sources, std::uint32_t episode, std::
           break;
         case ConditionTarget::Kind::kObjectPosition:
           draw.placements[t.index].position_m = v.head<3>();
+          record(t.target, Values(v));
+          break;
+        case ConditionTarget::Kind::kObjectShiftXy:
+          draw.placements[t.index].shift_xy_m = v.head<2>();
           record(t.target, Values(v));
           break;
         case ConditionTarget::Kind::kObjectYaw:

@@ -53,7 +53,8 @@ struct ObjectPlacement {
   std::optional<Eigen::Vector2d> position_xy_m;
   std::optional<Eigen::Vector3d> position_m;
   std::optional<double> yaw_rad;  // about the world z axis through the object's start position
-  bool empty() const { return !position_xy_m && !position_m && !yaw_rad; }
+  std::optional<Eigen::Vector2d> shift_xy_m;  // added to the start position (after any of the above)
+  bool empty() const { return !position_xy_m && !position_m && !yaw_rad && !shift_xy_m; }
 };
 
 // A body's look replaced by a material's (a material target): draw `look_material` with `material`'s colour,

@@ -1,10 +1,12 @@
 #include "amplify/variant_pipeline.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
 #include "amplify/action_perturbation.h"
+#include "amplify/grasp_inference.h"
 #include "real2sim/build_config.h"
 #include "render/segmentation.h"
 #include "sim/success.h"
@@ -67,6 +69,81 @@ void RepeatRow(Array& array, std::int64_t from, std::int64_t to) {
   const std::size_t row = array.bytes.size() / static_cast<std::size_t>(array.shape[0]);
   std::memcpy(array.bytes.data() + static_cast<std::size_t>(to) * row,
               array.bytes.data() + static_cast<std::size_t>(from) * row, row);
+}
+
+// The gripper's first held interval as the drive commands it (after retargeting and perturbation), segmented as
+// Retarget segments it (hysteresis, flickers ignored). None when the demonstration never grasps.
+std::optional<HeldInterval> CommandedHold(const RetargetSpec& spec, const Eigen::MatrixXd& position) {
+  const GripperEvents events = SegmentGripper(spec, position);
+  if (events.grasp_frames.empty()) return std::nullopt;
+  const std::int64_t grasp = events.grasp_frames.front();
+  std::int64_t release = position.cols();
+  for (std::int64_t r : events.release_frames) {
+    if (r > grasp) {
+      release = r;
+      break;
+    }
+  }
+  return HeldInterval{grasp, release};
+}
+
+// The retarget object's start in a demonstration whose dataset does not record it: inferred from the grasp in
+// the measured joints (the commanded targets stand in for joints not measured; the robot's initial_q for
+// joints bound to neither), or the annotation's where it names the object. nullopt when the dataset records the
+// pose or the scene retargets nothing.
+std::optional<InferredObjectPoses> DemonstratedObjectPose(const PipelineConfig& config, const sim::ReplayPlan& plan,
+                                                          const episode::Episode& source) {
+  if (!config.retarget || !plan.model().robot) return std::nullopt;
+  for (const auto& [object, binding] : plan.pose_bindings()) {
+    if (object == config.retarget->object) return std::nullopt;
+  }
+  Eigen::MatrixXd q = sim::JointTrack(plan, source, sim::JointSignal::kPosition);
+  const Eigen::MatrixXd target = sim::JointTrack(plan, source, sim::JointSignal::kPositionTarget);
+  const Eigen::VectorXd& q0 = plan.model().robot->initial_q;
+  for (Eigen::Index d = 0; d < q.rows(); ++d) {
+    for (Eigen::Index f = 0; f < q.cols(); ++f) {
+      if (std::isnan(q(d, f))) q(d, f) = std::isnan(target(d, f)) ? q0[d] : target(d, f);
+    }
+  }
+  InferredObjectPoses inferred = InferObjectPoses(plan.model(), *config.retarget, q, config.grasp_inference);
+  const auto annotation = config.annotations.find(source.metadata.index);
+  if (annotation != config.annotations.end()) {
+    ApplyAnnotation(plan.model(), *config.retarget, annotation->second, &inferred);
+  }
+  return inferred;
+}
+
+// An object resting where the scene puts it (its height and tilt: on the table), moved to the inferred x, y and
+// turned by the inferred yaw: a hand pose a few millimetres off in height would otherwise start the object inside
+// the table or above it.
+Eigen::Isometry3d RestingAt(const Eigen::Isometry3d& scene_pose, const Eigen::Isometry3d& inferred) {
+  const Eigen::Matrix3d turn = inferred.linear() * scene_pose.linear().transpose();
+  const double yaw_rad = std::atan2(turn(1, 0), turn(0, 0));
+  Eigen::Isometry3d pose = scene_pose;
+  pose.linear() = Eigen::AngleAxisd(yaw_rad, Eigen::Vector3d::UnitZ()).toRotationMatrix() * scene_pose.linear();
+  pose.translation().head<2>() = inferred.translation().head<2>();
+  return pose;
+}
+
+// Where a variant comes from; the caller adds what it drew.
+episode::Provenance ProvenanceOf(const PipelineConfig& config, const episode::Episode& source, std::uint32_t variant) {
+  episode::Provenance provenance;
+  provenance.source_dataset = config.dataset;
+  provenance.source_episode = source.metadata.index;
+  provenance.variant = variant;
+  provenance.seed = config.draw.seed;
+  provenance.software_version = R2S_VERSION;
+  return provenance;
+}
+
+// The reason of a simulated episode that did not succeed: what the watch saw, else the predicate's first failing
+// condition (with its measured value).
+Rejection ReasonOfFailure(const EpisodeWatch& watch, const std::vector<std::string>& failed) {
+  Rejection seen = watch.Verdict();
+  if (seen.reason != RejectReason::kNone) return seen;
+  std::string detail;
+  for (const std::string& line : failed) detail += (detail.empty() ? "" : "; ") + line;
+  return {RejectReason::kSuccessFalse, detail};
 }
 
 }  // namespace
@@ -147,8 +224,32 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   out.unit = static_cast<std::uint64_t>(source_position) * config_.draw.variants_per_episode + variant;
   VariantDraw draw = DrawVariant(config_.draw, source_position, variant);
   out.edge_case = draw.edge_case;
+  sim::ReplayPlan plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
+
+  // A demonstration without the object's pose: where it lay follows from the grasp, and the variant's placement
+  // moves it from there.
+  std::optional<Eigen::Isometry3d> demonstrated_start;
+  if (const std::optional<InferredObjectPoses> inferred = DemonstratedObjectPose(config_, plan, source)) {
+    const int object = config_.retarget->object;
+    const std::string name = config_.draw.model->objects[object].name;
+    out.object_pose_note = inferred->summary;
+    if (inferred->grasp_found || inferred->annotated) {
+      demonstrated_start = RestingAt(config_.draw.model->objects[object].initial_pose, inferred->initial_pose);
+      Eigen::Isometry3d start = *demonstrated_start;
+      Place(draw.placements[object], &start, nullptr, nullptr);
+      auto placed = std::make_shared<sim::Model>(*draw.model);
+      placed->objects[object].initial_pose = start;
+      draw.model = std::move(placed);
+      plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
+      const Eigen::Vector3d p = inferred->initial_pose.translation();
+      const Eigen::Matrix3d r = inferred->initial_pose.linear();
+      draw.parameters.push_back({"object_pose." + name + ".inferred_position_m", {p.x(), p.y(), p.z()}});
+      draw.parameters.push_back({"object_pose." + name + ".inferred_yaw_rad", {std::atan2(r(1, 0), r(0, 0))}});
+      draw.parameters.push_back({"object_pose." + name + ".annotated", {inferred->annotated ? 1.0 : 0.0}});
+      draw.parameters.push_back({"object_pose." + name + ".reliable", {inferred->reliable ? 1.0 : 0.0}});
+    }
+  }
   const sim::Model& model = *draw.model;
-  const sim::ReplayPlan plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
   const sim::FrameClock clock = sim::MakeFrameClock(plan, source, config_.dataset);
   sim::ReplayDrive drive = sim::MakeReplayDrive(plan, source, clock);
 
@@ -158,6 +259,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     source_start[i] = config_.draw.model->objects[i].initial_pose;
     variant_start[i] = model.objects[i].initial_pose;
   }
+  if (demonstrated_start) source_start[config_.retarget->object] = *demonstrated_start;
   for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
     const int object = plan.pose_bindings()[k].first;
     sim::ObjectStart& start = drive.objects[k];
@@ -185,7 +287,18 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
       drive.position = r.position;
       draw.parameters.push_back({"retarget.max_ik_error_m", {r.max_ik_error_m}});
       draw.parameters.push_back({"retarget.max_ik_error_rad", {r.max_ik_error_rad}});
+      // Out of reach: refused before simulating, which would only show the hand missing the object.
+      out.rejection = CheckReach(*model.robot, config_.retarget->arm_dofs, r.position, r.worst_ik_frame,
+                                 r.max_ik_error_m, r.max_ik_error_rad, config_.reach);
     }
+  }
+  if (out.rejection.reason != RejectReason::kNone) {
+    out.success = false;
+    out.simulated = false;
+    draw_timer.Stop(out.times, &StageSeconds::draw_s);
+    out.episode.provenance = ProvenanceOf(config_, source, variant);
+    out.episode.metadata.index = static_cast<std::int64_t>(out.unit);
+    return out;
   }
   const std::vector<bool> duplicated =
       PerturbDrive(draw.actions, clock, config_.draw.seed, source_position, variant, &drive);
@@ -195,11 +308,15 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   const StageTimer sim_timer;
   sim::World world(draw.model);
   std::vector<render::SceneState> states;
-  sim::FrameCallback on_frame;
-  if (!config_.cameras.empty()) {
-    states.reserve(clock.step.size());
-    on_frame = [&states](std::int64_t, const sim::World& w) { states.push_back(render::CaptureState(w)); };
-  }
+  const bool watch_grasp = config_.retarget && model.robot;
+  EpisodeWatch watch(model, watch_grasp ? config_.retarget->object : -1,
+                     watch_grasp ? config_.retarget->end_effector_link : -1,
+                     watch_grasp ? CommandedHold(*config_.retarget, drive.position) : std::nullopt, config_.watch);
+  if (!config_.cameras.empty()) states.reserve(clock.step.size());
+  const sim::FrameCallback on_frame = [&](std::int64_t frame, const sim::World& w) {
+    watch.Observe(frame, clock.time_s[static_cast<std::size_t>(frame)], w);
+    if (!config_.cameras.empty()) states.push_back(render::CaptureState(w));
+  };
   sim::EpisodeReplay replay = sim::SimulateEpisode(plan, source, clock, drive, config_.dataset, world, on_frame);
   std::vector<Eigen::Isometry3d> final_poses;
   for (std::size_t i = 0; i < model.objects.size(); ++i) final_poses.push_back(world.ObjectPose(static_cast<int>(i)));
@@ -207,6 +324,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
       sim::EvaluateSuccess(model, final_poses, model.robot ? world.joint_positions() : Eigen::VectorXd());
   out.success = success.success;
   out.failed = success.failed;
+  if (!out.success) out.rejection = ReasonOfFailure(watch, out.failed);
   out.physics_steps = replay.steps;
   out.frames = replay.frames;
   sim_timer.Stop(out.times, &StageSeconds::sim_s);
@@ -225,16 +343,14 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     }
   }
 
-  episode::Provenance provenance;
-  provenance.source_dataset = config_.dataset;
-  provenance.source_episode = source.metadata.index;
-  provenance.variant = variant;
-  provenance.seed = config_.draw.seed;
-  provenance.software_version = R2S_VERSION;
+  episode::Provenance provenance = ProvenanceOf(config_, source, variant);
   provenance.parameters = draw.parameters;
   provenance.parameters.push_back({"sim.time_step_s", {model.sim.time_step_s}});
   provenance.parameters.push_back({"sim.steps", {static_cast<double>(out.physics_steps)}});
   provenance.parameters.push_back({"success", {out.success ? 1.0 : 0.0}});
+  if (!out.success) {
+    provenance.rejection = std::string(ReasonCode(out.rejection.reason)) + ": " + out.rejection.detail;
+  }
   out.episode.provenance = std::move(provenance);
   out.episode.metadata.success = out.success;
   // robomimic-style `real` is turned false, so a loader that filters on it is not misled. ALOHA's root `sim` keeps

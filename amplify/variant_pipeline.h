@@ -1,8 +1,9 @@
 #pragma once
 // One synthetic episode from one (source episode, variant): draw (variant_draw.h), place the objects, retarget
-// the demonstration where the scene asks for it (retarget.h), perturb the actions (action_perturbation.h),
-// simulate in a Bullet world of the variant's model (sim::SimulateEpisode), evaluate the scene's success
-// predicate, render the cameras the output records and run the sensor models on the frames, and assemble the
+// the demonstration where the scene asks for it (retarget.h) and refuse it unsimulated when the arm cannot reach
+// it, perturb the actions (action_perturbation.h), simulate in a Bullet world of the variant's model
+// (sim::SimulateEpisode) watching for instability and the held object (rejection.h), evaluate the scene's success
+// predicate and give a failure its reason, render the cameras the output records and run the sensor models on the frames, and assemble the
 // episode in the source's schema with its provenance.
 
 #include <chrono>
@@ -13,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "amplify/grasp_inference.h"
+#include "amplify/rejection.h"
 #include "amplify/retarget.h"
 #include "amplify/variant_draw.h"
 #include "cuda/sensor.h"
@@ -41,6 +44,13 @@ struct PipelineConfig {
   std::string dataset;               // the source dataset, for provenance and messages
   std::vector<CameraStream> cameras;
   std::optional<RetargetSpec> retarget;
+  ReachLimits reach;          // a retargeted variant that misses its poses by more is refused unsimulated
+  // Where the dataset does not record the retarget object's pose (LeRobot never does), its start is inferred
+  // from the demonstration's grasp (grasp_inference.h), or taken from these annotations (by the source
+  // episode's stored index) where they name it.
+  GraspInferenceOptions grasp_inference;
+  ObjectPoseAnnotations annotations;
+  EpisodeWatchOptions watch;  // what counts as unstable, a missed grasp, a drop
   cuda::SensorOptions sensor;        // device; CPU threads per worker
   int render_chunk_frames = 16;     // frames rendered (and held on the device) at a time
 };
@@ -77,6 +87,13 @@ struct GeneratedEpisode {
   std::string edge_case;
   bool success = true;
   std::vector<std::string> failed;    // the success conditions that did not hold
+  // Why it was not kept (rejection.h): set exactly when !success. A variant refused before simulating (out of
+  // reach) has simulated false, no frames and no episode data: even --keep all cannot keep it.
+  Rejection rejection;
+  bool simulated = true;
+  // Where the retarget object's start came from when the dataset does not record it: the inference's (or the
+  // annotation's) one-line summary, the same for every variant of a source episode. Empty otherwise.
+  std::string object_pose_note;
   episode::Episode episode;           // metadata.index is the unit until the writer numbers it
   StageTimes times;
   std::int64_t frames = 0;

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <cstdlib>
@@ -54,6 +55,34 @@ double ProcessCpuSeconds() {
          1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
+json ReasonCountsJson(const std::map<std::string, amplify::ReasonTally>& rejected) {
+  json counts = json::object();
+  for (const auto& [code, tally] : rejected) counts[code] = tally.count;
+  return counts;
+}
+
+// Why episodes failed, most frequent first, each with its first example; a warning when none was kept, since a
+// run that keeps nothing usually has one wrong assumption (a reach, a grasp offset, a region) the reasons name.
+void PrintReasons(std::ostream& log, const amplify::RunTotals& totals) {
+  const bool none_kept = totals.kept == 0 && totals.attempted > 0;
+  if (totals.rejected.empty()) {
+    if (none_kept) log << "generate: warning: kept 0 of " << totals.attempted << " episodes\n";
+    return;
+  }
+  std::vector<std::pair<std::string, amplify::ReasonTally>> order(totals.rejected.begin(), totals.rejected.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+  if (none_kept) {
+    log << "generate: warning: kept 0 of " << totals.attempted << " episodes; why they failed:\n";
+  } else {
+    log << "generate: why episodes failed:\n";
+  }
+  for (const auto& [code, tally] : order) {
+    log << "generate:   " << code << " " << tally.count << " (first: unit " << tally.example_unit << ", "
+        << tally.example << ")\n";
+  }
+}
+
 }  // namespace
 
 void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream& log) {
@@ -76,6 +105,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   g.cameras = options.cameras;
   g.streams = options.streams;
   g.max_source_episodes = options.max_episodes;
+  g.object_poses = options.object_poses;
   const amplify::Keep keep = ParseKeep(options.keep);
 
   amplify::RefuseOutOverSource(options.out, options.episodes);
@@ -134,8 +164,14 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   Progress progress(log, isatty(STDERR_FILENO) != 0, end - begin, done.size());
   amplify::StageTimes this_run;
   std::uint64_t attempted = 0, kept = 0;
+  // A variant refused before simulating has nothing to keep, even with --keep all.
   const auto keeps = [&](const amplify::GeneratedEpisode& episode) {
-    return keep == amplify::Keep::kAll || episode.success;
+    return episode.success || (keep == amplify::Keep::kAll && episode.simulated);
+  };
+  amplify::RunTotals this_run_reasons;
+  // A source episode's inferred object pose is said once, with the first of its units this shard makes.
+  const auto first_of_source = [&](const amplify::GeneratedEpisode& episode) {
+    return std::max<std::uint64_t>(begin, static_cast<std::uint64_t>(episode.source_position) * g.variants);
   };
   // Where the output format allows (LeRobot), each worker writes (encodes) its own unit's part, so the calling
   // thread only records units in order and is never the ceiling; the episode's frames are released there.
@@ -155,7 +191,13 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
         this_run += episode.times;
         ++attempted;
         kept += keep_it ? 1 : 0;
-        if (!options.quiet) progress.Add(keep_it);
+        if (!options.quiet && !episode.object_pose_note.empty() && episode.unit == first_of_source(episode)) {
+          log << (isatty(STDERR_FILENO) ? "\r" : "") << "generate: source episode " << episode.source_position
+              << ": " << episode.object_pose_note << "\n";
+        }
+        const std::string reason(amplify::ReasonCode(episode.rejection.reason));
+        if (!reason.empty()) this_run_reasons.AddReason(reason, episode.unit, episode.rejection.detail);
+        if (!options.quiet) progress.Add(keep_it, reason);
       },
       done, finish);
   if (!options.quiet) progress.Finish();
@@ -163,6 +205,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   json fields{{"wall_s", wall_s},
               {"this_run", {{"attempted", attempted},
                             {"kept", kept},
+                            {"rejected", ReasonCountsJson(this_run_reasons.rejected)},
                             {"resumed_from", done.size()},
                             {"episodes_per_s", wall_s > 0 ? static_cast<double>(attempted) / wall_s : 0.0},
                             {"stage_wall_s", SecondsJson(this_run.wall)},
@@ -178,6 +221,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   if (!options.quiet) {
     log << "generate: kept " << totals.kept << " of " << totals.attempted << " episodes (" << totals.succeeded
         << " succeeded) -> " << folder.dataset_path().string() << "\n";
+    PrintReasons(log, totals);
     if (has_conditions) log << "generate: condition coverage -> " << (dir / "coverage.html").string() << "\n";
   }
 }

@@ -29,6 +29,7 @@ struct GenerateOptions {
   std::vector<std::string> cameras;  // opt-in cameras to render
   std::vector<std::string> streams = {"rgb"};
   std::optional<std::int64_t> max_episodes;
+  std::optional<std::filesystem::path> object_poses;  // annotations over the inferred object poses
   // LeRobot output: how camera features are encoded (defaults: LeRobot's).
   std::string video_codec = "libsvtav1";
   int video_crf = 30;

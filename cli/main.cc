@@ -166,6 +166,9 @@ int Run(int argc, char** argv) {
   generate_cmd->add_option("--streams", generate.streams, "of those cameras: rgb (default), depth, segmentation")
       ->delimiter(',');
   generate_cmd->add_option("--max-episodes", generate.max_episodes, "only the dataset's first N source episodes");
+  generate_cmd->add_option("--object-poses", generate.object_poses,
+                           "YAML: where the retarget object lay in each source episode, over what is inferred from "
+                           "the grasp (docs/generate.md)");
   generate_cmd->add_option("--video-codec", generate.video_codec,
                            "LeRobot output: libsvtav1 (default, AV1 as LeRobot), libx264 (H.264) or libaom-av1");
   generate_cmd->add_option("--video-crf", generate.video_crf, "LeRobot output: constant rate factor (default 30)");

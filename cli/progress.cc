@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace r2s::cli {
 
@@ -35,9 +36,14 @@ Progress::Progress(std::ostream& out, bool terminal, std::uint64_t total, std::u
   }
 }
 
-void Progress::Add(bool kept) {
+void Progress::Add(bool kept, std::string_view reason) {
   ++done_;
   kept_ += kept ? 1 : 0;
+  if (!reason.empty()) {
+    auto it = reasons_.find(reason);
+    if (it == reasons_.end()) it = reasons_.emplace(std::string(reason), 0).first;
+    ++it->second;
+  }
   const auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_draw_).count();
   if (terminal_ ? since >= 0.1 : since >= log_every_s_) Draw(false);
@@ -52,22 +58,30 @@ void Progress::Draw(bool final) {
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
   const double left = rate > 0 ? static_cast<double>(total_ - finished) / rate : NAN;
   const double accepted = done_ > 0 ? 100.0 * static_cast<double>(kept_) / static_cast<double>(done_) : 0;
-  char line[256];
+  // The two most frequent reasons so far: "  failed: object_dropped 4, success_false 2".
+  std::vector<std::pair<std::string, std::uint64_t>> top(reasons_.begin(), reasons_.end());
+  std::stable_sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string why;
+  for (std::size_t i = 0; i < top.size() && i < 2; ++i) {
+    why += (i ? ", " : "  failed: ") + top[i].first + " " + std::to_string(top[i].second);
+  }
+  char line[512];
   if (terminal_) {
     const int width = 24;
     const int filled = total_ ? static_cast<int>(width * finished / total_) : width;
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(width, '-');
-    std::snprintf(line, sizeof(line), "\r[%s] %llu/%llu episodes  kept %.0f%%  %.2f episodes/s  %s left   ",
+    std::snprintf(line, sizeof(line), "\r[%s] %llu/%llu episodes  kept %.0f%%  %.2f episodes/s  %s left%s   ",
                   bar.c_str(), static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_),
-                  accepted, rate, final ? "0:00" : FormatDuration(left).c_str());
+                  accepted, rate, final ? "0:00" : FormatDuration(left).c_str(), why.c_str());
     out_ << line << (final ? "\n" : "") << std::flush;
   } else {
-    std::snprintf(line, sizeof(line), "generate: %llu/%llu episodes, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s\n",
+    std::snprintf(line, sizeof(line), "generate: %llu/%llu episodes, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s%s\n",
                   static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_),
                   static_cast<unsigned long long>(kept_), static_cast<unsigned long long>(done_), accepted, rate,
                   final ? ("done in " + FormatDuration(elapsed)).c_str()
-                        : ("about " + FormatDuration(left) + " left").c_str());
+                        : ("about " + FormatDuration(left) + " left").c_str(),
+                  why.empty() ? "" : (";" + why.substr(1)).c_str());
     out_ << line << std::flush;
   }
 }

@@ -5,15 +5,18 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <string>
+#include <string_view>
 
 namespace r2s::cli {
 
 class Progress {
  public:
   Progress(std::ostream& out, bool terminal, std::uint64_t total, std::uint64_t already_done, double log_every_s = 10);
-  // One more unit finished (kept or not).
-  void Add(bool kept);
+  // One more unit finished (kept or not); `reason`, the code of why it failed (amplify/rejection.h) or empty. The
+  // line shows the most frequent reasons so far.
+  void Add(bool kept, std::string_view reason = {});
   // The last line (a newline after a bar).
   void Finish();
 
@@ -22,6 +25,7 @@ class Progress {
   std::ostream& out_;
   bool terminal_;
   std::uint64_t total_, already_done_, done_ = 0, kept_ = 0;
+  std::map<std::string, std::uint64_t, std::less<>> reasons_;
   std::chrono::steady_clock::time_point started_, last_draw_;
   double log_every_s_;
 };

@@ -19,6 +19,7 @@ std::string ProvenanceToJson(const Provenance& provenance) {
       {"parameters", parameters},
       {"software_version", provenance.software_version},
   };
+  if (!provenance.rejection.empty()) j["rejection"] = provenance.rejection;
   return j.dump();
 }
 
@@ -34,6 +35,7 @@ Provenance ProvenanceFromJson(std::string_view json, const std::string& file, co
     p.variant = j.value("variant", std::int64_t{-1});
     p.seed = j.value("seed", std::uint64_t{0});
     p.software_version = j.value("software_version", "");
+    p.rejection = j.value("rejection", "");
     if (j.contains("parameters")) {
       for (const auto& [name, value] : j.at("parameters").items()) {
         SampledParameter sp{name, {}};

@@ -22,6 +22,9 @@ struct Provenance {
   std::uint64_t seed = 0;
   std::vector<SampledParameter> parameters;  // every sampled value, in draw order
   std::string software_version;              // real2sim's version that wrote the episode
+  // Why a failed episode kept anyway (r2s generate --keep all) would not have been kept: "object_dropped: cube
+  // left the gripper at frame 143 ...". Empty for a success; absent from the JSON when empty.
+  std::string rejection;
 
   bool operator==(const Provenance&) const = default;
 };

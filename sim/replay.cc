@@ -134,22 +134,6 @@ ReplayPlan ReplayPlan::Make(std::shared_ptr<const Model> model, const episode::D
 namespace {
 
 // Per-dof signal tracks of an episode from the plan's bindings, in SI (dofs x frames; NaN where unbound).
-Eigen::MatrixXd Track(const ReplayPlan& plan, const episode::Episode& source, JointSignal signal) {
-  const int n = plan.model().robot ? plan.model().robot->num_dofs() : 0;
-  const std::int64_t frames = source.metadata.length;
-  Eigen::MatrixXd values = Eigen::MatrixXd::Constant(n, frames, std::nan(""));
-  for (const JointBinding& b : plan.joint_bindings()) {
-    if (b.signal != signal) continue;
-    const Array& data = source.At(b.feature).data;
-    const std::int64_t w = episode::FrameWidth(data);
-    for (std::int64_t i = 0; i < frames; ++i) {
-      for (std::size_t k = 0; k < b.dofs.size(); ++k) {
-        values(b.dofs[k], i) = b.SiFromRaw(k, FloatAt(data, w, i, b.begin + k));
-      }
-    }
-  }
-  return values;
-}
 
 // Writes SI tracks back in the binding's own units, so a simulated episode reads like the recorded one.
 void WriteTrack(const JointBinding& b, const Eigen::MatrixXd& values, episode::Episode& episode) {
@@ -189,6 +173,23 @@ void CheckFinite(const episode::Episode& source, const std::string& feature, std
 }
 
 }  // namespace
+
+Eigen::MatrixXd JointTrack(const ReplayPlan& plan, const episode::Episode& source, JointSignal signal) {
+  const int n = plan.model().robot ? plan.model().robot->num_dofs() : 0;
+  const std::int64_t frames = source.metadata.length;
+  Eigen::MatrixXd values = Eigen::MatrixXd::Constant(n, frames, std::nan(""));
+  for (const JointBinding& b : plan.joint_bindings()) {
+    if (b.signal != signal) continue;
+    const Array& data = source.At(b.feature).data;
+    const std::int64_t w = episode::FrameWidth(data);
+    for (std::int64_t i = 0; i < frames; ++i) {
+      for (std::size_t k = 0; k < b.dofs.size(); ++k) {
+        values(b.dofs[k], i) = b.SiFromRaw(k, FloatAt(data, w, i, b.begin + k));
+      }
+    }
+  }
+  return values;
+}
 
 FrameClock MakeFrameClock(const ReplayPlan& plan, const episode::Episode& source, const std::string& source_dataset) {
   for (const JointBinding& b : plan.joint_bindings()) {
@@ -236,13 +237,13 @@ ReplayDrive MakeReplayDrive(const ReplayPlan& plan, const episode::Episode& sour
   const Model& model = plan.model();
   const std::int64_t frames = source.metadata.length;
   const int n = model.robot ? model.robot->num_dofs() : 0;
-  const Eigen::MatrixXd q_meas = Track(plan, source, JointSignal::kPosition);
-  const Eigen::MatrixXd qd_meas = Track(plan, source, JointSignal::kVelocity);
-  const Eigen::MatrixXd q_cmd = Track(plan, source, JointSignal::kPositionTarget);
-  const Eigen::MatrixXd qd_cmd = Track(plan, source, JointSignal::kVelocityTarget);
-  const Eigen::MatrixXd tau_cmd = Track(plan, source, JointSignal::kTorqueTarget);
-  const Eigen::MatrixXd tau_ff = Track(plan, source, JointSignal::kTorqueFeedforward);
-  const Eigen::MatrixXd tau_meas = Track(plan, source, JointSignal::kEffort);
+  const Eigen::MatrixXd q_meas = JointTrack(plan, source, JointSignal::kPosition);
+  const Eigen::MatrixXd qd_meas = JointTrack(plan, source, JointSignal::kVelocity);
+  const Eigen::MatrixXd q_cmd = JointTrack(plan, source, JointSignal::kPositionTarget);
+  const Eigen::MatrixXd qd_cmd = JointTrack(plan, source, JointSignal::kVelocityTarget);
+  const Eigen::MatrixXd tau_cmd = JointTrack(plan, source, JointSignal::kTorqueTarget);
+  const Eigen::MatrixXd tau_ff = JointTrack(plan, source, JointSignal::kTorqueFeedforward);
+  const Eigen::MatrixXd tau_meas = JointTrack(plan, source, JointSignal::kEffort);
   const bool tracking = plan.drive().rfind("measured positions as targets", 0) == 0;
   auto pick = [](double value, double fallback) { return std::isnan(value) ? fallback : value; };
 
@@ -417,7 +418,7 @@ EpisodeReplay SimulateEpisode(const ReplayPlan& plan, const episode::Episode& so
   }
 
   // Tracking errors against the source.
-  const Eigen::MatrixXd q_meas = Track(plan, source, JointSignal::kPosition);
+  const Eigen::MatrixXd q_meas = JointTrack(plan, source, JointSignal::kPosition);
   for (int d = 0; d < n; ++d) {
     if (std::isnan(q_meas(d, 0))) continue;
     JointTrackingError e;

@@ -111,6 +111,10 @@ struct ReplayDrive {
 };
 ReplayDrive MakeReplayDrive(const ReplayPlan& plan, const episode::Episode& source, const FrameClock& clock);
 
+// One joint signal of a recorded episode in SI units (JointBinding::SiFromRaw), dofs x frames: every binding of
+// `signal` the plan holds fills its dofs' rows; the rows of dofs no such binding covers are NaN.
+Eigen::MatrixXd JointTrack(const ReplayPlan& plan, const episode::Episode& source, JointSignal signal);
+
 // Runs `drive` in `world` (a world of plan.model(), reset first) at the clock's frames and returns the episode
 // with the simulated values where the scene binds measured signals, poses and velocities (and, for a commanded
 // plan, the drive's commands where it binds commands), plus the tracking errors against `source` and a

@@ -26,6 +26,7 @@
 #include "sim/scene_compiler.h"
 #include "sim/success.h"
 #include "sim/world.h"
+#include "tests/pick_place_demo.h"
 #include "tests/test_support.h"
 
 namespace r2s::amplify {
@@ -35,39 +36,11 @@ namespace fs = std::filesystem;
 using r2s::testing::SourceDir;
 using r2s::testing::TempDir;
 using r2s::testing::WriteTextFile;
+using namespace pick_place;  // NOLINT: the fixture's constants and scripted teleoperator
 
-// The fixture's place spot (tests/fixtures/pick_place/scene.yaml): the success region is centred on it.
-const Eigen::Vector3d kPlaceSpot_m(0.4, 0.25, 0.02);
-// The grasp point (between the fingertips' pads) in the panda_hand frame; panda_grasptarget is at 0.105.
-const Eigen::Vector3d kGraspPointInHand_m(0, 0, 0.103);
 // Where the variant puts the cube: moved (+0.06, -0.05) m and turned 20 degrees about z.
 const Eigen::Vector3d kCubeShift_m(0.06, -0.05, 0);
 constexpr double kCubeTurn_rad = 20.0 * std::numbers::pi / 180.0;
-constexpr double kGripperOpen_m = 0.04;
-constexpr double kGripperClosed_m = 0.0;  // target inside the cube: the fingers squeeze it
-
-Eigen::Isometry3d CubePose(const Eigen::Vector3d& position_m, double yaw_rad) {
-  Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
-  pose.translation() = position_m;
-  pose.linear() = Eigen::AngleAxisd(yaw_rad, Eigen::Vector3d::UnitZ()).toRotationMatrix();
-  return pose;
-}
-
-// The hand pointing down (its z along world -z), turned `yaw_rad` about z, with its grasp point at `grasp_point_m`.
-Eigen::Isometry3d HandPose(const Eigen::Vector3d& grasp_point_m, double yaw_rad) {
-  Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
-  pose.linear() = (Eigen::AngleAxisd(yaw_rad, Eigen::Vector3d::UnitZ()) *
-                   Eigen::AngleAxisd(std::numbers::pi, Eigen::Vector3d::UnitX()))
-                      .toRotationMatrix();
-  pose.translation() = grasp_point_m - pose.linear() * kGraspPointInHand_m;
-  return pose;
-}
-
-// A copy of the fixture with the Panda beside it (a scene folder must hold its assets).
-void MakePickPlaceScene(const fs::path& dir) {
-  fs::copy(SourceDir() / "tests/fixtures/pick_place", dir, fs::copy_options::recursive);
-  fs::copy(SourceDir() / "scenes/panda_sysid/robot", dir / "robot", fs::copy_options::recursive);
-}
 
 struct Simulated {
   Eigen::Isometry3d cube_pose = Eigen::Isometry3d::Identity();
@@ -106,62 +79,6 @@ Simulated Simulate(const std::shared_ptr<const sim::Model>& model, const Eigen::
 // (smoothstep in time, straight lines in space, yaw interpolated) and the gripper opens and closes while the hand
 // holds still. Joint targets by IK, plus the gravity sag g(q) / kp, so that the PD-driven arm (no gravity
 // compensation in the simulator) reaches the poses: the targets are what a real controller would have logged.
-class ScriptedDemonstration {
- public:
-  ScriptedDemonstration(const sim::Model& model, const RetargetSpec& spec)
-      : model_(model), spec_(spec), dynamics_(*model.robot, model.sim.gravity_mps2) {
-    q_ = model.robot->initial_q;
-    pose_ = dynamics_.LinkPoses(q_)[spec.end_effector_link];
-    gripper_m_ = q_[spec.gripper_dofs[0]];
-  }
-
-  void Hold(int frames) {
-    for (int i = 0; i < frames; ++i) Record();
-  }
-  void MoveTo(const Eigen::Isometry3d& goal, int frames) {
-    const Eigen::Isometry3d start = pose_;
-    const Eigen::Quaterniond q0(start.linear()), q1(goal.linear());
-    for (int i = 1; i <= frames; ++i) {
-      const double s = static_cast<double>(i) / frames, w = s * s * (3 - 2 * s);
-      pose_.translation() = (1 - w) * start.translation() + w * goal.translation();
-      pose_.linear() = q0.slerp(w, q1).toRotationMatrix();
-      const IkSolution ik = SolveEndEffectorIk(dynamics_, *model_.robot, spec_, pose_, q_);
-      worst_ik_error_m_ = std::max(worst_ik_error_m_, ik.position_error_m);
-      q_ = ik.q;
-      Record();
-    }
-  }
-  void SetGripper(double opening_m, int hold_frames) {
-    gripper_m_ = opening_m;
-    Hold(hold_frames);
-  }
-
-  Eigen::MatrixXd targets() const {
-    Eigen::MatrixXd out(model_.robot->num_dofs(), static_cast<Eigen::Index>(frames_.size()));
-    for (std::size_t f = 0; f < frames_.size(); ++f) out.col(static_cast<Eigen::Index>(f)) = frames_[f];
-    return out;
-  }
-  double worst_ik_error_m() const { return worst_ik_error_m_; }
-
- private:
-  void Record() {
-    Eigen::VectorXd target = q_;
-    const Eigen::VectorXd gravity = dynamics_.BiasForces(q_, Eigen::VectorXd::Zero(q_.size()));
-    for (int dof : spec_.arm_dofs) target[dof] += gravity[dof] / model_.robot->actuators[dof].kp;
-    for (int dof : spec_.gripper_dofs) target[dof] = gripper_m_;
-    frames_.push_back(target);
-  }
-
-  const sim::Model& model_;
-  const RetargetSpec& spec_;
-  sim::RigidBodyDynamics dynamics_;
-  Eigen::VectorXd q_;
-  Eigen::Isometry3d pose_;
-  double gripper_m_ = 0;
-  double worst_ik_error_m_ = 0;
-  std::vector<Eigen::VectorXd> frames_;
-};
-
 Eigen::MatrixXd PickAndPlace(const sim::Model& model, const RetargetSpec& spec, double* worst_ik_error_m) {
   const Eigen::Vector3d up(0, 0, 0.12);
   // Pads a few millimetres below the cube's centre: the grip is then below the centre of mass.

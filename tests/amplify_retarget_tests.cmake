@@ -2,3 +2,9 @@
 # Included from tests/CMakeLists.txt after r2s_add_test is defined.
 r2s_add_test(amplify_retarget_test SOURCES amplify_retarget_test.cc LABELS amplify)
 target_link_libraries(amplify_retarget_test PRIVATE r2s::amplify)
+# Object poses inferred from a demonstration's gripper (amplify/grasp_inference.h).
+r2s_add_test(grasp_inference_test SOURCES grasp_inference_test.cc LABELS amplify)
+target_link_libraries(grasp_inference_test PRIVATE r2s::amplify)
+# Why a variant was not kept (amplify/rejection.h): the reach check and the watch over a real Bullet world.
+r2s_add_test(rejection_test SOURCES rejection_test.cc LABELS amplify)
+target_link_libraries(rejection_test PRIVATE r2s::amplify)
