@@ -164,6 +164,9 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   draw.seed = options.seed;
   draw.variants_per_episode = options.variants;
   impl->config.retarget = ParseRetargetSpec(scene_file, *model);
+  // An arm with fewer than 6 joints cannot take every orientation: Retarget's IK reaches the position first and
+  // leaves the orientation off by what the arm cannot do, which a grasp from above tolerates up to ~20 degrees.
+  if (impl->config.retarget && impl->config.retarget->arm_dofs.size() < 6) impl->config.reach.max_ik_error_rad = 0.35;
   if (options.object_poses) {
     if (!impl->config.retarget) {
       throw InputError("command line", "--object-poses",

@@ -168,6 +168,21 @@ void GraspInferenceOptions::Check() const {
   }
 }
 
+std::optional<std::pair<std::int64_t, std::int64_t>> CarryingGrasp(const GripperEvents& events, std::int64_t frames) {
+  std::optional<std::pair<std::int64_t, std::int64_t>> best;
+  for (std::int64_t grasp : events.grasp_frames) {
+    std::int64_t release = frames;
+    for (std::int64_t r : events.release_frames) {
+      if (r > grasp) {
+        release = r;
+        break;
+      }
+    }
+    if (!best || release - grasp > best->second - best->first) best = std::make_pair(grasp, release);
+  }
+  return best;
+}
+
 InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec& spec,
                                      const Eigen::MatrixXd& measured_q, const GraspInferenceOptions& options) {
   CheckRetargetSpec(model, spec);
@@ -204,12 +219,13 @@ InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec
     return out;
   }
   out.grasp_found = true;
-  const std::int64_t grasp = events.grasp_frames.front();
+  const auto carrying = CarryingGrasp(events, frames);
+  const std::int64_t grasp = carrying->first;
   out.grasp_frame = grasp;
+  out.release_frame = carrying->second < frames ? carrying->second : -1;
   std::int64_t open_begin = 0;  // the open run before the grasp: [open_begin, grasp)
   for (std::int64_t r : events.release_frames) {
     if (r < grasp) open_begin = r;
-    if (r > grasp && out.release_frame < 0) out.release_frame = r;
   }
   const std::int64_t closed_end = out.release_frame >= 0 ? out.release_frame : frames;  // closed run: [grasp, end)
 
@@ -288,7 +304,16 @@ InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec
           options.estimate_frames - static_cast<int>(samples.size()), samples);
   if (samples.empty()) samples.push_back(object[out.settled_frame]);
   out.pose_at_grasp = AveragePose(samples);
+  // Where it lay: the pose at grasp, turned back about the vertical through it by what the hand turned while the
+  // jaw closed. A single moving jaw pushes the object onto the fixed one and a compliant wrist turns with the push
+  // (an SO-101's by 5-10 degrees), carrying the object along; just before closing, the person had the hand lined up
+  // with the object, so the hand's heading then is the object's where it lay.
+  const auto heading = [](const Eigen::Isometry3d& pose) {
+    return std::atan2(pose.linear()(1, 0), pose.linear()(0, 0));
+  };
+  const double turned_rad = heading(settled * spec.grasp_offset) - heading(before * spec.grasp_offset);
   out.initial_pose = out.pose_at_grasp;
+  out.initial_pose.linear() = Eigen::AngleAxisd(-turned_rad, Eigen::Vector3d::UnitZ()) * out.pose_at_grasp.linear();
   out.grasp_estimate_frames = static_cast<int>(samples.size());
   std::tie(out.spread_m, out.spread_rad) = Spread(samples, out.pose_at_grasp);
 
@@ -329,12 +354,12 @@ InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec
                             options.max_spread_m * mm, options.max_spread_rad * deg));
   }
   out.reliable = doubts.empty();
-  if (out.grasps > 1) doubts.push_back(std::to_string(out.grasps) + " grasps, the first used");
+  if (out.grasps > 1) doubts.push_back(std::to_string(out.grasps) + " grasps, the one held longest used");
   if (out.release_frame < 0) doubts.push_back("never released: no place pose");
   out.summary =
       object_name + " grasped at frame " + std::to_string(grasp) +
-      (out.release_frame >= 0 ? ", released at frame " + std::to_string(out.release_frame) : "") + "; at grasp " +
-      DescribePose(out.pose_at_grasp) +
+      (out.release_frame >= 0 ? ", released at frame " + std::to_string(out.release_frame) : "") + "; lay at " +
+      DescribePose(out.initial_pose) + "; at grasp " + DescribePose(out.pose_at_grasp) +
       Format(" from %d frames (spread %.1f mm, %.1f deg); hand moved %.1f mm, %.1f deg while the jaw closed",
              out.grasp_estimate_frames, out.spread_m * mm, out.spread_rad * deg, out.closing_motion_m * mm,
              out.closing_motion_rad * deg) +

@@ -8,8 +8,9 @@
 // What InferObjectPoses does, given the measured joint positions (dofs x frames):
 //   1. Gripper events (SegmentGripper): the mean of the gripper dofs closes the gripper when it falls below
 //      gripper_closed_below, opens it again only when it rises to gripper_open_above (hysteresis), and a change
-//      that does not last gripper_min_frames frames is a flicker, ignored. The first grasp (open -> closed) is the
-//      grasp frame; the first release (closed -> open) after it the release frame.
+//      that does not last gripper_min_frames frames is a flicker, ignored. The grasp that carries the object
+//      (CarryingGrasp: the one held longest; a re-grasp's abandoned first try is not it) gives the grasp frame,
+//      the release after it the release frame.
 //   2. The jaw's levels: its open value (median of the signal over the open frames before the grasp) and its held
 //      value (median over the closed frames up to the release). The jaw starts closing at the last frame before
 //      the grasp at which it is still within 10 % of its travel of the open value, and has settled at the first
@@ -20,8 +21,12 @@
 //      still_tolerance_* of its pose there (one frame off is noise and skipped, two in a row are motion): back
 //      towards the closing start (at most half of them; the operator holds still while squeezing) and forward
 //      until the hand moves on (the lift, or a compliant arm pushed off by the grip). Measured joints are noisy;
-//      averaging n frames divides the noise by about sqrt(n). The initial pose is the pose at grasp: the object lay
-//      where the hand took it (it did not move before the grasp; nothing here can tell if it was pushed).
+//      averaging n frames divides the noise by about sqrt(n). The initial pose (where the object lay: it did not
+//      move before the grasp) is the pose at grasp turned back about the vertical through it by what the hand
+//      turned while the jaw closed: a single moving jaw pushes the object onto the fixed one and a compliant wrist
+//      turns with the push (an SO-101's by 5-10 degrees), carrying the object along, while just before closing the
+//      person had the hand lined up with it. What the push moved the object along the jaw is not undone: an
+//      error of a few millimetres on such a gripper.
 //   4. The place pose: the jaw starts opening at the first of the frames just before the release whose signal is
 //      more than 10 % of the travel above the held value (from then on the object may drop); the same average
 //      over up to estimate_frames held frames before that, while the hand stays within still_tolerance_* of its
@@ -31,7 +36,7 @@
 //      moves while closing leaves the object somewhere between), whether the jaw stopped short of fully closed
 //      (something is held: the held value stays above the fully closed one by held_fraction of the travel), the
 //      spread (RMS deviation) of the averaged frames' poses, and a one-line summary for people.
-// Assumptions: one manipulated object, grasped once (a later grasp is counted and reported, not used); closing
+// Assumptions: one manipulated object, carried by one grasp (other grasps are counted and reported, not used); closing
 // lowers the gripper signal (as gripper_closed_below says), so fully closed is the gripper dofs' lower limit
 // unless GraspInferenceOptions::gripper_fully_closed says otherwise.
 // Deterministic: no randomness.
@@ -46,6 +51,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -75,6 +81,12 @@ GripperEvents SegmentGripper(const Eigen::VectorXd& signal, double closed_below,
 // with the spec's thresholds and gripper_min_frames. A spec without gripper dofs is open throughout.
 GripperEvents SegmentGripper(const RetargetSpec& spec, const Eigen::MatrixXd& q);
 
+// The grasp that carries the object: of the grasps in `events`, the one held longest (to its release, or to the
+// end of an episode of `frames` frames). A person who grasps, finds the grip wrong, reopens and grasps again
+// carries with the last grasp, not the first. Its grasp frame and release frame (`frames` when never released);
+// nullopt without a grasp.
+std::optional<std::pair<std::int64_t, std::int64_t>> CarryingGrasp(const GripperEvents& events, std::int64_t frames);
+
 // The mean of the gripper dofs' rows of q, one value per frame.
 Eigen::VectorXd MeanGripperSignal(const Eigen::MatrixXd& q, const std::vector<int>& gripper_dofs);
 
@@ -86,9 +98,10 @@ struct GraspInferenceOptions {
   std::optional<double> gripper_fully_closed;  // unset: the mean of the gripper dofs' lower joint limits
   // Above any of these the estimate is not `reliable`. A hand that moves 1 cm while the jaw closes leaves the
   // object within about 5 mm of the estimate; encoders scattering ~2 mrad make a still Panda hand's poses spread
-  // 1.5-2 mm (RMS) at its reach.
+  // 1.5-2 mm (RMS) at its reach. A turn of the hand while the jaw closes is undone (step 3), so the bound on it
+  // is loose: an SO-101's wrist turns 5-10 degrees with its one moving jaw's push.
   double max_closing_motion_m = 0.01;
-  double max_closing_motion_rad = 0.1;
+  double max_closing_motion_rad = 0.2;
   double max_spread_m = 0.005;
   double max_spread_rad = 0.05;
 
@@ -99,7 +112,7 @@ struct GraspInferenceOptions {
 struct InferredObjectPoses {
   bool grasp_found = false;
   int grasps = 0;                   // how many grasps the demonstration holds (the first is used)
-  std::int64_t grasp_frame = -1;    // the first closed frame of the first grasp
+  std::int64_t grasp_frame = -1;    // the first closed frame of the carrying grasp (CarryingGrasp)
   std::int64_t release_frame = -1;  // the first open frame after it; -1 when the gripper never opens again
   // World poses of the object's frame (Model::objects[spec.object]); identity where not found.
   Eigen::Isometry3d initial_pose = Eigen::Isometry3d::Identity();

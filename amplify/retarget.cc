@@ -204,13 +204,17 @@ IkSolution SolveEndEffectorIk(const sim::RigidBodyDynamics& dynamics, const sim:
   double best_size = std::numeric_limits<double>::infinity();
   const Eigen::Matrix<double, 6, 6> damping =
       options.damping * options.damping * Eigen::Matrix<double, 6, 6>::Identity();
+  const double weight = options.rotation_weight_m_per_rad;
+  const auto weighted_size = [&](const Eigen::Matrix<double, 6, 1>& e) {
+    return e.head<3>().norm() + weight * e.tail<3>().norm();
+  };
   for (int iteration = 0;; ++iteration) {
     const Eigen::Isometry3d current = dynamics.LinkPoses(q)[spec.end_effector_link];
     Eigen::Matrix<double, 6, 1> e = PoseError(target, current);
     const double position_error = e.head<3>().norm(), rotation_error = e.tail<3>().norm();
     // Keep the best iterate: clamping at a limit can make an iteration worse.
-    if (ErrorSize(e) < best_size) {
-      best_size = ErrorSize(e);
+    if (weighted_size(e) < best_size) {
+      best_size = weighted_size(e);
       best.q = q;
       best.position_error_m = position_error;
       best.rotation_error_rad = rotation_error;
@@ -226,6 +230,8 @@ IkSolution SolveEndEffectorIk(const sim::RigidBodyDynamics& dynamics, const sim:
     const Eigen::Matrix<double, 6, Eigen::Dynamic> full = dynamics.Jacobian(q, spec.end_effector_link, {0, 0, 0});
     Eigen::Matrix<double, 6, Eigen::Dynamic> jacobian(6, n);
     for (int i = 0; i < n; ++i) jacobian.col(i) = full.col(spec.arm_dofs[i]);
+    jacobian.bottomRows<3>() *= weight;
+    e.tail<3>() *= weight;
     // Damped least squares (Wampler; Nakamura and Hanafusa): bounded steps near singularities.
     const Eigen::Matrix<double, 6, 1> y = (jacobian * jacobian.transpose() + damping).ldlt().solve(e);
     const Eigen::VectorXd step = jacobian.transpose() * y;
@@ -256,24 +262,57 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   for (std::int64_t f = 1; f < frames; ++f) {
     if (closed[f] != closed[f - 1]) result.segment_starts.push_back(f);
   }
-  const std::int64_t first_grasp = gripper.grasp_frames.empty() ? frames : gripper.grasp_frames.front();
+  // The approach ends at the grasp that carries the object (a re-grasp's first, abandoned grasp is part of it).
+  const auto carrying = CarryingGrasp(gripper, frames);
+  const std::int64_t first_grasp = carrying ? carrying->first : frames;
 
   // 2. and 3. The source's end-effector poses and where each frame's pose goes. The open frames before the first
   // grasp approach the object and move with it; the rest act on the place target, which stays (see the header).
-  const Eigen::Isometry3d object_motion = new_object_pose * source_object_pose.inverse();
   std::vector<Eigen::Isometry3d> source_ee(frames);
   std::vector<bool> on_object(frames);
   for (std::int64_t f = 0; f < frames; ++f) {
     source_ee[f] = dynamics.LinkPoses(source_targets.col(f))[spec.end_effector_link];
-    on_object[f] = f < first_grasp && !closed[f];
+    on_object[f] = f < first_grasp;
   }
-  auto target_of = [&](std::int64_t f) { return on_object[f] ? object_motion * source_ee[f] : source_ee[f]; };
+  // How much of the object's motion an approach frame takes: all of it once the hand has come within reach_in_m
+  // of its closest approach to the object (the grasp), none where the approach starts, in between by how far the
+  // hand has come (smoothstep, never decreasing). Moving the whole approach rigidly would also swing its start
+  // (the robot's home pose, far from the object) about the object, out of reach of an arm with few joints; the
+  // hand only needs to meet the object.
+  std::vector<double> follow(frames, 1.0);
+  {
+    const auto distance_m = [&](std::int64_t f) {
+      return (source_ee[f].translation() - source_object_pose.translation()).norm();
+    };
+    const std::int64_t approach_end = std::min(first_grasp, frames);
+    double closest_m = distance_m(0);
+    for (std::int64_t f = 0; f < approach_end; ++f) closest_m = std::min(closest_m, distance_m(f));
+    const double span_m = distance_m(0) - closest_m - spec.reach_in_m;
+    double reached = 0;
+    for (std::int64_t f = 0; f < approach_end; ++f) {
+      reached = std::max(reached, span_m > 0 ? std::clamp((distance_m(0) - distance_m(f)) / span_m, 0.0, 1.0) : 1.0);
+      follow[f] = Smoothstep(reached);
+    }
+  }
+  const auto object_motion_at = [&](std::int64_t f) {
+    const double w = follow[f];
+    Eigen::Isometry3d moved = Eigen::Isometry3d::Identity();
+    moved.translation() = (1 - w) * source_object_pose.translation() + w * new_object_pose.translation();
+    moved.linear() = Eigen::Quaterniond(source_object_pose.linear())
+                         .slerp(w, Eigen::Quaterniond(new_object_pose.linear()))
+                         .toRotationMatrix();
+    return Eigen::Isometry3d(moved * source_object_pose.inverse());
+  };
+  auto target_of = [&](std::int64_t f) { return on_object[f] ? object_motion_at(f) * source_ee[f] : source_ee[f]; };
 
   // 4. IK per frame. The start: the previous solution moved by the demonstration's own joint step (exact where the
   // transform does not change, and the redundancy follows the demonstration); where the transform changes, the
   // source's own joints are tried too (exact for a frame kept in the world).
   Eigen::MatrixXd solution = source_targets;
   double worst_ik_error = -1;  // metres plus radians, as ErrorSize
+  // An arm with fewer than 6 joints cannot match every orientation: it reaches the position first.
+  IkOptions ik_options;
+  if (spec.arm_dofs.size() < 6) ik_options.rotation_weight_m_per_rad = 0.05;
   for (std::int64_t f = 0; f < frames; ++f) {
     const Eigen::Isometry3d target = target_of(f);
     Eigen::VectorXd seed = source_targets.col(f);
@@ -288,7 +327,7 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
       };
       if (!transform_changes || error_of(advanced) <= error_of(seed)) seed = advanced;
     }
-    const IkSolution ik = SolveEndEffectorIk(dynamics, robot, spec, target, seed);
+    const IkSolution ik = SolveEndEffectorIk(dynamics, robot, spec, target, seed, ik_options);
     for (int dof : spec.arm_dofs) solution(dof, f) = ik.q[dof];
     result.max_ik_error_m = std::max(result.max_ik_error_m, ik.position_error_m);
     result.max_ik_error_rad = std::max(result.max_ik_error_rad, ik.rotation_error_rad);

@@ -11,9 +11,16 @@
 //      flicker, ignored. The demonstration splits into segments at every grasp (open -> closed) and release
 //      (closed -> open).
 //   2. The end-effector pose of every frame, by forward kinematics of the targets (sim::RigidBodyDynamics).
-//   3. The open frames before the first grasp (the approach) act on the object: their end-effector pose, in the
+//   3. The frames before the grasp that carries the object (CarryingGrasp in amplify/grasp_inference.h: the one
+//      held longest, so that a re-grasp's abandoned first try belongs to the approach) act on the object: their
+//      end-effector pose, in the
 //      object's frame at the demonstration's start (T_obj^-1 T_ee), is mapped onto the new object pose
-//      (T_new T_obj^-1 T_ee). Every later frame (transport, place, retreat) acts on the place target, which does
+//      (T_new T_obj^-1 T_ee), in full once the hand has come within reach_in_m of its closest approach to the
+//      object and in part before: with w rising by smoothstep from 0 where the approach starts to 1 there (by the
+//      demonstration's hand-to-object distance, never decreasing), T_new is the pose w of the way from T_obj to
+//      T_new (so the approach's start, the
+//      robot's home pose, stays where it was instead of swinging about the object out of an arm's reach; MimicGen
+//      interpolates into the transformed segment for the same reason). Every later frame (transport, place, retreat) acts on the place target, which does
 //      not move with the object, and keeps its world pose. (MimicGen transforms each subtask by the pose of that
 //      subtask's reference object; the place target's pose is the same in every variant, so its transform is the
 //      identity. Moving the place target too would be a second object and a second transform.)
@@ -88,6 +95,9 @@ struct RetargetSpec {
   // distance and angle of its pose at the boundary. Not in the YAML; loose enough for a teleoperator's jitter.
   double hold_tolerance_m = 0.002;
   double hold_tolerance_rad = 0.02;
+  // Step 3: an approach frame follows the object fully once the demonstration's hand is within this distance of
+  // its closest approach to the object; before, in proportion to how far it has come (smoothstep). Not in the YAML.
+  double reach_in_m = 0.04;
   // A gripper state change counts only when the new state lasts at least this many frames (a trigger that
   // flickers for a frame or two is not a grasp); a change in the last gripper_min_frames - 1 frames is ignored.
   // Not in the YAML; 3 frames is 0.1 s at 30 fps, shorter than any real grasp.
@@ -133,6 +143,11 @@ struct IkOptions {
   double tolerance_rad = 1e-5;
   double max_step_m = 0.05;  // the task-space error one iteration aims to remove at most, for robustness far off
   double max_step_rad = 0.2;
+  // How much a radian of orientation error counts against a metre of position error (the rotation rows of the
+  // error and the Jacobian are scaled by it). 1 weighs them alike; an arm with fewer than 6 joints cannot match
+  // every orientation, and a small weight makes it reach the position first (Retarget uses 0.05 for such arms:
+  // a radian counts like 5 cm).
+  double rotation_weight_m_per_rad = 1;
 };
 
 struct IkSolution {

@@ -71,20 +71,12 @@ void RepeatRow(Array& array, std::int64_t from, std::int64_t to) {
               array.bytes.data() + static_cast<std::size_t>(from) * row, row);
 }
 
-// The gripper's first held interval as the drive commands it (after retargeting and perturbation), segmented as
-// Retarget segments it (hysteresis, flickers ignored). None when the demonstration never grasps.
+// The held interval of the grasp that carries the object (CarryingGrasp) as the drive commands it (after
+// retargeting and perturbation), segmented as Retarget segments it. None when the demonstration never grasps.
 std::optional<HeldInterval> CommandedHold(const RetargetSpec& spec, const Eigen::MatrixXd& position) {
-  const GripperEvents events = SegmentGripper(spec, position);
-  if (events.grasp_frames.empty()) return std::nullopt;
-  const std::int64_t grasp = events.grasp_frames.front();
-  std::int64_t release = position.cols();
-  for (std::int64_t r : events.release_frames) {
-    if (r > grasp) {
-      release = r;
-      break;
-    }
-  }
-  return HeldInterval{grasp, release};
+  const auto carrying = CarryingGrasp(SegmentGripper(spec, position), position.cols());
+  if (!carrying) return std::nullopt;
+  return HeldInterval{carrying->first, carrying->second};
 }
 
 // The retarget object's start in a demonstration whose dataset does not record it: inferred from the grasp in

@@ -216,8 +216,9 @@ btConvexHullShape* BuildHull(const std::vector<Eigen::Vector3d>& points,
   hull->recalcLocalAabb();
   hull->optimizeConvexHull();
   if (hull->getNumPoints() > kMaxHullVertices) {
+    hull->setMargin(0);  // btShapeHull samples support points with the margin (Bullet's 4 cm default) added
     btShapeHull reducer(hull.get());
-    reducer.buildHull(hull->getMargin());
+    reducer.buildHull(0);
     auto reduced = std::make_unique<btConvexHullShape>();
     for (int i = 0; i < reducer.numVertices(); ++i) reduced->addPoint(reducer.getVertexPointer()[i], false);
     hull = std::move(reduced);
@@ -401,6 +402,9 @@ struct World::Impl {
   // A coupled transmission (RobotModel::transmission): T and T^-T, and the armature T^T diag(armature) T; all
   // empty when every motor drives its own joint.
   Eigen::MatrixXd transmission, transmission_inverse_transpose, armature_matrix;
+  // Without a coupled transmission, the dofs with armature and those without (a gripper's jaw, say): the
+  // accelerations of the latter are taken as measured in the last step rather than predicted (ArmatureTorques).
+  std::vector<int> armature_dofs, rigid_dofs;
   std::vector<BodyFrame> object_bodies;         // per free object
   std::vector<btCompoundShape*> object_shapes;  // per free object
   struct StaticPart {
@@ -432,6 +436,7 @@ struct World::Impl {
   Eigen::VectorXd last_applied;               // per dof
   Eigen::VectorXd coulomb_scale;              // per dof: the Coulomb motor's impulse bound over coulomb_friction * dt
   Eigen::VectorXd step_q, step_qd, step_tau;  // per dof: the state and drive torques of the step being taken
+  Eigen::VectorXd previous_step_qd;           // per dof: step_qd of the step before; empty before the first step
   Eigen::VectorXd motor_u, motor_ud, motor_tau;  // per motor, with a coupled transmission: u = T q, T qd, tau_u
   // Armature's per-step factorizations and the diagonals of their inverses, kept so that a step reuses their storage.
   Eigen::LLT<Eigen::MatrixXd> mass_llt, rigid_llt;
@@ -533,7 +538,11 @@ struct World::Impl {
       rigid.actuators.clear();  // no armature: Bullet's multibody has none either
       rigid_dynamics.emplace(rigid, model->sim.gravity_mps2);
       armature = dof_armature;
-      if (r.coupled()) armature_matrix = transmission.transpose() * armature.asDiagonal() * transmission;
+      if (r.coupled()) {
+        armature_matrix = transmission.transpose() * armature.asDiagonal() * transmission;
+      } else {
+        for (int dof = 0; dof < r.num_dofs(); ++dof) (armature[dof] > 0 ? armature_dofs : rigid_dofs).push_back(dof);
+      }
     }
   }
 
@@ -575,9 +584,25 @@ struct World::Impl {
         motor->setMaxAppliedImpulse(model->robot->actuators[dof].coulomb_friction * dt * coulomb_scale[dof]);
       }
     }
-    const Eigen::VectorXd qdd = mass_llt.solve(step_tau - rigid_dynamics->BiasForces(step_q, step_qd));
-    if (armature_matrix.size() != 0) return -armature_matrix * qdd;
-    return -armature.cwiseProduct(qdd);
+    const Eigen::VectorXd rhs = step_tau - rigid_dynamics->BiasForces(step_q, step_qd);
+    if (armature_matrix.size() != 0) return -armature_matrix * mass_llt.solve(rhs);
+    if (rigid_dofs.empty()) return -armature.cwiseProduct(mass_llt.solve(rhs));
+    // Dofs without armature take the acceleration they had in the last step, and only the others are predicted:
+    // (M + A)_aa qdd_a = rhs_a - M_ar qdd_r. A prediction of all of them would count a jaw's drive torque as
+    // accelerating the jaw even while the jaw is blocked by what it grips, and the armature torques of the
+    // joints that carry it (-A qdd*) would then push the arm with the reaction of a jaw that does not move; a
+    // measured acceleration is 0 there. Where the jaw moves freely its light inertia makes the one-step lag
+    // negligible.
+    Eigen::VectorXd rigid_qdd = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(rigid_dofs.size()));
+    if (previous_step_qd.size() == step_qd.size()) {
+      rigid_qdd = (step_qd(rigid_dofs) - previous_step_qd(rigid_dofs)) / dt;
+    }
+    previous_step_qd = step_qd;
+    const Eigen::VectorXd armature_qdd =
+        mass(armature_dofs, armature_dofs).llt().solve(rhs(armature_dofs) - mass(armature_dofs, rigid_dofs) * rigid_qdd);
+    Eigen::VectorXd extra = Eigen::VectorXd::Zero(rhs.size());
+    extra(armature_dofs) = -armature(armature_dofs).cwiseProduct(armature_qdd);
+    return extra;
   }
 
   // The drive and viscous torques of every motor, each on its own joint; the step's state into step_*.
@@ -687,6 +712,7 @@ struct World::Impl {
     step_q.resize(dofs);
     step_qd.resize(dofs);
     step_tau.resize(dofs);
+    previous_step_qd.resize(0);
     motor_u.resize(dofs);
     motor_ud.resize(dofs);
     motor_tau.resize(dofs);

@@ -27,6 +27,12 @@
 //   impulse does to the other joints still goes through M^-1 instead of (M + A)^-1, and so does a joint limit's or
 //   a contact's impulse, which therefore moves a joint with armature by too much for a given impulse (but stops a
 //   joint at its limit, or a link at a contact, as it should). With zero armature everywhere nothing is added.
+//   Dofs without armature among dofs with it (a gripper's jaw on a geared arm) are not predicted: their
+//   accelerations are the ones measured over the last step, and only the dofs with armature are solved for,
+//   (M + A)_aa qdd*_a = (tau - C)_a - M_ar qdd_r. A predicted jaw would accelerate under its drive torque even
+//   while blocked by what it grips, and -A qdd*_a would push the arm with the reaction of a jaw that does not
+//   move (an SO-101 shoved 10 cm as it closed on a cube); a blocked jaw's measured acceleration is 0. (Not for a
+//   coupled transmission, which predicts every dof.)
 //   Cost per step: a composite-rigid-body mass matrix, a Newton-Euler pass and one small Cholesky factorization
 //   (two with Coulomb friction), about 3 us on the 9-dof Panda (bench/sim_replay_bench.cc --armature).
 // - A coupled transmission (RobotModel::transmission T): motor k's delay line gets its own command (T q* and T qd*,

@@ -237,7 +237,9 @@ TEST_F(GraspInferenceTest, RecoversThePlantedPoseWithin5mmAnd5Degrees) {
     const double error_rad = AngleError_rad(inferred.initial_pose, planted);
     EXPECT_LT(error_m, 0.005) << inferred.summary;
     EXPECT_LT(error_rad, 5 * kDeg) << inferred.summary;
-    EXPECT_TRUE(inferred.initial_pose.isApprox(inferred.pose_at_grasp)) << inferred.summary;
+    // A parallel gripper centres the cube: where it lay and where the grasp holds it agree within the hand's
+    // motion while closing.
+    EXPECT_LT(PositionError_m(inferred.initial_pose, inferred.pose_at_grasp), 0.005) << inferred.summary;
     worst_m = std::max(worst_m, error_m);
     worst_rad = std::max(worst_rad, error_rad);
 

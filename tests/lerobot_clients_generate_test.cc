@@ -54,6 +54,44 @@ print('ok', m.num_episodes, m.num_frames)
   EXPECT_NE(check.out.find("ok 5 "), std::string::npos) << check.out;
 }
 
+// The main job's deployment: a synthetic SO-101 pick-and-place variant of the bundled demonstrations (front and
+// wrist cameras rendered, the cube's pose inferred from the grasp) loads in LeRobotDataset with LeRobot's SO-101
+// features and merges with its source.
+TEST(LeRobotClientsGenerate, So101VariantsLoadAndMergeWithTheirSource) {
+  TempDir dir;
+  const fs::path source = SourceDir() / "scenes/so101_pick_place/demos";
+  const auto generated = RunR2s({"generate", "--quiet", "--scene", (SourceDir() / "scenes/so101_pick_place").string(),
+                                 "--episodes", source.string(), "--variants", "1", "--max-episodes", "1", "--keep",
+                                 "all", "--out", (dir / "out").string()});
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  const auto check = RunLeRobotPython(R"(
+import sys
+from lerobot.datasets.lerobot_dataset import LeRobotDataset
+from lerobot.datasets.aggregate import aggregate_datasets
+source, synthetic, merged = sys.argv[1:4]
+d = LeRobotDataset('local/synthetic', root=synthetic, video_backend='pyav')
+s = LeRobotDataset('local/source', root=source, video_backend='pyav')
+assert d.num_episodes == 1, d.num_episodes
+assert d.meta.robot_type == 'so101_follower', d.meta.robot_type
+assert d.features['observation.state']['names'] == s.features['observation.state']['names']
+for key in ('observation.images.front', 'observation.images.wrist'):
+    frame = d[d.num_frames // 2][key]
+    assert tuple(frame.shape) == (3, 480, 640), (key, frame.shape)
+    assert float(frame.std()) > 0.02, (key, 'a blank frame')
+state = d[0]['observation.state']
+assert abs(float(state[5])) <= 100 and abs(float(state[0])) <= 100, state
+aggregate_datasets(repo_ids=['local/source', 'local/synthetic'], aggr_repo_id='local/merged',
+                   roots=[source, synthetic], aggr_root=merged)
+m = LeRobotDataset('local/merged', root=merged, video_backend='pyav')
+assert m.num_episodes == s.num_episodes + 1, (m.num_episodes, s.num_episodes)
+assert m.num_frames == s.num_frames + d.num_frames
+print('ok', m.num_episodes)
+)",
+                                      {source.string(), (dir / "out/demos").string(), (dir / "merged").string()});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_NE(check.out.find("ok "), std::string::npos) << check.out;
+}
+
 TEST(LeRobotClientsGenerate, V21OutputLoadsInTheLeRobotThatReadsV21) {
   TempDir dir;
   const fs::path source = SourceDir() / "scenes/tabletop/lerobot_cube_tosses_v21";
