@@ -81,6 +81,16 @@ void CopyStateAndAction(const fs::path& file) {
   writer.Commit();
 }
 
+// Every variant's cube 62-66 cm in front of the arm: beyond the SO-101's reach.
+constexpr char kOutOfReach[] = R"(
+randomization:
+  conditions:
+    axes:
+      far_m: {uniform: {min: [0.62, -0.05], max: [0.66, 0.05]}}
+  apply:
+    far_m: {target: objects.cube.position_xy_m}
+)";
+
 const episode::SampledParameter* FindParameter(const GeneratedEpisode& g, const std::string& name) {
   for (const episode::SampledParameter& p : g.episode.provenance->parameters) {
     if (p.name == name) return &p;
@@ -206,15 +216,7 @@ randomization:
 
 // A variant whose cube lies beyond the arm's reach is refused before anything is simulated, with that reason.
 TEST_F(So101GenerateTest, ACubeOutOfReachIsRefusedBeforeSimulating) {
-  const std::string randomization = R"(
-randomization:
-  conditions:
-    axes:
-      far_m: {uniform: {min: [0.62, -0.05], max: [0.66, 0.05]}}
-  apply:
-    far_m: {target: objects.cube.position_xy_m}
-)";
-  const std::vector<GeneratedEpisode> episodes = Generate("far", randomization, 1);
+  const std::vector<GeneratedEpisode> episodes = Generate("far", kOutOfReach, 1);
   ASSERT_FALSE(episodes.empty());
   for (const GeneratedEpisode& g : episodes) {
     EXPECT_FALSE(g.success);
@@ -244,14 +246,7 @@ TEST_F(So101GenerateTest, AnAnnotationFileOverridesTheInferredPose) {
 // r2s generate says why it kept nothing: a warning with the reasons on stderr and their counts in summary.json.
 TEST_F(So101GenerateTest, AGenerateThatKeepsNothingSaysWhy) {
   const fs::path scene = dir_->path() / "far_cli";
-  CopyScene(scene, R"(
-randomization:
-  conditions:
-    axes:
-      far_m: {uniform: {min: [0.62, -0.05], max: [0.66, 0.05]}}
-  apply:
-    far_m: {target: objects.cube.position_xy_m}
-)");
+  CopyScene(scene, kOutOfReach);
   const fs::path out = dir_->path() / "far_out";
   const auto result = r2s::testing::RunR2s({"generate", "--scene", scene.string(), "--episodes", dataset_.string(),
                                             "--variants", "2", "--max-episodes", "2", "--threads", "2", "--out",
