@@ -211,7 +211,8 @@ RunTotals TotalsFrom(const json& j) {
   t.physics_steps = j.at("physics_steps").get<std::int64_t>();
   t.times.cpu = SecondsFrom(j.at("stage_thread_cpu_s"));
   t.times.wall = SecondsFrom(j.value("stage_wall_s", json::object()));
-  for (const auto& [code, tally] : j.value("rejected", json::object()).items()) {
+  const json rejected = j.value("rejected", json::object());  // named: items() would outlive a temporary
+  for (const auto& [code, tally] : rejected.items()) {
     t.rejected[code] = {tally.at("count").get<std::uint64_t>(), tally.at("example_unit").get<std::uint64_t>(),
                         tally.at("example").get<std::string>()};
   }
