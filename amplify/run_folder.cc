@@ -699,16 +699,4 @@ void RunTotals::AddReason(const std::string& code, std::uint64_t unit, const std
   ++tally.count;
 }
 
-std::string FormatReasons(const std::map<std::string, ReasonTally>& rejected, std::size_t at_most) {
-  std::vector<std::pair<std::string, std::uint64_t>> order;
-  for (const auto& [code, tally] : rejected) order.emplace_back(code, tally.count);
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  std::string text;
-  for (std::size_t i = 0; i < order.size() && i < at_most; ++i) {
-    text += (i ? ", " : "") + order[i].first + " " + std::to_string(order[i].second);
-  }
-  if (order.size() > at_most) text += ", ...";
-  return text;
-}
-
 }  // namespace r2s::amplify

@@ -91,8 +91,6 @@ struct RunTotals {
   void AddReason(const std::string& code, std::uint64_t unit, const std::string& detail);
 };
 
-// The reasons, most frequent first (ties by code): "object_dropped 12, success_false 3".
-std::string FormatReasons(const std::map<std::string, ReasonTally>& rejected, std::size_t at_most = 3);
 
 class RunFolder {
  public:
