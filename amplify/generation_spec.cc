@@ -106,7 +106,7 @@ ConditionTarget Target(const Reader& r, const std::string& axis_name, const Valu
   const auto first = path.find('.');
   const auto last = path.rfind('.');
   if (first == std::string::npos || first == last) {
-    r.Fail(target_value, "'" + path + "' is not a target: expected lights.<light>.<field>, environment.<body>.material, "
+    r.Fail(target_value, "'" + path + "' is not a target: expected lights.<light>.<field>, environment.<body>.<field>, "
                                       "objects.<object>.<field> or cameras.<camera>.<field>");
   }
   const std::string group = path.substr(0, first);
@@ -144,31 +144,28 @@ ConditionTarget Target(const Reader& r, const std::string& axis_name, const Valu
     } else {
       unknown_field("intensity, color_temperature_k");
     }
-  } else if (group == "environment" || (group == "objects" && field == "material")) {
+  } else if (group == "environment" || group == "objects") {
     t.environment = group == "environment";
     t.index = t.environment ? FindByName(model.environment, name) : FindByName(model.objects, name);
     if (t.index < 0) {
       r.Fail(target_value, "the scene has no " + std::string(t.environment ? "environment body" : "free object") +
                                " '" + name + "' (" + Names(t.environment ? model.environment : model.objects) + ")");
     }
-    if (field != "material") unknown_field("material");
-    t.kind = ConditionTarget::Kind::kMaterial;
-    if (!categorical) {
-      r.Fail(target_value, "'" + path + "' takes a categorical axis of material names; axis '" + axis_name + "' is " +
-                               axis->distribution.Describe());
-    }
-    for (const std::string& label : axis->distribution.labels()) {
-      if (!model.materials.count(label)) {
-        std::string known;
-        for (const auto& [material, unused] : model.materials) known += (known.empty() ? "" : ", ") + material;
-        r.Fail(target_value, "axis '" + axis_name + "' has the label '" + label +
-                                 "', which is not a material of the scene (materials: " + known + ")");
+    if (field == "material") {
+      t.kind = ConditionTarget::Kind::kMaterial;
+      if (!categorical) {
+        r.Fail(target_value, "'" + path + "' takes a categorical axis of material names; axis '" + axis_name +
+                                 "' is " + axis->distribution.Describe());
       }
-    }
-  } else if (group == "objects") {
-    t.index = FindByName(model.objects, name);
-    if (t.index < 0) r.Fail(target_value, "the scene has no free object '" + name + "' (" + Names(model.objects) + ")");
-    if (field == "position_xy_m") {
+      for (const std::string& label : axis->distribution.labels()) {
+        if (!model.materials.count(label)) {
+          std::string known;
+          for (const auto& [material, unused] : model.materials) known += (known.empty() ? "" : ", ") + material;
+          r.Fail(target_value, "axis '" + axis_name + "' has the label '" + label +
+                                   "', which is not a material of the scene (materials: " + known + ")");
+        }
+      }
+    } else if (field == "position_xy_m") {
       t.kind = ConditionTarget::Kind::kObjectPositionXy;
       need(2, "two numbers (x, y)");
     } else if (field == "position_m") {

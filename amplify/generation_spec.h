@@ -17,6 +17,7 @@
 //       light_color_temperature_k: {target: lights.key.color_temperature_k}
 //       table_material: {target: environment.table.material}     # a categorical axis over material names
 //       cube_position_m: {target: objects.cube.position_xy_m}    # a 2-D axis
+//       bin_shift_m: {target: environment.bin.shift_xy_m}        # moves a static body (the place target)
 //       camera_yaw_jitter_deg: {target: cameras.front.yaw_deg}   # also pitch_deg, roll_deg
 //     sensors:                                # per camera: cuda/sensor.h's CameraModelParams / DepthModelParams
 //       front:
@@ -27,8 +28,11 @@
 // objects.<object>.material; objects.<object>.<position_xy_m|position_m|yaw_deg|shift_xy_m> (where the object
 // starts: its recorded start when the dataset tracks it, else its initial_pose; yaw_deg turns it about the
 // vertical through that start and shift_xy_m moves it from there, so a variant is "the demonstration's object,
-// moved and turned" wherever each demonstration had it); cameras.<camera>.<yaw_deg|pitch_deg|roll_deg>
-// (a rotation of the camera about its own y, x and z axes: extrinsics jitter).
+// moved and turned" wherever each demonstration had it); environment.<body>.<position_xy_m|position_m|yaw_deg|
+// shift_xy_m> (the same from the static body's scene pose: a place target that moves per variant; the variant's
+// model holds the moved pose, so physics, rendering and a success region in the body's frame all follow it);
+// cameras.<camera>.<yaw_deg|pitch_deg|roll_deg> (a rotation of the camera about its own y, x and z axes:
+// extrinsics jitter).
 
 #include <filesystem>
 #include <map>
@@ -57,17 +61,18 @@ struct ConditionTarget {
     kLightIntensity,         // lights.<light>.intensity = value * scale
     kLightColorTemperature,  // lights.<light>.color_rgb from a black body at value kelvin
     kMaterial,               // environment.<body>.material / objects.<object>.material: a categorical's label
-    kObjectPositionXy,       // objects.<object>.position_xy_m (2 values)
-    kObjectPosition,         // objects.<object>.position_m (3 values)
-    kObjectYaw,              // objects.<object>.yaw_deg: about the world z axis
-    kObjectShiftXy,          // objects.<object>.shift_xy_m (2 values): added to where it starts
+    // Placements, of a free object (objects.<object>.<field>) or a static body (environment.<body>.<field>):
+    kObjectPositionXy,       // position_xy_m (2 values)
+    kObjectPosition,         // position_m (3 values)
+    kObjectYaw,              // yaw_deg: about the world z axis through where the body starts
+    kObjectShiftXy,          // shift_xy_m (2 values): added to where it starts
     kCameraRotation,         // cameras.<camera>.<yaw|pitch|roll>_deg
   };
   std::string axis;
   Kind kind = Kind::kLightIntensity;
   std::string target;     // the whole target path ("lights.key.intensity"), for provenance
   int index = 0;          // the light, object, environment body or camera it acts on
-  bool environment = false;  // kMaterial: an environment body (else a free object)
+  bool environment = false;  // kMaterial and the placements: an environment body (else a free object)
   int component = 0;      // kCameraRotation: 0 yaw (about y), 1 pitch (about x), 2 roll (about z)
   double scale = 1;       // kLightIntensity
   std::string source;     // "scene.yaml:40: randomization.apply.light_lux"

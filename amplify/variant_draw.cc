@@ -77,6 +77,7 @@ VariantDraw DrawVariant(const DrawSources& sources, std::uint32_t episode, std::
   draw.episode = episode;
   draw.variant = variant;
   draw.placements.resize(base.objects.size());
+  draw.environment_placements.resize(base.environment.size());
   draw.camera_offset.assign(base.cameras.size(), Eigen::Isometry3d::Identity());
   draw.camera_model.assign(base.cameras.size(), cuda::CameraModelParams{});
   draw.depth_model.assign(base.cameras.size(), cuda::DepthModelParams{});
@@ -125,6 +126,11 @@ VariantDraw DrawVariant(const DrawSources& sources, std::uint32_t episode, std::
     }
     for (const ConditionTarget& t : sources.spec.targets) {
       const Eigen::VectorXd& v = c.values.at(t.axis);
+      ObjectPlacement* placement = nullptr;  // a placement target's: its free object's or static body's
+      if (t.kind == ConditionTarget::Kind::kObjectPositionXy || t.kind == ConditionTarget::Kind::kObjectPosition ||
+          t.kind == ConditionTarget::Kind::kObjectYaw || t.kind == ConditionTarget::Kind::kObjectShiftXy) {
+        placement = t.environment ? &draw.environment_placements[t.index] : &draw.placements[t.index];
+      }
       switch (t.kind) {
         case ConditionTarget::Kind::kLightIntensity:
           model->lights[t.index].intensity = v[0] * t.scale;
@@ -147,19 +153,19 @@ VariantDraw DrawVariant(const DrawSources& sources, std::uint32_t episode, std::
           break;
         }
         case ConditionTarget::Kind::kObjectPositionXy:
-          draw.placements[t.index].position_xy_m = v.head<2>();
+          placement->position_xy_m = v.head<2>();
           record(t.target, Values(v));
           break;
         case ConditionTarget::Kind::kObjectPosition:
-          draw.placements[t.index].position_m = v.head<3>();
+          placement->position_m = v.head<3>();
           record(t.target, Values(v));
           break;
         case ConditionTarget::Kind::kObjectShiftXy:
-          draw.placements[t.index].shift_xy_m = v.head<2>();
+          placement->shift_xy_m = v.head<2>();
           record(t.target, Values(v));
           break;
         case ConditionTarget::Kind::kObjectYaw:
-          draw.placements[t.index].yaw_rad = v[0] * std::numbers::pi / 180.0;
+          placement->yaw_rad = v[0] * std::numbers::pi / 180.0;
           record(t.target, {v[0]});
           break;
         case ConditionTarget::Kind::kCameraRotation:
@@ -169,10 +175,16 @@ VariantDraw DrawVariant(const DrawSources& sources, std::uint32_t episode, std::
       }
     }
   }
-  // Objects the dataset does not track start where their placement puts them.
+  // Objects the dataset does not track start where their placement puts them; static bodies stand there (the
+  // World, the renderer's scene state and the success regions read their pose from this model).
   for (std::size_t i = 0; i < model->objects.size(); ++i) {
     if (!draw.placements[i].empty() && !model->objects[i].pose_feature) {
       Place(draw.placements[i], &model->objects[i].initial_pose, nullptr, nullptr);
+    }
+  }
+  for (std::size_t i = 0; i < model->environment.size(); ++i) {
+    if (!draw.environment_placements[i].empty()) {
+      Place(draw.environment_placements[i], &model->environment[i].initial_pose, nullptr, nullptr);
     }
   }
 

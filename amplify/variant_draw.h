@@ -1,7 +1,8 @@
 #pragma once
 // Everything one synthetic episode draws before it is simulated: its physics (a copy of the scene's Model with
-// the sampled parameters), its conditions and what they set (lights, materials, where objects start, camera
-// jitter), its action perturbations and its sensor models, and the provenance record of every value drawn.
+// the sampled parameters), its conditions and what they set (lights, materials, where objects start and static
+// bodies stand, camera jitter), its action perturbations and its sensor models, and the provenance record of
+// every value drawn.
 //
 // Each draw is a pure function of (seed, source episode, variant): physics from the Philox stream "physics",
 // conditions from randomize::DrawConditions, actions from "actions", camera c's sensor models from "sensors/<c>".
@@ -48,11 +49,12 @@ struct ActionPerturbation {
   double duplicate_probability = 0;
 };
 
-// Where a free object starts in this variant (each field replaces that part of its start).
+// Where a free object starts, or a static body stands, in this variant (each field replaces that part of its
+// start: the recorded or scene pose).
 struct ObjectPlacement {
   std::optional<Eigen::Vector2d> position_xy_m;
   std::optional<Eigen::Vector3d> position_m;
-  std::optional<double> yaw_rad;  // about the world z axis through the object's start position
+  std::optional<double> yaw_rad;  // about the world z axis through the body's start position
   std::optional<Eigen::Vector2d> shift_xy_m;  // added to the start position (after any of the above)
   bool empty() const { return !position_xy_m && !position_m && !yaw_rad && !shift_xy_m; }
 };
@@ -68,9 +70,12 @@ struct VariantDraw {
   std::uint32_t episode = 0;  // the source episode's position in the dataset
   std::uint32_t variant = 0;
   std::string edge_case;      // "" when nominal
-  std::shared_ptr<const sim::Model> model;  // physics, contact materials, lights, actuator latency
+  std::shared_ptr<const sim::Model> model;  // physics, contact materials, lights, latency, static bodies' poses
   ActionPerturbation actions;
   std::vector<ObjectPlacement> placements;      // per Model::objects
+  // Per Model::environment, already applied: model->environment[i].initial_pose is the moved pose, which the
+  // World built from `model` collides with and a success region in the body's frame follows.
+  std::vector<ObjectPlacement> environment_placements;
   std::vector<Eigen::Isometry3d> camera_offset;  // per Model::cameras: a motion in the camera's own frame
   std::vector<LookChange> looks;
   std::vector<cuda::CameraModelParams> camera_model;  // per Model::cameras

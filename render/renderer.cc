@@ -354,6 +354,11 @@ struct Renderer::Impl {
           std::to_string(state.object_poses.size()) + " object poses; the model has " + std::to_string(links) +
           " links and " + std::to_string(model->objects.size()) + " objects");
     }
+    if (!state.environment_poses.empty() && state.environment_poses.size() != model->environment.size()) {
+      throw std::invalid_argument("states[" + std::to_string(view.state) + "] has " +
+                                  std::to_string(state.environment_poses.size()) + " environment poses; the model has " +
+                                  std::to_string(model->environment.size()) + " environment bodies");
+    }
     ResolvedView r;
     try {
       r.intrinsics = ResolveIntrinsics(*model, view);
@@ -399,6 +404,8 @@ struct Renderer::Impl {
       case BodyKind::kObject:
         return state.object_poses[item.body_index];
       case BodyKind::kEnvironment:
+        // A variant may move a static body (a randomized box): the state says where; an empty list, the model.
+        if (!state.environment_poses.empty()) return state.environment_poses[item.body_index];
         break;
     }
     return model->environment[item.body_index].initial_pose;

@@ -13,6 +13,8 @@ SceneState CaptureState(const sim::World& world) {
   }
   state.object_poses.reserve(model.objects.size());
   for (int i = 0; i < static_cast<int>(model.objects.size()); ++i) state.object_poses.push_back(world.ObjectPose(i));
+  // Static bodies do not move in a World: where its model stands them.
+  for (const sim::ObjectModel& body : model.environment) state.environment_poses.push_back(body.initial_pose);
   return state;
 }
 
@@ -38,6 +40,7 @@ SceneState InitialState(const sim::Model& model) {
     }
   }
   for (const sim::ObjectModel& object : model.objects) state.object_poses.push_back(object.initial_pose);
+  for (const sim::ObjectModel& body : model.environment) state.environment_poses.push_back(body.initial_pose);
   return state;
 }
 

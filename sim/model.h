@@ -179,7 +179,10 @@ struct SuccessCondition {
   enum class Kind { kObjectInRegion, kObjectAboveHeight, kJointReached };
   Kind kind = Kind::kObjectInRegion;
   std::string subject;  // object name, or joint name for kJointReached
-  Eigen::Vector3d region_min_m = Eigen::Vector3d::Zero();
+  // kObjectInRegion: the body whose frame the region is in (an environment body or another free object), so that
+  // a region inside a bin follows the bin wherever a variant puts it; empty: the world frame.
+  std::string frame;
+  Eigen::Vector3d region_min_m = Eigen::Vector3d::Zero();  // in `frame`
   Eigen::Vector3d region_max_m = Eigen::Vector3d::Zero();
   double height_m = 0;
   double target = 0;     // rad or m

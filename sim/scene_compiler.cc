@@ -900,6 +900,19 @@ class Compiler {
       }
       out.region_min_m = s.min_m;
       out.region_max_m = s.max_m;
+      if (!s.frame.empty()) {
+        const bool environment = std::any_of(model.environment.begin(), model.environment.end(),
+                                             [&](const ObjectModel& e) { return e.name == s.frame; });
+        if (!environment && model.FindObject(s.frame) < 0) {
+          std::vector<std::string> names;
+          for (const auto& e : model.environment) names.push_back(e.name);
+          for (const auto& o : model.objects) names.push_back(o.name);
+          s.where.Fail("frame", "unknown body '" + s.frame + "'; the environment bodies and free objects are: " +
+                                    JoinNames(names));
+        }
+        if (s.frame == s.subject) s.where.Fail("frame", "'" + s.frame + "' is the object itself");
+        out.frame = s.frame;
+      }
     } else {
       CheckFinite(s.where, "height_m", Eigen::Matrix<double, 1, 1>(s.height_m));
       out.height_m = s.height_m;

@@ -494,8 +494,9 @@ class SceneParser {
     s.where = r_.Loc(body);
     if (kind == "object_in_region") {
       s.kind = SuccessCondition::Kind::kObjectInRegion;
-      Map m(r_, body, {"object", "min_m", "max_m"}, &s.where);
+      Map m(r_, body, {"object", "frame", "min_m", "max_m"}, &s.where);
       s.subject = r_.String(m.Require("object"));
+      if (auto x = m.Get("frame")) s.frame = r_.String(*x);
       s.min_m = r_.Vec3(m.Require("min_m"));
       s.max_m = r_.Vec3(m.Require("max_m"));
     } else if (kind == "object_above_height") {

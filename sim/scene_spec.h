@@ -192,6 +192,7 @@ struct LightSpec {
 struct SuccessSpec {
   SuccessCondition::Kind kind = SuccessCondition::Kind::kObjectInRegion;
   std::string subject;  // object, or joint for kJointReached
+  std::string frame;    // kObjectInRegion: a body's name, or empty for the world
   Eigen::Vector3d min_m = Eigen::Vector3d::Zero();
   Eigen::Vector3d max_m = Eigen::Vector3d::Zero();
   double height_m = 0;

@@ -13,6 +13,18 @@ std::string Format(const char* format, auto... args) {
   return buffer;
 }
 
+// The world pose of the body named `frame`: an environment body where the model stands it (a variant's model may
+// have moved it), or a free object where it is now.
+Eigen::Isometry3d FramePose(const Model& model, const std::vector<Eigen::Isometry3d>& object_poses,
+                            const std::string& frame) {
+  for (const ObjectModel& body : model.environment) {
+    if (body.name == frame) return body.initial_pose;
+  }
+  const int object = model.FindObject(frame);
+  if (object < 0) throw std::invalid_argument("EvaluateSuccess: no body '" + frame + "' for a region's frame");
+  return object_poses[object];
+}
+
 }  // namespace
 
 SuccessReport EvaluateSuccess(const Model& model, const std::vector<Eigen::Isometry3d>& object_poses,
@@ -41,12 +53,17 @@ SuccessReport EvaluateSuccess(const Model& model, const std::vector<Eigen::Isome
       if (index < 0) throw std::invalid_argument("EvaluateSuccess: no object '" + c.subject + "'");
       const Eigen::Vector3d p = object_poses[index].translation();
       if (c.kind == SuccessCondition::Kind::kObjectInRegion) {
-        const bool inside = (p.array() >= c.region_min_m.array()).all() && (p.array() <= c.region_max_m.array()).all();
+        const Eigen::Vector3d local = c.frame.empty() ? p : FramePose(model, object_poses, c.frame).inverse() * p;
+        const bool inside =
+            (local.array() >= c.region_min_m.array()).all() && (local.array() <= c.region_max_m.array()).all();
         if (!inside) {
+          const std::string where = c.frame.empty() ? ""
+                                                    : Format(" in %s's frame (world (%.4f, %.4f, %.4f) m)",
+                                                             c.frame.c_str(), p.x(), p.y(), p.z());
           failure = Format(
-              "object_in_region: %s at (%.4f, %.4f, %.4f) m is outside [%.4f, %.4f] x [%.4f, %.4f] x [%.4f, %.4f] m",
-              c.subject.c_str(), p.x(), p.y(), p.z(), c.region_min_m.x(), c.region_max_m.x(), c.region_min_m.y(),
-              c.region_max_m.y(), c.region_min_m.z(), c.region_max_m.z());
+              "object_in_region: %s at (%.4f, %.4f, %.4f) m%s is outside [%.4f, %.4f] x [%.4f, %.4f] x [%.4f, %.4f] m",
+              c.subject.c_str(), local.x(), local.y(), local.z(), where.c_str(), c.region_min_m.x(), c.region_max_m.x(),
+              c.region_min_m.y(), c.region_max_m.y(), c.region_min_m.z(), c.region_max_m.z());
         }
       } else if (!(p.z() > c.height_m)) {
         failure =

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@
 #include "randomize/distribution_yaml.h"
 #include "sim/params_overlay.h"
 #include "sim/scene_compiler.h"
+#include "sim/success.h"
+#include "sim/world.h"
 #include "tests/test_support.h"
 
 namespace r2s::amplify {
@@ -152,7 +155,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"JpegQualityOutOfRange", "  sensors:\n    top: {camera: {jpeg_quality: 120}}\n", 21,
                 "randomization.sensors.top.camera.jpeg_quality", "reaches outside [0, 100]"},
         BadSpec{"BadQuantization", "  sensors:\n    top: {depth: {quantization: log}}\n", 21,
-                "randomization.sensors.top.depth.quantization", "'log' is not none, uniform or disparity"}),
+                "randomization.sensors.top.depth.quantization", "'log' is not none, uniform or disparity"},
+        BadSpec{"UnknownEnvironmentBody", "  apply:\n    xy: {target: environment.shelf.shift_xy_m}\n", 21,
+                "randomization.apply.xy.target", "the scene has no environment body 'shelf' (table)"},
+        BadSpec{"EnvironmentYawTakesOneNumber", "  apply:\n    xy: {target: environment.table.yaw_deg}\n", 21,
+                "randomization.apply.xy.target", "'environment.table.yaw_deg' takes one number (degrees); axis 'xy'"},
+        BadSpec{"EnvironmentShiftTakesTwoNumbers", "  apply:\n    lux: {target: environment.table.shift_xy_m}\n", 21,
+                "randomization.apply.lux.target", "takes two numbers (dx, dy); axis 'lux'"},
+        BadSpec{"EnvironmentPositionTakesThreeNumbers",
+                "  apply:\n    xy: {target: environment.table.position_m}\n", 21, "randomization.apply.xy.target",
+                "takes three numbers (x, y, z); axis 'xy'"},
+        BadSpec{"UnknownEnvironmentField", "  apply:\n    xy: {target: environment.table.place_m}\n", 21,
+                "randomization.apply.xy.target",
+                "unknown field 'place_m' (position_xy_m, position_m, yaw_deg, shift_xy_m, material)"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(GenerationSpec, AMisspelledSectionIsCaughtByTheSceneLoader) {
@@ -458,6 +473,164 @@ TEST(VariantDraw, AParameterForABodyTheSceneLacksNamesTheSceneLine) {
     EXPECT_NE(e.field().find("randomization.physics.objects.mug.lateral_friction"), std::string::npos) << e.what();
     EXPECT_NE(e.problem().find("the scene has no free object 'mug'"), std::string::npos) << e.what();
   }
+}
+
+// A place target that moves: a static bar `bin` (long along its x, standing on the floor, turned 0.3 rad in the
+// scene) that variants shift and turn, a static post that variants put anywhere, and a cube whose success region is
+// on top of the bar, in the bar's frame.
+constexpr const char* kMovingBin = R"(name: moving_bin
+materials:
+  rubber: {lateral_friction: 1.0, restitution: 0}
+objects:
+  - {name: cube, shape: {box: [0.04, 0.04, 0.04]}, mass_kg: 0.05, material: rubber,
+     initial_pose: {position_m: [0, -0.5, 0.02]}}
+environment:
+  - {name: floor, shape: {plane: [0, 0, 1]}, material: rubber}
+  - name: bin
+    shapes:
+      - {box: [0.3, 0.1, 0.1], pose: {position_m: [0, 0, 0.05]}}
+    pose: {position_m: [0.4, 0.1, 0], rpy_rad: [0, 0, 0.3]}
+    material: rubber
+  - {name: post, shape: {box: [0.05, 0.05, 0.2]}, pose: {position_m: [-0.5, 0, 0.1]}}
+success:
+  - {object_in_region: {object: cube, frame: bin, min_m: [-0.15, -0.05, 0.1], max_m: [0.15, 0.05, 0.15]}}
+randomization:
+  conditions:
+    axes:
+      bin_shift_m: {uniform: {min: [-0.2, -0.2], max: [0.2, 0.2]}}
+      bin_yaw_deg: {uniform: [60, 120]}
+      post_m: {uniform: {min: [-0.6, -0.1, 0.09], max: [-0.4, 0.1, 0.11]}}
+  apply:
+    bin_shift_m: {target: environment.bin.shift_xy_m}
+    bin_yaw_deg: {target: environment.bin.yaw_deg}
+    post_m: {target: environment.post.position_m}
+)";
+
+DrawSources MovingBinSources(const fs::path& scene) {
+  DrawSources s;
+  const auto model = sim::LoadScene(scene);
+  s.physics = randomize::ParsePhysicsRandomization(scene, nullptr);
+  s.conditions = randomize::ParseConditionSpace(scene);
+  s.spec = ParseGenerationSpec(scene, *model, s.conditions);
+  s.model = PrepareModel(*model, s.spec);
+  s.seed = 11;
+  s.variants_per_episode = 8;
+  return s;
+}
+
+std::vector<double> Parameter(const VariantDraw& draw, const std::string& name) {
+  for (const auto& p : draw.parameters) {
+    if (p.name == name) return p.value;
+  }
+  ADD_FAILURE() << "no parameter " << name;
+  return {};
+}
+
+TEST(VariantDraw, EnvironmentTargetsMoveAndTurnTheStaticBodyInTheVariantsModel) {
+  TempDir dir;
+  WriteTextFile(dir / "scene.yaml", kMovingBin);
+  const DrawSources sources = MovingBinSources(dir / "scene.yaml");
+  ASSERT_EQ(sources.spec.targets.size(), 3u);
+  EXPECT_EQ(sources.spec.targets[0].kind, ConditionTarget::Kind::kObjectShiftXy);
+  EXPECT_TRUE(sources.spec.targets[0].environment);
+  EXPECT_EQ(sources.spec.targets[0].index, 1);
+  EXPECT_EQ(sources.spec.targets[1].kind, ConditionTarget::Kind::kObjectYaw);
+  EXPECT_EQ(sources.spec.targets[2].kind, ConditionTarget::Kind::kObjectPosition);
+  const sim::Model& base = *sources.model;
+  const Eigen::Isometry3d scene_bin = base.environment[1].initial_pose;
+  const Eigen::Isometry3d scene_post = base.environment[2].initial_pose;
+  std::set<double> yaws;
+  for (std::uint32_t v = 0; v < 8; ++v) {
+    const VariantDraw draw = DrawVariant(sources, 0, v);
+    const std::vector<double> shift = Parameter(draw, "environment.bin.shift_xy_m");
+    const std::vector<double> yaw = Parameter(draw, "environment.bin.yaw_deg");
+    const std::vector<double> post = Parameter(draw, "environment.post.position_m");
+    ASSERT_EQ(shift.size(), 2u);
+    ASSERT_EQ(yaw.size(), 1u);
+    ASSERT_EQ(post.size(), 3u);
+    EXPECT_EQ(Parameter(draw, "conditions.bin_yaw_deg"), yaw);
+    EXPECT_GE(yaw[0], 60);
+    EXPECT_LE(yaw[0], 120);
+    yaws.insert(yaw[0]);
+    // Turned about the vertical through the bin's own origin, which then moves by the shift.
+    const double yaw_rad = yaw[0] * M_PI / 180;
+    const Eigen::Isometry3d& bin = draw.model->environment[1].initial_pose;
+    const Eigen::Matrix3d turned = Eigen::AngleAxisd(yaw_rad, Eigen::Vector3d::UnitZ()) * scene_bin.linear();
+    EXPECT_TRUE(bin.linear().isApprox(turned, 1e-15));
+    EXPECT_EQ(bin.translation(), scene_bin.translation() + Eigen::Vector3d(shift[0], shift[1], 0));
+    EXPECT_NEAR(Eigen::AngleAxisd(bin.linear()).angle(), 0.3 + yaw_rad, 1e-12);
+    ASSERT_TRUE(draw.environment_placements[1].yaw_rad && draw.environment_placements[1].shift_xy_m);
+    EXPECT_EQ(*draw.environment_placements[1].yaw_rad, yaw_rad);
+    // position_m replaces where the post stands, not how it is turned.
+    const Eigen::Isometry3d& post_pose = draw.model->environment[2].initial_pose;
+    EXPECT_EQ(post_pose.translation(), Eigen::Vector3d(post[0], post[1], post[2]));
+    EXPECT_EQ(post_pose.linear(), scene_post.linear());
+    // The floor, the free cube and the scene's own model stay as they were.
+    EXPECT_TRUE(draw.environment_placements[0].empty());
+    EXPECT_TRUE(draw.placements[0].empty());
+    EXPECT_EQ(draw.model->environment[0].initial_pose.matrix(), base.environment[0].initial_pose.matrix());
+    EXPECT_EQ(base.environment[1].initial_pose.matrix(), scene_bin.matrix());
+    // A pure function of (seed, episode, variant).
+    const VariantDraw again = DrawVariant(sources, 0, v);
+    EXPECT_EQ(again.model->environment[1].initial_pose.matrix(), bin.matrix());
+    EXPECT_EQ(again.model->environment[2].initial_pose.matrix(), post_pose.matrix());
+    EXPECT_NE(DrawVariant(sources, 1, v).model->environment[1].initial_pose.matrix(), bin.matrix());
+  }
+  EXPECT_EQ(yaws.size(), 8u);
+}
+
+// Where the cube, let go with its bottom 3 cm above `at` (a point on a top surface), comes to rest in a World of
+// `model`.
+Eigen::Vector3d Dropped(const sim::Model& model, const Eigen::Vector3d& at) {
+  sim::World world(std::make_shared<const sim::Model>(model));
+  world.Reset();
+  Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+  pose.translation() = at + Eigen::Vector3d(0, 0, 0.05);
+  world.SetObjectPose(0, pose);
+  world.Step(480);  // 2 s
+  return world.ObjectPose(0).translation();
+}
+
+TEST(VariantDraw, AWorldOfTheVariantsModelCollidesWithTheMovedBodyAndSuccessFollowsIt) {
+  TempDir dir;
+  WriteTextFile(dir / "scene.yaml", kMovingBin);
+  const DrawSources sources = MovingBinSources(dir / "scene.yaml");
+  const sim::Model& scene = *sources.model;
+  // A variant whose bar top at 0.1 m along the bar lies off the scene's bar, and the scene's off the variant's.
+  auto on_bar = [](const Eigen::Isometry3d& bar, const Eigen::Vector3d& p) {
+    const Eigen::Vector3d local = bar.inverse() * p;
+    return std::abs(local.x()) < 0.15 + 0.04 && std::abs(local.y()) < 0.05 + 0.04;
+  };
+  const Eigen::Vector3d along(0.1, 0, 0.1);
+  std::optional<VariantDraw> draw;
+  for (std::uint32_t v = 0; v < 8 && !draw; ++v) {
+    VariantDraw d = DrawVariant(sources, 0, v);
+    const Eigen::Isometry3d& moved = d.model->environment[1].initial_pose;
+    const Eigen::Isometry3d& original = scene.environment[1].initial_pose;
+    if (!on_bar(original, moved * along) && !on_bar(moved, original * along)) draw = std::move(d);
+  }
+  ASSERT_TRUE(draw) << "no variant moved the bar clear of where it was";
+  const sim::Model& variant = *draw->model;
+  const Eigen::Isometry3d& moved = variant.environment[1].initial_pose;
+  const Eigen::Isometry3d& original = scene.environment[1].initial_pose;
+
+  // On the moved bar the cube rests on its top (z = 0.1 + 0.02); where the scene's bar stood it falls to the floor.
+  const Eigen::Vector3d on_moved = Dropped(variant, moved * along);
+  EXPECT_NEAR(on_moved.z(), 0.12, 0.002);
+  EXPECT_LT((on_moved - moved * along).head<2>().norm(), 0.01);
+  const Eigen::Vector3d on_original = Dropped(variant, original * along);
+  EXPECT_NEAR(on_original.z(), 0.02, 0.002);
+  // The scene's own model still has the bar where the scene put it.
+  EXPECT_NEAR(Dropped(scene, original * along).z(), 0.12, 0.002);
+
+  // The success region on the bar's top follows the variant's bar.
+  Eigen::Isometry3d cube = Eigen::Isometry3d::Identity();
+  cube.translation() = on_moved;
+  EXPECT_TRUE(sim::EvaluateSuccess(variant, {cube}, {}).success);
+  const sim::SuccessReport in_scene = sim::EvaluateSuccess(scene, {cube}, {});
+  EXPECT_FALSE(in_scene.success);
+  ASSERT_EQ(in_scene.failed.size(), 1u);
+  EXPECT_NE(in_scene.failed[0].find("in bin's frame"), std::string::npos) << in_scene.failed[0];
 }
 
 }  // namespace

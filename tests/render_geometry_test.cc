@@ -170,6 +170,58 @@ TEST(RenderGeometryTest, BoxSegmentationMatchesItsProjectedSilhouette) {
   RecordProperty("iou", std::to_string(iou));
 }
 
+// A static body a variant moved (amplify/variant_draw.h: environment.<body> placements) is drawn where the state
+// says, from one LoadModel of the unmoved scene: a box on the floor, seen from above, moved 0.2 m along x.
+constexpr const char* kStaticBoxScene = R"YAML(
+name: static_box
+environment:
+  - {name: floor, shape: {plane: [0, 0, 1]}}
+  - {name: bin, shape: {box: [0.1, 0.1, 0.05]}, pose: {position_m: [-0.1, 0.0, 0.025]}}
+)YAML";
+
+TEST(RenderGeometryTest, AMovedStaticBodyIsDrawnWhereTheStateSays) {
+  TempDir dir;
+  const auto model = LoadInlineScene(dir, kStaticBoxScene);
+  Renderer renderer(ValidatedRendererOptions());
+  renderer.LoadModel(model);
+  const CameraIntrinsics k{160, 120, 150.0, 150.0, 79.5, 59.5, 0.05, 3.0};
+  const Eigen::Isometry3d camera = LookAt({0.0, 0.0, 1.0}, {0.0, 0.0, 0.0}, Eigen::Vector3d::UnitY());
+  SceneState scene = InitialState(*model);
+  ASSERT_EQ(scene.environment_poses.size(), 2u);
+  SceneState moved = scene;
+  moved.environment_poses[1].translation().x() += 0.2;
+  const std::vector<SceneState> states{scene, moved};
+  std::vector<Frame> frames;
+  const std::vector<ViewRequest> views{OwnCamera(k, camera)};
+  const std::uint16_t bin = EnvironmentSegmentationId(*model, 1);
+  // The bin's pixels' mean column, per state.
+  const auto centre_u = [&](int state) {
+    std::vector<ViewRequest> one = views;
+    one[0].state = state;
+    renderer.Render(std::span(states), one, &frames);
+    double sum = 0;
+    int count = 0;
+    for (int v = 0; v < k.height_px; ++v) {
+      for (int u = 0; u < k.width_px; ++u) {
+        if (frames[0].segmentation[v * k.width_px + u] != bin) continue;
+        sum += u;
+        ++count;
+      }
+    }
+    EXPECT_GT(count, 100) << "state " << state;
+    return count ? sum / count : 0.0;
+  };
+  const Eigen::Vector2d expected_scene = Project(k, camera.inverse() * Eigen::Vector3d(-0.1, 0, 0.05));
+  const Eigen::Vector2d expected_moved = Project(k, camera.inverse() * Eigen::Vector3d(0.1, 0, 0.05));
+  EXPECT_NEAR(centre_u(0), expected_scene.x(), 1.0);
+  EXPECT_NEAR(centre_u(1), expected_moved.x(), 1.0);
+
+  // A state with the wrong number of static poses is refused.
+  SceneState bad = scene;
+  bad.environment_poses.pop_back();
+  EXPECT_THROW(renderer.Render(std::span(&bad, 1), views, &frames), std::invalid_argument);
+}
+
 constexpr const char* kPointsScene = R"YAML(
 name: points
 objects:

@@ -707,6 +707,116 @@ objects:
   EXPECT_THROW(EvaluateSuccess(*model, poses, Eigen::VectorXd::Zero(3)), std::invalid_argument);
 }
 
+// A place target: a bin (static, turned a quarter about z) and a tray (free), each with a region in its own frame.
+// The regions are longer along their body's x than y, so a turn of the body shows in which points count.
+constexpr const char* kBinScene = R"YAML(name: bins
+objects:
+  - {name: cube, shape: {box: [0.03, 0.03, 0.03]}, mass_kg: 0.05}
+  - {name: tray, shape: {box: [0.2, 0.1, 0.01]}, mass_kg: 0.3}
+environment:
+  - name: bin
+    shapes:
+      - {box: [0.2, 0.1, 0.01]}
+      - {box: [0.2, 0.01, 0.08], pose: {position_m: [0, 0.045, 0.04]}}
+    pose: {position_m: [0.4, 0.2, 0.05], rpy_rad: [0, 0, 1.5707963267948966]}
+success:
+  - {object_in_region: {object: cube, frame: bin, min_m: [-0.08, -0.03, 0.0], max_m: [0.08, 0.03, 0.1]}}
+  - {object_in_region: {object: cube, frame: tray, min_m: [-0.08, -0.03, 0.0], max_m: [0.08, 0.03, 0.1]}}
+  - {object_in_region: {object: tray, min_m: [-1, -1, -1], max_m: [1, 1, 1]}}
+)YAML";
+
+// The model with only success condition k.
+Model WithCondition(const Model& model, std::size_t k) {
+  Model one = model;
+  one.success = {model.success.at(k)};
+  return one;
+}
+
+TEST(SceneLoaderTest, ARegionsFrameIsParsed) {
+  TempDir dir;
+  WriteTextFile(dir / "scene.yaml", kBinScene);
+  const auto model = LoadScene(dir.path());
+  ASSERT_EQ(model->success.size(), 3u);
+  EXPECT_EQ(model->success[0].frame, "bin");
+  EXPECT_EQ(model->success[0].region_min_m, Eigen::Vector3d(-0.08, -0.03, 0.0));
+  EXPECT_EQ(model->success[1].frame, "tray");
+  EXPECT_EQ(model->success[2].frame, "");  // the world
+}
+
+TEST(SceneLoaderTest, AnUnknownOrSelfFrameNamesTheLineFieldAndValue) {
+  struct Case {
+    std::string frame;
+    std::string problem;
+  };
+  for (const Case& c : {Case{"crate", "unknown body 'crate'; the environment bodies and free objects are: bin, cube, "
+                                      "tray"},
+                        Case{"cube", "'cube' is the object itself"}}) {
+    TempDir dir;
+    std::string scene = kBinScene;
+    const std::string from = "frame: tray";
+    scene.replace(scene.find(from), from.size(), "frame: " + c.frame);
+    WriteTextFile(dir / "scene.yaml", scene);
+    try {
+      LoadScene(dir.path());
+      ADD_FAILURE() << "no InputError for frame " << c.frame;
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.file(), (dir / "scene.yaml").string());
+      EXPECT_EQ(e.field(), "line 13: success[1].object_in_region.frame") << e.what();
+      EXPECT_NE(e.problem().find(c.problem), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(SuccessTest, ARegionInABodysFrameTurnsAndMovesWithTheBody) {
+  TempDir dir;
+  WriteTextFile(dir / "scene.yaml", kBinScene);
+  const auto model = LoadScene(dir.path());
+  const Model in_bin = WithCondition(*model, 0);
+  const Eigen::Isometry3d bin = model->environment[0].initial_pose;
+  std::vector<Eigen::Isometry3d> poses(2, Eigen::Isometry3d::Identity());
+
+  // Inside: 0.07 along the bin's x, which the quarter turn points along the world's y.
+  poses[0].translation() = bin * Eigen::Vector3d(0.07, 0.02, 0.05);
+  EXPECT_TRUE(poses[0].translation().isApprox(Eigen::Vector3d(0.38, 0.27, 0.10), 1e-12));
+  EXPECT_TRUE(EvaluateSuccess(in_bin, poses, {}).success);
+
+  // Outside: the same offset along the world's axes lies 0.07 along the bin's -y.
+  poses[0].translation() = bin.translation() + Eigen::Vector3d(0.07, 0.02, 0.05);
+  SuccessReport out = EvaluateSuccess(in_bin, poses, {});
+  EXPECT_FALSE(out.success);
+  ASSERT_EQ(out.failed.size(), 1u);
+  EXPECT_NE(out.failed[0].find("cube at (0.0200, -0.0700, 0.0500) m in bin's frame (world (0.4700, 0.2200, 0.1000) m)"),
+            std::string::npos)
+      << out.failed[0];
+
+  // A variant's model with the bin turned back and moved: the region goes with it.
+  Model moved = in_bin;
+  moved.environment[0].initial_pose = Eigen::Isometry3d::Identity();
+  moved.environment[0].initial_pose.translation() = Eigen::Vector3d(-0.3, 0.1, 0.05);
+  poses[0].translation() = Eigen::Vector3d(-0.3 + 0.07, 0.1 + 0.02, 0.1);
+  EXPECT_TRUE(EvaluateSuccess(moved, poses, {}).success);
+  EXPECT_FALSE(EvaluateSuccess(in_bin, poses, {}).success);
+  poses[0].translation() = bin * Eigen::Vector3d(0.07, 0.02, 0.05);  // where the scene's bin held it
+  EXPECT_FALSE(EvaluateSuccess(moved, poses, {}).success);
+
+  // A free object's frame is where object_poses puts it.
+  const Model on_tray = WithCondition(*model, 1);
+  poses[1] = Eigen::Isometry3d(Eigen::AngleAxisd(-0.5, Eigen::Vector3d::UnitZ()));
+  poses[1].translation() = Eigen::Vector3d(0.1, -0.4, 0.02);
+  poses[0].translation() = poses[1] * Eigen::Vector3d(-0.07, 0.0, 0.01);
+  EXPECT_TRUE(EvaluateSuccess(on_tray, poses, {}).success);
+  poses[0].translation() = poses[1] * Eigen::Vector3d(0.0, -0.07, 0.01);
+  const SuccessReport off = EvaluateSuccess(on_tray, poses, {});
+  EXPECT_FALSE(off.success);
+  ASSERT_EQ(off.failed.size(), 1u);
+  EXPECT_NE(off.failed[0].find("cube at (0.0000, -0.0700, 0.0100) m in tray's frame"), std::string::npos)
+      << off.failed[0];
+
+  Model unknown = in_bin;
+  unknown.success[0].frame = "crate";
+  EXPECT_THROW(EvaluateSuccess(unknown, poses, {}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace r2s::sim
 
