@@ -47,6 +47,10 @@ struct Rejection {
 struct ReachLimits {
   double max_ik_error_m = 0.01;
   double max_ik_error_rad = 0.1;
+  // The orientation bound from the grasp that carries the object on (RetargetResult::carry_ik); unset:
+  // max_ik_error_rad. Looser for an arm that cannot take every orientation: the object is in the hand, and a drop
+  // into a box turned by the variant needs the hand there, not turned with the box.
+  std::optional<double> carry_max_ik_error_rad;
 };
 
 // The pre-simulation check of a retargeted arm trajectory. `worst_frame` is the frame of the worst IK error and

@@ -116,6 +116,15 @@ void CheckRetargetSpec(const sim::Model& model, const RetargetSpec& spec) {
   if (!spec.grasp_offset.matrix().allFinite()) {
     throw std::invalid_argument(where + ": grasp_offset holds a NaN or infinity");
   }
+  if (const auto& place = spec.place_relative_to) {
+    const std::size_t bodies = place->is_object ? model.objects.size() : model.environment.size();
+    if (place->index < 0 || static_cast<std::size_t>(place->index) >= bodies ||
+        (place->is_object && place->index == spec.object)) {
+      throw std::invalid_argument(where + ": place_relative_to = " + (place->is_object ? "object " : "environment ") +
+                                  std::to_string(place->index) + ", expected another of the model's " +
+                                  std::to_string(bodies) + (place->is_object ? " objects" : " environment bodies"));
+    }
+  }
 }
 
 std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene_yaml, const sim::Model& model) {
@@ -126,7 +135,7 @@ std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene
   if (!section || section->node.IsNull()) return std::nullopt;
   const Map m(r, *section,
               {"object", "end_effector_link", "arm_joints", "gripper_joints", "gripper_closed_below",
-               "gripper_open_above", "transition_frames", "grasp_offset"});
+               "gripper_open_above", "transition_frames", "grasp_offset", "place_relative_to"});
   if (!model.robot) r.Fail(*section, "the scene has no robot to retarget");
   const sim::RobotModel& robot = *model.robot;
 
@@ -179,16 +188,38 @@ std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene
       r.Fail(*v, "transition_frames = " + std::to_string(spec.transition_frames) + ", expected at least 1");
     }
   }
-  if (auto v = m.Get("grasp_offset")) {
-    const Map offset(r, *v, {"position_m", "rpy_rad"});
-    if (auto p = offset.Get("position_m")) spec.grasp_offset.translation() = r.Vec3(*p);
+  const auto offset_of = [&](const Value& v) {
+    const Map offset(r, v, {"position_m", "rpy_rad"});
+    Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+    if (auto p = offset.Get("position_m")) pose.translation() = r.Vec3(*p);
     if (auto p = offset.Get("rpy_rad")) {
       const Eigen::Vector3d rpy = r.Vec3(*p);
-      spec.grasp_offset.linear() =
+      pose.linear() =
           (Eigen::AngleAxisd(rpy.z(), Eigen::Vector3d::UnitZ()) * Eigen::AngleAxisd(rpy.y(), Eigen::Vector3d::UnitY()) *
            Eigen::AngleAxisd(rpy.x(), Eigen::Vector3d::UnitX()))
               .toRotationMatrix();
     }
+    return pose;
+  };
+  if (auto v = m.Get("grasp_offset")) spec.grasp_offset = offset_of(*v);
+  if (auto v = m.Get("place_relative_to")) {
+    const std::string name = r.String(*v);
+    RetargetSpec::BodyRef body;
+    if (const int object_index = model.FindObject(name); object_index >= 0) {
+      if (object_index == spec.object) {
+        r.Fail(*v, "'" + name + "' is the object being moved (retarget.object); the place needs another body");
+      }
+      body = {true, object_index};
+    } else {
+      std::string names;
+      for (std::size_t i = 0; i < model.environment.size(); ++i) {
+        if (model.environment[i].name == name) body = {false, static_cast<int>(i)};
+        names += (names.empty() ? "" : ", ") + model.environment[i].name;
+      }
+      for (const sim::ObjectModel& o : model.objects) names += (names.empty() ? "" : ", ") + o.name;
+      if (body.index < 0) r.Fail(*v, "unknown body '" + name + "'; the scene's bodies are: " + names);
+    }
+    spec.place_relative_to = body;
   }
   return spec;
 }
@@ -243,6 +274,14 @@ IkSolution SolveEndEffectorIk(const sim::RigidBodyDynamics& dynamics, const sim:
 
 RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const Eigen::MatrixXd& source_targets,
                         const Eigen::Isometry3d& source_object_pose, const Eigen::Isometry3d& new_object_pose) {
+  RetargetPoses poses;
+  poses.source_object = source_object_pose;
+  poses.new_object = new_object_pose;
+  return Retarget(model, spec, source_targets, poses);
+}
+
+RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const Eigen::MatrixXd& source_targets,
+                        const RetargetPoses& poses) {
   CheckRetargetSpec(model, spec);
   const sim::RobotModel& robot = *model.robot;
   if (source_targets.rows() != robot.num_dofs() || source_targets.cols() < 1) {
@@ -251,6 +290,13 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
                                 std::to_string(robot.num_dofs()) + " dofs x at least one frame");
   }
   if (!source_targets.allFinite()) throw std::invalid_argument("Retarget: source_targets holds a NaN or infinity");
+  const std::pair<const char*, const Eigen::Isometry3d*> named_poses[] = {{"source_object", &poses.source_object},
+                                                                          {"new_object", &poses.new_object},
+                                                                          {"source_place", &poses.source_place},
+                                                                          {"new_place", &poses.new_place}};
+  for (const auto& [name, pose] : named_poses) {
+    if (!pose->matrix().allFinite()) throw std::invalid_argument(std::string("Retarget: ") + name + " is not finite");
+  }
   const std::int64_t frames = source_targets.cols();
   const sim::RigidBodyDynamics dynamics(robot, model.sim.gravity_mps2);
 
@@ -266,50 +312,56 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   const auto carrying = CarryingGrasp(gripper, frames);
   const std::int64_t first_grasp = carrying ? carrying->first : frames;
 
-  // 2. and 3. The source's end-effector poses and where each frame's pose goes. The open frames before the first
-  // grasp approach the object and move with it; the rest act on the place target, which stays (see the header).
+  // 2. and 3. The source's end-effector poses and where each frame's pose goes (see the header).
   std::vector<Eigen::Isometry3d> source_ee(frames);
-  std::vector<bool> on_object(frames);
-  for (std::int64_t f = 0; f < frames; ++f) {
-    source_ee[f] = dynamics.LinkPoses(source_targets.col(f))[spec.end_effector_link];
-    on_object[f] = f < first_grasp;
-  }
-  // How much of the object's motion an approach frame takes: all of it once the hand has come within reach_in_m
-  // of its closest approach to the object (the grasp), none where the approach starts, in between by how far the
-  // hand has come (smoothstep, never decreasing). Moving the whole approach rigidly would also swing its start
-  // (the robot's home pose, far from the object) about the object, out of reach of an arm with few joints; the
-  // hand only needs to meet the object.
-  std::vector<double> follow(frames, 1.0);
-  {
-    const auto distance_m = [&](std::int64_t f) {
-      return (source_ee[f].translation() - source_object_pose.translation()).norm();
-    };
-    const std::int64_t approach_end = std::min(first_grasp, frames);
-    double closest_m = distance_m(0);
-    for (std::int64_t f = 0; f < approach_end; ++f) closest_m = std::min(closest_m, distance_m(f));
-    const double span_m = distance_m(0) - closest_m - spec.reach_in_m;
+  for (std::int64_t f = 0; f < frames; ++f) source_ee[f] = dynamics.LinkPoses(source_targets.col(f))[spec.end_effector_link];
+  // How far the hand has come towards `point` over frames [begin, end), per frame: 0 where it starts, 1 once
+  // within reach_in_m of its closest approach, smoothstep between and never decreasing.
+  const auto progress_towards = [&](const Eigen::Vector3d& point, std::int64_t begin, std::int64_t end) {
+    std::vector<double> w(static_cast<std::size_t>(std::max<std::int64_t>(end - begin, 0)), 1.0);
+    if (end <= begin) return w;
+    const auto distance_m = [&](std::int64_t f) { return (source_ee[f].translation() - point).norm(); };
+    double closest_m = distance_m(begin);
+    for (std::int64_t f = begin; f < end; ++f) closest_m = std::min(closest_m, distance_m(f));
+    const double span_m = distance_m(begin) - closest_m - spec.reach_in_m;
     double reached = 0;
-    for (std::int64_t f = 0; f < approach_end; ++f) {
-      reached = std::max(reached, span_m > 0 ? std::clamp((distance_m(0) - distance_m(f)) / span_m, 0.0, 1.0) : 1.0);
-      follow[f] = Smoothstep(reached);
+    for (std::int64_t f = begin; f < end; ++f) {
+      reached =
+          std::max(reached, span_m > 0 ? std::clamp((distance_m(begin) - distance_m(f)) / span_m, 0.0, 1.0) : 1.0);
+      w[static_cast<std::size_t>(f - begin)] = Smoothstep(reached);
     }
-  }
-  const auto object_motion_at = [&](std::int64_t f) {
-    const double w = follow[f];
-    Eigen::Isometry3d moved = Eigen::Isometry3d::Identity();
-    moved.translation() = (1 - w) * source_object_pose.translation() + w * new_object_pose.translation();
-    moved.linear() = Eigen::Quaterniond(source_object_pose.linear())
-                         .slerp(w, Eigen::Quaterniond(new_object_pose.linear()))
-                         .toRotationMatrix();
-    return Eigen::Isometry3d(moved * source_object_pose.inverse());
+    return w;
   };
-  auto target_of = [&](std::int64_t f) { return on_object[f] ? object_motion_at(f) * source_ee[f] : source_ee[f]; };
+  // How much of the object's motion an approach frame takes: all of it once the hand has come within reach of the
+  // object, none where the approach starts. Moving the whole approach rigidly would also swing its start (the
+  // robot's home pose, far from the object) about the object, out of reach of an arm with few joints; the hand
+  // only needs to meet the object.
+  const std::vector<double> follow = progress_towards(poses.source_object.translation(), 0, first_grasp);
+  // The frames from the grasp on act on the place reference (the identity when it stays). At the grasp the mapping
+  // changes from the object's to the place's; step 5 blends the gap in joint space once the hand moves on. (Mapping
+  // the lift by the object's motion too would carry the object's turn into the carry: a 5-dof arm cannot turn a
+  // tilted hand about the vertical.)
+  const Eigen::Isometry3d place_motion = poses.new_place * poses.source_place.inverse();
+  // The pose w of the way from a to b (positions straight, orientations by slerp).
+  const auto between = [](const Eigen::Isometry3d& a, const Eigen::Isometry3d& b, double w) {
+    Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
+    pose.translation() = (1 - w) * a.translation() + w * b.translation();
+    pose.linear() = Eigen::Quaterniond(a.linear()).slerp(w, Eigen::Quaterniond(b.linear())).toRotationMatrix();
+    return pose;
+  };
+  auto target_of = [&](std::int64_t f) -> Eigen::Isometry3d {
+    if (f >= first_grasp) return place_motion * source_ee[f];
+    // The object's pose w of the way to where the variant put it, and the hand kept in its frame.
+    const Eigen::Isometry3d moved = between(poses.source_object, poses.new_object, follow[f]);
+    return moved * poses.source_object.inverse() * source_ee[f];
+  };
 
   // 4. IK per frame. The start: the previous solution moved by the demonstration's own joint step (exact where the
   // transform does not change, and the redundancy follows the demonstration); where the transform changes, the
   // source's own joints are tried too (exact for a frame kept in the world).
   Eigen::MatrixXd solution = source_targets;
   double worst_ik_error = -1;  // metres plus radians, as ErrorSize
+  double phase_worst[2] = {-1, -1};  // the same for the approach and the carry
   // An arm with fewer than 6 joints cannot match every orientation: it reaches the position first.
   IkOptions ik_options;
   if (spec.arm_dofs.size() < 6) ik_options.rotation_weight_m_per_rad = 0.05;
@@ -321,7 +373,7 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
       for (int dof : spec.arm_dofs) {
         advanced[dof] = solution(dof, f - 1) + source_targets(dof, f) - source_targets(dof, f - 1);
       }
-      const bool transform_changes = on_object[f] != on_object[f - 1];
+      const bool transform_changes = f == first_grasp;
       const auto error_of = [&](const Eigen::VectorXd& q) {
         return ErrorSize(PoseError(target, dynamics.LinkPoses(q)[spec.end_effector_link]));
       };
@@ -334,6 +386,14 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
     if (ik.position_error_m + ik.rotation_error_rad > worst_ik_error) {
       worst_ik_error = ik.position_error_m + ik.rotation_error_rad;
       result.worst_ik_frame = f;
+    }
+    const int in_carry = f < first_grasp ? 0 : 1;
+    RetargetResult::PhaseIkError& phase = in_carry ? result.carry_ik : result.approach_ik;
+    phase.max_m = std::max(phase.max_m, ik.position_error_m);
+    phase.max_rad = std::max(phase.max_rad, ik.rotation_error_rad);
+    if (ik.position_error_m + ik.rotation_error_rad > phase_worst[in_carry]) {
+      phase_worst[in_carry] = ik.position_error_m + ik.rotation_error_rad;
+      phase.worst_frame = f;
     }
   }
 

@@ -11,19 +11,20 @@
 //      flicker, ignored. The demonstration splits into segments at every grasp (open -> closed) and release
 //      (closed -> open).
 //   2. The end-effector pose of every frame, by forward kinematics of the targets (sim::RigidBodyDynamics).
-//   3. The frames before the grasp that carries the object (CarryingGrasp in amplify/grasp_inference.h: the one
-//      held longest, so that a re-grasp's abandoned first try belongs to the approach) act on the object: their
-//      end-effector pose, in the
-//      object's frame at the demonstration's start (T_obj^-1 T_ee), is mapped onto the new object pose
-//      (T_new T_obj^-1 T_ee), in full once the hand has come within reach_in_m of its closest approach to the
-//      object and in part before: with w rising by smoothstep from 0 where the approach starts to 1 there (by the
-//      demonstration's hand-to-object distance, never decreasing), T_new is the pose w of the way from T_obj to
-//      T_new (so the approach's start, the
-//      robot's home pose, stays where it was instead of swinging about the object out of an arm's reach; MimicGen
-//      interpolates into the transformed segment for the same reason). Every later frame (transport, place, retreat) acts on the place target, which does
-//      not move with the object, and keeps its world pose. (MimicGen transforms each subtask by the pose of that
-//      subtask's reference object; the place target's pose is the same in every variant, so its transform is the
-//      identity. Moving the place target too would be a second object and a second transform.)
+//   3. Each frame's end-effector pose is mapped by the pose of the object its subtask acts on (MimicGen: a
+//      subtask replayed relative to its reference object). The frames before the grasp that carries the object
+//      (CarryingGrasp in amplify/grasp_inference.h: the one held longest, so that a re-grasp's abandoned first try
+//      belongs to the approach) act on the object: their pose in the object's frame at the demonstration's start
+//      (T_obj^-1 T_ee) is mapped onto the new object pose (T_new T_obj^-1 T_ee), in full once the hand has come
+//      within reach_in_m of its closest approach to the object and in part before: with w rising by smoothstep
+//      from 0 where the approach starts to 1 there (by the demonstration's hand-to-object distance, never
+//      decreasing), T_new is the pose w of the way from T_obj to T_new (so the approach's start, the robot's home
+//      pose, stays where it was instead of swinging about the object out of an arm's reach; MimicGen interpolates
+//      into the transformed segment for the same reason). Every later frame (transport, place, retreat) acts on
+//      the place reference (place_relative_to: T_place_new T_place^-1 T_ee; without one, or where it stays, the
+//      frames keep their world pose), and the change of mapping at the grasp is blended in step 5. (The lift is not
+//      mapped by the object's motion: that would carry the object's turn into the carry, and a 5-dof arm cannot
+//      turn a tilted hand about the vertical.)
 //   4. Damped-least-squares IK on the 6-D geometric Jacobian per frame for the arm dofs (position error and the
 //      rotation vector of R_target R_current^T), clamped to the joint limits. Each frame starts from the previous
 //      frame's solution advanced by the demonstration's own joint step, so an unchanged pose needs no iteration
@@ -39,7 +40,7 @@
 //      segment's world pose with the fingers half shut. Where the retargeted trajectory is continuous anyway (the
 //      same transform on both sides), d is 0 and nothing changes.
 //
-// Assumptions: one free object and one grasp of it; the place target is fixed in the world; the end-effector
+// Assumptions: one free object and one grasp that carries it to one place; the end-effector
 // link's pose describes the grasp (a rigid hand); the targets are what drives the robot, so a robot that sags
 // under gravity reaches the retargeted poses with the same sag as in the demonstration (close poses, close sag).
 // Limits: no collision avoidance (the approach is replayed relative to the object, whatever lies in its way); no
@@ -77,6 +78,8 @@ namespace r2s::amplify {
 //     grasp_offset: {position_m: [0, 0, 0.099], rpy_rad: [3.14159265, 0, 0]}
 //                                       # optional (default identity): the object's frame in the end-effector
 //                                       # link's frame while grasped; rpy_rad as URDF, R = Rz(y) Ry(p) Rx(r)
+//     place_relative_to: box            # optional: a free object or an environment body (not `object`); the
+//                                       # transport, release and retreat follow it (unset: they stay in the world)
 // The gripper thresholds apply to the logged targets (Retarget) and to the measured joints (InferObjectPoses in
 // amplify/grasp_inference.h) alike, so choose them between the open value and the value a jaw blocked by the
 // object measures (not the fully closed one its target may ask for).
@@ -90,6 +93,14 @@ struct RetargetSpec {
   int transition_frames = 15;
   // The object's frame in the end-effector link's frame while grasped.
   Eigen::Isometry3d grasp_offset = Eigen::Isometry3d::Identity();
+  // The place target's reference body (the second subtask's object, MimicGen): the frames after the grasp that
+  // carries the object are replayed relative to it, so a variant that moves it moves the place too. Unset: they
+  // keep their world pose.
+  struct BodyRef {
+    bool is_object = false;  // Model::objects[index] (a free object), else Model::environment[index] (static)
+    int index = -1;
+  };
+  std::optional<BodyRef> place_relative_to;
   std::string source;  // "scene.yaml:40: retarget", for messages
   // When the demonstration's end effector counts as holding still after a boundary (step 5 above): within this
   // distance and angle of its pose at the boundary. Not in the YAML; loose enough for a teleoperator's jitter.
@@ -126,12 +137,35 @@ struct RetargetResult {
   // The frame whose IK solution misses its target most, by metres plus radians (the two maxima above may come
   // from different frames); -1 only before Retarget fills it.
   std::int64_t worst_ik_frame = -1;
+  // The same per phase: the approach (the frames before the grasp that carries the object, where the hand must
+  // meet the object) and the carry (from that grasp on: transport, place, retreat). A caller may hold them to
+  // different bounds: once the object is in the hand, where it goes matters more than how the hand is turned.
+  struct PhaseIkError {
+    double max_m = 0;
+    double max_rad = 0;
+    std::int64_t worst_frame = -1;  // -1 when the phase has no frames
+  };
+  PhaseIkError approach_ik;
+  PhaseIkError carry_ik;
+};
+
+// The world poses Retarget maps between: the object's (and the place reference's) in the demonstration and in
+// the variant.
+struct RetargetPoses {
+  Eigen::Isometry3d source_object = Eigen::Isometry3d::Identity();  // where the object lay when it started
+  Eigen::Isometry3d new_object = Eigen::Isometry3d::Identity();     // where this variant puts it
+  // The place reference (RetargetSpec::place_relative_to) in the demonstration and in the variant; equal (the
+  // default) when it does not move, or when the spec has none.
+  Eigen::Isometry3d source_place = Eigen::Isometry3d::Identity();
+  Eigen::Isometry3d new_place = Eigen::Isometry3d::Identity();
 };
 
 // source_targets: dofs x frames (at least one frame), the demonstration's joint position targets (what drives the
-// robot each frame). source_object_pose: the object's world pose when the demonstration starts; new_object_pose:
-// where this variant puts it. Throws std::invalid_argument with a clear message when the model has no robot or
-// the sizes or the spec's indices do not fit the model.
+// robot each frame). Throws std::invalid_argument with a clear message when the model has no robot or the sizes
+// or the spec's indices do not fit the model, or a pose is not finite.
+RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const Eigen::MatrixXd& source_targets,
+                        const RetargetPoses& poses);
+// The same with a place target that stays where it was.
 RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const Eigen::MatrixXd& source_targets,
                         const Eigen::Isometry3d& source_object_pose, const Eigen::Isometry3d& new_object_pose);
 

@@ -259,12 +259,31 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     Place(draw.placements[object], &start.pose, &start.linear_mps, &start.angular_radps);
     variant_start[object] = start.pose;
   }
-  // The demonstration follows its object where the scene asks for it (MimicGen).
+  // The demonstration follows its object, and its place target, where the scene asks for it (MimicGen).
   if (config_.retarget && model.robot) {
     const int object = config_.retarget->object;
-    if (!variant_start[object].isApprox(source_start[object], 1e-12)) {
-      const RetargetResult r =
-          Retarget(model, *config_.retarget, drive.position, source_start[object], variant_start[object]);
+    RetargetPoses poses;
+    poses.source_object = source_start[object];
+    poses.new_object = variant_start[object];
+    if (const auto& place = config_.retarget->place_relative_to) {
+      if (place->is_object) {
+        poses.source_place = source_start[place->index];
+        poses.new_place = variant_start[place->index];
+      } else {
+        // Where the demonstration had it: the scene's pose, or the annotation's for this episode.
+        const sim::ObjectModel& body = config_.draw.model->environment[place->index];
+        poses.source_place = body.initial_pose;
+        const auto annotation = config_.annotations.find(source.metadata.index);
+        if (annotation != config_.annotations.end()) {
+          const auto named = annotation->second.find(body.name);
+          if (named != annotation->second.end()) poses.source_place = named->second;
+        }
+        poses.new_place = model.environment[place->index].initial_pose;
+      }
+    }
+    if (!poses.new_object.isApprox(poses.source_object, 1e-12) ||
+        !poses.new_place.isApprox(poses.source_place, 1e-12)) {
+      const RetargetResult r = Retarget(model, *config_.retarget, drive.position, poses);
       // The velocity references of the moved arm joints follow the new targets (a kd loop on the source's
       // velocities would pull the arm back along the source's path).
       for (int d : config_.retarget->arm_dofs) {
@@ -279,9 +298,16 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
       drive.position = r.position;
       draw.parameters.push_back({"retarget.max_ik_error_m", {r.max_ik_error_m}});
       draw.parameters.push_back({"retarget.max_ik_error_rad", {r.max_ik_error_rad}});
-      // Out of reach: refused before simulating, which would only show the hand missing the object.
-      out.rejection = CheckReach(*model.robot, config_.retarget->arm_dofs, r.position, r.worst_ik_frame,
-                                 r.max_ik_error_m, r.max_ik_error_rad, config_.reach);
+      // Out of reach: refused before simulating, which would only show the hand missing the object. The carry
+      // may have its own orientation bound (ReachLimits::carry_max_ik_error_rad).
+      out.rejection = CheckReach(*model.robot, config_.retarget->arm_dofs, r.position, r.approach_ik.worst_frame,
+                                 r.approach_ik.max_m, r.approach_ik.max_rad, config_.reach);
+      if (out.rejection.reason == RejectReason::kNone) {
+        ReachLimits carry = config_.reach;
+        carry.max_ik_error_rad = config_.reach.carry_max_ik_error_rad.value_or(config_.reach.max_ik_error_rad);
+        out.rejection = CheckReach(*model.robot, config_.retarget->arm_dofs, r.position, r.carry_ik.worst_frame,
+                                   r.carry_ik.max_m, r.carry_ik.max_rad, carry);
+      }
     }
   }
   if (out.rejection.reason != RejectReason::kNone) {

@@ -224,6 +224,10 @@ TEST_F(PickPlaceTest, BadRetargetSectionsNameTheKey) {
   ExpectParseError(replace("  gripper_closed_below: 0.035\n", ""), "retarget.gripper_closed_below",
                    "missing required key", parse);
   ExpectParseError(replace("0.035", ".nan"), "retarget.gripper_closed_below", "finite", parse);
+  ExpectParseError(good + "  place_relative_to: shelf\n", "retarget.place_relative_to",
+                   "unknown body 'shelf'; the scene's bodies are: table, cube", parse);
+  ExpectParseError(good + "  place_relative_to: cube\n", "retarget.place_relative_to", "is the object being moved",
+                   parse);
 
   sim::Model without_robot = model();
   without_robot.robot.reset();
@@ -234,6 +238,18 @@ TEST_F(PickPlaceTest, BadRetargetSectionsNameTheKey) {
   };
   ExpectParseError(good, "retarget", "no robot", parse_without_robot);
   EXPECT_THROW(Retarget(without_robot, spec(), source(), SourceCubePose(), SourceCubePose()), std::invalid_argument);
+}
+
+TEST_F(PickPlaceTest, PlaceRelativeToNamesAStaticBody) {
+  EXPECT_FALSE(spec().place_relative_to.has_value());
+  const auto spec = ParseSection(std::string(kGoodSection) + "  place_relative_to: table\n");
+  ASSERT_TRUE(spec.has_value());
+  ASSERT_TRUE(spec->place_relative_to.has_value());
+  EXPECT_FALSE(spec->place_relative_to->is_object);
+  EXPECT_EQ(model().environment.at(spec->place_relative_to->index).name, "table");
+  RetargetSpec bad = *spec;
+  bad.place_relative_to->index = 7;
+  EXPECT_THROW(Retarget(model(), bad, source(), SourceCubePose(), SourceCubePose()), std::invalid_argument);
 }
 
 TEST_F(PickPlaceTest, RetargetRejectsMismatchedSizes) {
@@ -316,6 +332,62 @@ TEST_F(PickPlaceTest, RetargetedDemonstrationPlacesTheMovedCube) {
   const Simulated run = Simulate(shared_model(), result.position, MovedCubePose());
   EXPECT_TRUE(run.success.success) << run.Describe();
   EXPECT_GT(run.cube_highest_m, 0.1) << "the cube was not carried: " << run.Describe();
+}
+
+// A second reference (MimicGen's place subtask): the place target moved too. The spot on the table is the place
+// reference here (the table itself, as place_relative_to: table would name it), moved (-0.06, +0.05) m and turned
+// 10 degrees about its own centre; the scene's success region moves with it. The approach still acts on the cube
+// alone; from the grasp on, once the transition has faded, the hand stands to the moved place as the source's
+// stood to the source's, and in Bullet the cube ends in the moved region.
+TEST_F(PickPlaceTest, RetargetedToAMovedPlaceTheCarryFollowsIt) {
+  RetargetSpec spec_with_place = spec();
+  spec_with_place.place_relative_to = RetargetSpec::BodyRef{false, 0};
+  RetargetPoses poses;
+  poses.source_object = SourceCubePose();
+  poses.new_object = MovedCubePose();
+  poses.source_place = CubePose(kPlaceSpot_m, 0);
+  poses.new_place = CubePose(kPlaceSpot_m + Eigen::Vector3d(-0.06, 0.05, 0), 10.0 * std::numbers::pi / 180.0);
+  const RetargetResult result = Retarget(model(), spec_with_place, source(), poses);
+  EXPECT_EQ(result.segment_starts, (std::vector<std::int64_t>{0, 80, 210}));
+  EXPECT_LT(result.max_ik_error_m, 0.005);
+  EXPECT_LT(result.max_ik_error_rad, 0.05);
+
+  const sim::RigidBodyDynamics dynamics(*model().robot, model().sim.gravity_mps2);
+  const auto hand = [&](const Eigen::MatrixXd& targets, Eigen::Index f) {
+    return dynamics.LinkPoses(targets.col(f))[spec().end_effector_link];
+  };
+  // The approach is the one without a place reference: it acts on the cube only.
+  const RetargetResult cube_only = Retarget(model(), spec(), source(), SourceCubePose(), MovedCubePose());
+  EXPECT_LT((result.position.leftCols(80) - cube_only.position.leftCols(80)).lpNorm<Eigen::Infinity>(), 1e-12);
+  // From the carry on, the hand in the place's frame is the source's.
+  for (Eigen::Index f = 125; f < source().cols(); ++f) {
+    const Eigen::Isometry3d source_in_place = poses.source_place.inverse() * hand(source(), f);
+    const Eigen::Isometry3d retargeted_in_place = poses.new_place.inverse() * hand(result.position, f);
+    ASSERT_LT((retargeted_in_place.translation() - source_in_place.translation()).norm(), 1e-4) << "frame " << f;
+  }
+  // No jumps at the grasp, where the mapping changes from the cube's to the place's.
+  const double frame_s = model().sim.time_step_s * model().sim.substeps_per_frame;
+  for (Eigen::Index f = 1; f < result.position.cols(); ++f) {
+    for (int dof : spec().arm_dofs) {
+      ASSERT_LT(std::abs(result.position(dof, f) - result.position(dof, f - 1)),
+                model().robot->actuators[dof].velocity_limit * frame_s)
+          << "dof " << dof << " jumps at frame " << f;
+    }
+  }
+
+  // In Bullet, the cube lands in the region moved with the place; the unmoved region does not hold it.
+  auto moved_scene = std::make_shared<sim::Model>(model());
+  sim::SuccessCondition& region = moved_scene->success.at(0);
+  const Eigen::Vector3d half = 0.5 * (region.region_max_m - region.region_min_m);
+  const Eigen::Vector3d centre =
+      poses.new_place * poses.source_place.inverse() * (0.5 * (region.region_min_m + region.region_max_m));
+  region.region_min_m.head<2>() = centre.head<2>() - half.head<2>();
+  region.region_max_m.head<2>() = centre.head<2>() + half.head<2>();
+  const Simulated run = Simulate(moved_scene, result.position, MovedCubePose());
+  EXPECT_TRUE(run.success.success) << run.Describe();
+  EXPECT_GT(run.cube_highest_m, 0.1) << "the cube was not carried: " << run.Describe();
+  const Simulated unmoved = Simulate(shared_model(), result.position, MovedCubePose());
+  EXPECT_FALSE(unmoved.success.success) << unmoved.Describe();
 }
 
 // The negative control: the same demonstration without retargeting closes the gripper where the cube was.

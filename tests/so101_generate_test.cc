@@ -214,6 +214,63 @@ randomization:
   EXPECT_GE(rate, 0.8);
 }
 
+// The second reference object (MimicGen's place subtask): the box moved up to 6 cm each way and turned up to 20
+// degrees as well as the cube. The success region is in the box's frame, so a kept episode has the cube in the
+// moved box. Retargeted to the box (the scene's place_relative_to: bin), at least 80 % succeed; the same draws
+// without it (the carry goes where the demonstration's box stood) succeed markedly less often.
+TEST_F(So101GenerateTest, RetargetedVariantsOfAMovedBoxPlaceTheCubeInIt) {
+  const std::string randomization = R"(
+randomization:
+  conditions:
+    axes:
+      cube_shift_m: {uniform: {min: [-0.04, -0.04], max: [0.04, 0.04]}}
+      cube_turn_deg: {uniform: [-30, 30]}
+      bin_shift_m: {uniform: {min: [-0.03, 0.06], max: [0.03, 0.09]}}
+      bin_turn_deg: {uniform: [-20, 20]}
+  apply:
+    cube_shift_m: {target: objects.cube.shift_xy_m}
+    cube_turn_deg: {target: objects.cube.yaw_deg}
+    bin_shift_m: {target: environment.bin.shift_xy_m}
+    bin_turn_deg: {target: environment.bin.yaw_deg}
+)";
+  const auto tally = [](const std::vector<GeneratedEpisode>& episodes, const char* what) {
+    int kept = 0;
+    std::map<std::string, int> reasons;
+    for (const GeneratedEpisode& g : episodes) {
+      if (g.success) {
+        ++kept;
+        const auto* shift = FindParameter(g, "environment.bin.shift_xy_m");
+        EXPECT_TRUE(shift != nullptr) << "unit " << g.unit << ": the box's draw is not in the provenance";
+        continue;
+      }
+      ++reasons[std::string(ReasonCode(g.rejection.reason))];
+      EXPECT_FALSE(g.rejection.detail.empty()) << "unit " << g.unit;
+      std::cout << "unit " << g.unit << ": " << ReasonCode(g.rejection.reason) << ": " << g.rejection.detail << "\n";
+    }
+    std::cout << what << ": kept " << kept << " of " << episodes.size() << "; failed:";
+    for (const auto& [code, count] : reasons) std::cout << " " << code << " " << count;
+    std::cout << "\n";
+    return static_cast<double>(kept) / static_cast<double>(episodes.size());
+  };
+  const double retargeted = tally(Generate("box_moved", randomization, 5), "retargeted to the box");
+  EXPECT_GE(retargeted, 0.8);
+
+  // The negative control: the scene without place_relative_to, the same draws.
+  const fs::path scene = dir_->path() / "box_fixed";
+  CopyScene(scene, randomization);
+  {
+    std::ifstream in(scene / "scene.yaml");
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    const std::string line = "  place_relative_to: bin\n";
+    const auto at = text.find(line);
+    ASSERT_NE(at, std::string::npos) << "the bundled scene's retarget section no longer names the box";
+    text.erase(at, line.size());
+    WriteTextFile(scene / "scene.yaml", text);
+  }
+  const double fixed = tally(Generate("box_fixed", randomization, 5), "carried to where the box stood");
+  EXPECT_LT(fixed, retargeted - 0.2);
+}
+
 // A variant whose cube lies beyond the arm's reach is refused before anything is simulated, with that reason.
 TEST_F(So101GenerateTest, ACubeOutOfReachIsRefusedBeforeSimulating) {
   const std::vector<GeneratedEpisode> episodes = Generate("far", kOutOfReach, 1);

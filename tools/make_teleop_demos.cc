@@ -225,6 +225,16 @@ int main(int argc, char** argv) {
     task.place_point_m = 0.5 * (region->region_min_m + region->region_max_m);
     // Released a little above its resting height on the region's floor: it drops the last few millimetres.
     task.place_point_m.z() = region->region_min_m.z() + object.initial_pose.translation().z() + 0.008;
+    if (!region->frame.empty()) {
+      // A region in a body's frame (a bin): the place point where the scene puts that body.
+      const Eigen::Isometry3d* frame = nullptr;
+      for (const auto& body : model->environment) {
+        if (body.name == region->frame) frame = &body.initial_pose;
+      }
+      if (const int index = model->FindObject(region->frame); index >= 0) frame = &model->objects[index].initial_pose;
+      if (!frame) throw std::invalid_argument(scene.string() + ": no body '" + region->frame + "'");
+      task.place_point_m = *frame * task.place_point_m;
+    }
     double open = 0, closed = 0;
     for (int d : spec->gripper_dofs) {
       open += model->robot->initial_q[d];
