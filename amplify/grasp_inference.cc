@@ -168,8 +168,9 @@ void GraspInferenceOptions::Check() const {
   }
 }
 
-std::optional<std::pair<std::int64_t, std::int64_t>> CarryingGrasp(const GripperEvents& events, std::int64_t frames) {
-  std::optional<std::pair<std::int64_t, std::int64_t>> best;
+std::vector<std::pair<std::int64_t, std::int64_t>> CarryingGrasps(const GripperEvents& events, std::int64_t frames,
+                                                                  int count) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> grasps;
   for (std::int64_t grasp : events.grasp_frames) {
     std::int64_t release = frames;
     for (std::int64_t r : events.release_frames) {
@@ -178,13 +179,25 @@ std::optional<std::pair<std::int64_t, std::int64_t>> CarryingGrasp(const Gripper
         break;
       }
     }
-    if (!best || release - grasp > best->second - best->first) best = std::make_pair(grasp, release);
+    grasps.emplace_back(grasp, release);
   }
-  return best;
+  // Longest first; of equally long ones, the earlier.
+  std::stable_sort(grasps.begin(), grasps.end(),
+                   [](const auto& a, const auto& b) { return a.second - a.first > b.second - b.first; });
+  grasps.resize(std::min<std::size_t>(grasps.size(), static_cast<std::size_t>(std::max(count, 0))));
+  std::sort(grasps.begin(), grasps.end());
+  return grasps;
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> CarryingGrasp(const GripperEvents& events, std::int64_t frames) {
+  const auto grasps = CarryingGrasps(events, frames, 1);
+  if (grasps.empty()) return std::nullopt;
+  return grasps.front();
 }
 
 InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec& spec,
-                                     const Eigen::MatrixXd& measured_q, const GraspInferenceOptions& options) {
+                                     const Eigen::MatrixXd& measured_q, const GraspInferenceOptions& options,
+                                     int pick) {
   CheckRetargetSpec(model, spec);
   options.Check();
   const sim::RobotModel& robot = *model.robot;
@@ -194,7 +207,12 @@ InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec
                                 " dofs x at least one frame");
   }
   if (!measured_q.allFinite()) throw std::invalid_argument("InferObjectPoses: measured_q holds a NaN or infinity");
-  const std::string& object_name = model.objects[spec.object].name;
+  const std::vector<int> picked = PickedObjects(spec);
+  if (pick < 0 || pick >= static_cast<int>(picked.size())) {
+    throw std::invalid_argument("InferObjectPoses: pick = " + std::to_string(pick) + ", expected 0 to " +
+                                std::to_string(picked.size() - 1) + " (the objects the spec picks)");
+  }
+  const std::string& object_name = model.objects[picked[pick]].name;
   const std::int64_t frames = measured_q.cols();
 
   // 1. Gripper events.
@@ -218,8 +236,14 @@ InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec
     }
     return out;
   }
+  const auto carrying_grasps = CarryingGrasps(events, frames, static_cast<int>(picked.size()));
+  if (pick >= static_cast<int>(carrying_grasps.size())) {
+    out.summary = Format("no grasp of %s: it is object %d of the %zu picked, and the demonstration holds %zu grasps",
+                         object_name.c_str(), pick + 1, picked.size(), carrying_grasps.size());
+    return out;
+  }
   out.grasp_found = true;
-  const auto carrying = CarryingGrasp(events, frames);
+  const auto* carrying = &carrying_grasps[static_cast<std::size_t>(pick)];
   const std::int64_t grasp = carrying->first;
   out.grasp_frame = grasp;
   out.release_frame = carrying->second < frames ? carrying->second : -1;
@@ -421,10 +445,15 @@ ObjectPoseAnnotations ReadObjectPoseAnnotations(const std::filesystem::path& fil
 }
 
 bool ApplyAnnotation(const sim::Model& model, const RetargetSpec& spec,
-                     const std::map<std::string, Eigen::Isometry3d>& episode_annotation,
-                     InferredObjectPoses* inferred) {
+                     const std::map<std::string, Eigen::Isometry3d>& episode_annotation, InferredObjectPoses* inferred,
+                     int pick) {
   CheckRetargetSpec(model, spec);
-  const auto it = episode_annotation.find(model.objects[spec.object].name);
+  const std::vector<int> picked = PickedObjects(spec);
+  if (pick < 0 || pick >= static_cast<int>(picked.size())) {
+    throw std::invalid_argument("ApplyAnnotation: pick = " + std::to_string(pick) + ", expected 0 to " +
+                                std::to_string(picked.size() - 1));
+  }
+  const auto it = episode_annotation.find(model.objects[picked[pick]].name);
   if (it == episode_annotation.end()) return false;
   inferred->initial_pose = it->second;
   inferred->pose_at_grasp = it->second;

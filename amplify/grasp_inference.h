@@ -36,7 +36,8 @@
 //      moves while closing leaves the object somewhere between), whether the jaw stopped short of fully closed
 //      (something is held: the held value stays above the fully closed one by held_fraction of the travel), the
 //      spread (RMS deviation) of the averaged frames' poses, and a one-line summary for people.
-// Assumptions: one manipulated object, carried by one grasp (other grasps are counted and reported, not used); closing
+// Assumptions: each manipulated object carried by one grasp (RetargetSpec::later_objects: several, one after the
+// other; other grasps are counted and reported, not used), all held with the same grasp_offset; closing
 // lowers the gripper signal (as gripper_closed_below says), so fully closed is the gripper dofs' lower limit
 // unless GraspInferenceOptions::gripper_fully_closed says otherwise.
 // Deterministic: no randomness.
@@ -86,6 +87,11 @@ GripperEvents SegmentGripper(const RetargetSpec& spec, const Eigen::MatrixXd& q)
 // carries with the last grasp, not the first. Its grasp frame and release frame (`frames` when never released);
 // nullopt without a grasp.
 std::optional<std::pair<std::int64_t, std::int64_t>> CarryingGrasp(const GripperEvents& events, std::int64_t frames);
+
+// The grasps that carry `count` objects picked one after the other: the `count` held longest, in time order (a
+// re-grasp's abandoned tries are shorter than any carry). Fewer when the events hold fewer grasps.
+std::vector<std::pair<std::int64_t, std::int64_t>> CarryingGrasps(const GripperEvents& events, std::int64_t frames,
+                                                                  int count);
 
 // The mean of the gripper dofs' rows of q, one value per frame.
 Eigen::VectorXd MeanGripperSignal(const Eigen::MatrixXd& q, const std::vector<int>& gripper_dofs);
@@ -145,8 +151,11 @@ struct InferredObjectPoses {
 // measured_q: dofs x frames (at least one), the measured joint positions (rad, m). Throws std::invalid_argument
 // when the spec does not fit the model (CheckRetargetSpec), the sizes do not fit, measured_q holds a NaN or an
 // infinity, or the options are out of range. No grasp is a result (grasp_found false, said in the summary).
+// pick: which of the spec's picked objects (PickedObjects: 0 the first) to infer; it was carried by the pick-th of
+// CarryingGrasps(events, frames, number of picked objects).
 InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec& spec,
-                                     const Eigen::MatrixXd& measured_q, const GraspInferenceOptions& options = {});
+                                     const Eigen::MatrixXd& measured_q, const GraspInferenceOptions& options = {},
+                                     int pick = 0);
 
 // Episode index -> object name -> world pose of the object's frame at the episode's start.
 using ObjectPoseAnnotations = std::map<std::int64_t, std::map<std::string, Eigen::Isometry3d>>;
@@ -163,6 +172,7 @@ ObjectPoseAnnotations ReadObjectPoseAnnotations(const std::filesystem::path& fil
 // initial pose and pose at grasp (the hand took the object where it lay), sets annotated, and says so in the
 // summary; the place pose stays inferred. Returns whether it replaced anything.
 bool ApplyAnnotation(const sim::Model& model, const RetargetSpec& spec,
-                     const std::map<std::string, Eigen::Isometry3d>& episode_annotation, InferredObjectPoses* inferred);
+                     const std::map<std::string, Eigen::Isometry3d>& episode_annotation, InferredObjectPoses* inferred,
+                     int pick = 0);
 
 }  // namespace r2s::amplify

@@ -75,13 +75,25 @@ double Smoothstep(double s) { return s * s * (3 - 2 * s); }
 
 }  // namespace
 
+std::vector<int> PickedObjects(const RetargetSpec& spec) {
+  std::vector<int> objects = {spec.object};
+  objects.insert(objects.end(), spec.later_objects.begin(), spec.later_objects.end());
+  return objects;
+}
+
 void CheckRetargetSpec(const sim::Model& model, const RetargetSpec& spec) {
   if (!model.robot) throw std::invalid_argument("Retarget: the model '" + model.name + "' has no robot");
   const sim::RobotModel& robot = *model.robot;
   const std::string where = spec.source.empty() ? "Retarget" : "Retarget (" + spec.source + ")";
-  if (spec.object < 0 || spec.object >= static_cast<int>(model.objects.size())) {
-    throw std::invalid_argument(where + ": object index " + std::to_string(spec.object) + " is not one of the " +
-                                std::to_string(model.objects.size()) + " objects");
+  std::set<int> picked;
+  for (int object : PickedObjects(spec)) {
+    if (object < 0 || object >= static_cast<int>(model.objects.size())) {
+      throw std::invalid_argument(where + ": object index " + std::to_string(object) + " is not one of the " +
+                                  std::to_string(model.objects.size()) + " objects");
+    }
+    if (!picked.insert(object).second) {
+      throw std::invalid_argument(where + ": object index " + std::to_string(object) + " is picked twice");
+    }
   }
   if (spec.end_effector_link < 0 || spec.end_effector_link >= static_cast<int>(robot.links.size())) {
     throw std::invalid_argument(where + ": end_effector_link index " + std::to_string(spec.end_effector_link) +
@@ -119,7 +131,7 @@ void CheckRetargetSpec(const sim::Model& model, const RetargetSpec& spec) {
   if (const auto& place = spec.place_relative_to) {
     const std::size_t bodies = place->is_object ? model.objects.size() : model.environment.size();
     if (place->index < 0 || static_cast<std::size_t>(place->index) >= bodies ||
-        (place->is_object && place->index == spec.object)) {
+        (place->is_object && picked.count(place->index))) {
       throw std::invalid_argument(where + ": place_relative_to = " + (place->is_object ? "object " : "environment ") +
                                   std::to_string(place->index) + ", expected another of the model's " +
                                   std::to_string(bodies) + (place->is_object ? " objects" : " environment bodies"));
@@ -143,15 +155,34 @@ std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene
   spec.source = scene_yaml.filename().string() + ":" + std::to_string(section->line) + ": retarget";
 
   const Value object = m.Require("object");
-  const std::string object_name = r.String(object);
-  spec.object = model.FindObject(object_name);
-  if (spec.object < 0) {
-    std::string names;
-    for (const sim::ObjectModel& o : model.objects) names += (names.empty() ? "" : ", ") + o.name;
-    const bool is_static = std::any_of(model.environment.begin(), model.environment.end(),
-                                       [&](const sim::ObjectModel& o) { return o.name == object_name; });
-    r.Fail(object, "unknown object '" + object_name + "'" + (is_static ? " (it is static: environment)" : "") +
-                       "; the scene's free objects are: " + (names.empty() ? "none" : names));
+  const auto find_object = [&](const Value& v) {
+    const std::string object_name = r.String(v);
+    const int index = model.FindObject(object_name);
+    if (index < 0) {
+      std::string names;
+      for (const sim::ObjectModel& o : model.objects) names += (names.empty() ? "" : ", ") + o.name;
+      const bool is_static = std::any_of(model.environment.begin(), model.environment.end(),
+                                         [&](const sim::ObjectModel& o) { return o.name == object_name; });
+      r.Fail(v, "unknown object '" + object_name + "'" + (is_static ? " (it is static: environment)" : "") +
+                    "; the scene's free objects are: " + (names.empty() ? "none" : names));
+    }
+    return index;
+  };
+  if (object.node.IsSequence()) {
+    const auto items = r.List(object);
+    if (items.empty()) r.Fail(object, "an empty list: name the object (or the objects, in the order picked)");
+    std::set<int> picked;
+    for (const Value& item : items) {
+      const int index = find_object(item);
+      if (!picked.insert(index).second) r.Fail(item, "'" + item.node.Scalar() + "' is listed twice");
+      if (spec.object < 0) {
+        spec.object = index;
+      } else {
+        spec.later_objects.push_back(index);
+      }
+    }
+  } else {
+    spec.object = find_object(object);
   }
 
   const Value link = m.Require("end_effector_link");
@@ -206,8 +237,9 @@ std::optional<RetargetSpec> ParseRetargetSpec(const std::filesystem::path& scene
     const std::string name = r.String(*v);
     RetargetSpec::BodyRef body;
     if (const int object_index = model.FindObject(name); object_index >= 0) {
-      if (object_index == spec.object) {
-        r.Fail(*v, "'" + name + "' is the object being moved (retarget.object); the place needs another body");
+      const std::vector<int> picked = PickedObjects(spec);
+      if (std::find(picked.begin(), picked.end(), object_index) != picked.end()) {
+        r.Fail(*v, "'" + name + "' is an object being moved (retarget.object); the place needs another body");
       }
       body = {true, object_index};
     } else {
@@ -297,6 +329,17 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   for (const auto& [name, pose] : named_poses) {
     if (!pose->matrix().allFinite()) throw std::invalid_argument(std::string("Retarget: ") + name + " is not finite");
   }
+  if (poses.source_later_objects.size() != spec.later_objects.size() ||
+      poses.new_later_objects.size() != spec.later_objects.size()) {
+    throw std::invalid_argument("Retarget: " + std::to_string(poses.source_later_objects.size()) + " source and " +
+                                std::to_string(poses.new_later_objects.size()) + " new poses for " +
+                                std::to_string(spec.later_objects.size()) + " later objects");
+  }
+  for (std::size_t i = 0; i < spec.later_objects.size(); ++i) {
+    if (!poses.source_later_objects[i].matrix().allFinite() || !poses.new_later_objects[i].matrix().allFinite()) {
+      throw std::invalid_argument("Retarget: later object " + std::to_string(i) + "'s pose is not finite");
+    }
+  }
   const std::int64_t frames = source_targets.cols();
   const sim::RigidBodyDynamics dynamics(robot, model.sim.gravity_mps2);
 
@@ -308,9 +351,33 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   for (std::int64_t f = 1; f < frames; ++f) {
     if (closed[f] != closed[f - 1]) result.segment_starts.push_back(f);
   }
-  // The approach ends at the grasp that carries the object (a re-grasp's first, abandoned grasp is part of it).
-  const auto carrying = CarryingGrasp(gripper, frames);
-  const std::int64_t first_grasp = carrying ? carrying->first : frames;
+  // Each picked object's approach ends at the grasp that carries it (a re-grasp's first, abandoned grasp is part of
+  // it), and the next object's approach starts at that grasp's release.
+  const std::vector<int> picked = PickedObjects(spec);
+  const auto carrying = CarryingGrasps(gripper, frames, static_cast<int>(picked.size()));
+  // Per frame: the subtask it belongs to (the index of the object it approaches or last carried), and whether it
+  // approaches (before that object's grasp) or carries (from it on).
+  std::vector<int> subtask(frames, 0);
+  std::vector<bool> approaching(frames, true);
+  std::vector<std::int64_t> approach_begin = {0};
+  for (std::size_t k = 0; k < carrying.size(); ++k) {
+    const std::int64_t end = k + 1 < carrying.size() ? carrying[k].second : frames;  // the next approach's start
+    for (std::int64_t f = carrying[k].first; f < frames; ++f) {
+      subtask[f] = static_cast<int>(k);
+      approaching[f] = false;
+    }
+    if (k + 1 < carrying.size()) {
+      for (std::int64_t f = end; f < frames; ++f) {
+        subtask[f] = static_cast<int>(k + 1);
+        approaching[f] = true;
+      }
+      approach_begin.push_back(end);
+    }
+  }
+  const auto source_object = [&](std::size_t k) {
+    return k == 0 ? poses.source_object : poses.source_later_objects[k - 1];
+  };
+  const auto new_object = [&](std::size_t k) { return k == 0 ? poses.new_object : poses.new_later_objects[k - 1]; };
 
   // 2. and 3. The source's end-effector poses and where each frame's pose goes (see the header).
   std::vector<Eigen::Isometry3d> source_ee(frames);
@@ -336,7 +403,12 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   // object, none where the approach starts. Moving the whole approach rigidly would also swing its start (the
   // robot's home pose, far from the object) about the object, out of reach of an arm with few joints; the hand
   // only needs to meet the object.
-  const std::vector<double> follow = progress_towards(poses.source_object.translation(), 0, first_grasp);
+  std::vector<double> follow(frames, 1.0);
+  for (std::size_t k = 0; k < approach_begin.size(); ++k) {
+    const std::int64_t end = k < carrying.size() ? carrying[k].first : frames;
+    const std::vector<double> w = progress_towards(source_object(k).translation(), approach_begin[k], end);
+    std::copy(w.begin(), w.end(), follow.begin() + approach_begin[k]);
+  }
   // The frames from the grasp on act on the place reference (the identity when it stays). At the grasp the mapping
   // changes from the object's to the place's; step 5 blends the gap in joint space once the hand moves on. (Mapping
   // the lift by the object's motion too would carry the object's turn into the carry: a 5-dof arm cannot turn a
@@ -350,10 +422,15 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
     return pose;
   };
   auto target_of = [&](std::int64_t f) -> Eigen::Isometry3d {
-    if (f >= first_grasp) return place_motion * source_ee[f];
-    // The object's pose w of the way to where the variant put it, and the hand kept in its frame.
-    const Eigen::Isometry3d moved = between(poses.source_object, poses.new_object, follow[f]);
-    return moved * poses.source_object.inverse() * source_ee[f];
+    if (!approaching[f]) return place_motion * source_ee[f];
+    const std::size_t k = static_cast<std::size_t>(subtask[f]);
+    if (k == 0) {
+      // The object's pose w of the way to where the variant put it, and the hand kept in its frame.
+      const Eigen::Isometry3d moved = between(poses.source_object, poses.new_object, follow[f]);
+      return moved * poses.source_object.inverse() * source_ee[f];
+    }
+    // A later object's approach starts at the previous place: from the place's mapping to the object's.
+    return between(place_motion * source_ee[f], new_object(k) * source_object(k).inverse() * source_ee[f], follow[f]);
   };
 
   // 4. IK per frame. The start: the previous solution moved by the demonstration's own joint step (exact where the
@@ -373,7 +450,7 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
       for (int dof : spec.arm_dofs) {
         advanced[dof] = solution(dof, f - 1) + source_targets(dof, f) - source_targets(dof, f - 1);
       }
-      const bool transform_changes = f == first_grasp;
+      const bool transform_changes = approaching[f] != approaching[f - 1];
       const auto error_of = [&](const Eigen::VectorXd& q) {
         return ErrorSize(PoseError(target, dynamics.LinkPoses(q)[spec.end_effector_link]));
       };
@@ -387,7 +464,7 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
       worst_ik_error = ik.position_error_m + ik.rotation_error_rad;
       result.worst_ik_frame = f;
     }
-    const int in_carry = f < first_grasp ? 0 : 1;
+    const int in_carry = approaching[f] ? 0 : 1;
     RetargetResult::PhaseIkError& phase = in_carry ? result.carry_ik : result.approach_ik;
     phase.max_m = std::max(phase.max_m, ik.position_error_m);
     phase.max_rad = std::max(phase.max_rad, ik.rotation_error_rad);

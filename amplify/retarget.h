@@ -25,6 +25,10 @@
 //      frames keep their world pose), and the change of mapping at the grasp is blended in step 5. (The lift is not
 //      mapped by the object's motion: that would carry the object's turn into the carry, and a 5-dof arm cannot
 //      turn a tilted hand about the vertical.)
+//      Several objects picked in turn (RetargetSpec::later_objects): the k-th of the grasps that carry them
+//      (CarryingGrasps: the longest, in time order) carries the k-th object; the frames from the previous release
+//      to that grasp approach it, going from the place's mapping to that object's by the same smoothstep of how far
+//      the hand has come towards it.
 //   4. Damped-least-squares IK on the 6-D geometric Jacobian per frame for the arm dofs (position error and the
 //      rotation vector of R_target R_current^T), clamped to the joint limits. Each frame starts from the previous
 //      frame's solution advanced by the demonstration's own joint step, so an unchanged pose needs no iteration
@@ -40,7 +44,7 @@
 //      segment's world pose with the fingers half shut. Where the retargeted trajectory is continuous anyway (the
 //      same transform on both sides), d is 0 and nothing changes.
 //
-// Assumptions: one free object and one grasp that carries it to one place; the end-effector
+// Assumptions: each free object carried by one grasp, all to one place; the end-effector
 // link's pose describes the grasp (a rigid hand); the targets are what drives the robot, so a robot that sags
 // under gravity reaches the retargeted poses with the same sag as in the demonstration (close poses, close sag).
 // Limits: no collision avoidance (the approach is replayed relative to the object, whatever lies in its way); no
@@ -66,7 +70,8 @@ namespace r2s::amplify {
 
 // From scene.yaml's top-level section:
 //   retarget:
-//     object: cube                      # the free object the demonstration manipulates (Model::objects)
+//     object: cube                      # the free object the demonstration manipulates (Model::objects), or a
+//                                       # list of them in the order it picks them: [cube_a, cube_b]
 //     end_effector_link: panda_hand     # a robot link, moved by every arm joint
 //     arm_joints: [panda_joint1, ..., panda_joint7]
 //     gripper_joints: [panda_finger_joint1, panda_finger_joint2]
@@ -84,7 +89,10 @@ namespace r2s::amplify {
 // amplify/grasp_inference.h) alike, so choose them between the open value and the value a jaw blocked by the
 // object measures (not the fully closed one its target may ask for).
 struct RetargetSpec {
-  int object = -1;             // index into Model::objects
+  int object = -1;             // index into Model::objects: the (first) object picked
+  // The objects picked after it, in order (object: [cube_a, cube_b, ...]): a demonstration that carries several
+  // objects one after the other, each by its own grasp (CarryingGrasps). Empty for one object.
+  std::vector<int> later_objects;
   int end_effector_link = -1;  // index into RobotModel::links
   std::vector<int> arm_dofs;   // dof indices, as listed
   std::vector<int> gripper_dofs;
@@ -116,6 +124,9 @@ struct RetargetSpec {
 
   double open_above() const { return gripper_open_above.value_or(gripper_closed_below); }
 };
+
+// Every object the demonstration picks, in order: object, then later_objects.
+std::vector<int> PickedObjects(const RetargetSpec& spec);
 
 // std::nullopt when the scene has no retarget section (or an empty one). Errors throw
 // r2s::InputError(scene_yaml, "line N: retarget.<key>", problem): unknown or missing keys, an unknown object,
@@ -158,6 +169,9 @@ struct RetargetPoses {
   // default) when it does not move, or when the spec has none.
   Eigen::Isometry3d source_place = Eigen::Isometry3d::Identity();
   Eigen::Isometry3d new_place = Eigen::Isometry3d::Identity();
+  // RetargetSpec::later_objects' poses, one each (both empty when it is).
+  std::vector<Eigen::Isometry3d> source_later_objects;
+  std::vector<Eigen::Isometry3d> new_later_objects;
 };
 
 // source_targets: dofs x frames (at least one frame), the demonstration's joint position targets (what drives the

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include "amplify/action_perturbation.h"
@@ -71,12 +72,14 @@ void RepeatRow(Array& array, std::int64_t from, std::int64_t to) {
               array.bytes.data() + static_cast<std::size_t>(from) * row, row);
 }
 
-// The held interval of the grasp that carries the object (CarryingGrasp) as the drive commands it (after
-// retargeting and perturbation), segmented as Retarget segments it. None when the demonstration never grasps.
-std::optional<HeldInterval> CommandedHold(const RetargetSpec& spec, const Eigen::MatrixXd& position) {
-  const auto carrying = CarryingGrasp(SegmentGripper(spec, position), position.cols());
-  if (!carrying) return std::nullopt;
-  return HeldInterval{carrying->first, carrying->second};
+// The held interval of the grasp that carries the pick-th picked object (CarryingGrasps) as the drive commands it
+// (after retargeting and perturbation), segmented as Retarget segments it. None when there is no such grasp.
+std::optional<HeldInterval> CommandedHold(const RetargetSpec& spec, const Eigen::MatrixXd& position,
+                                          std::size_t pick) {
+  const auto carrying = CarryingGrasps(SegmentGripper(spec, position), position.cols(),
+                                       static_cast<int>(PickedObjects(spec).size()));
+  if (pick >= carrying.size()) return std::nullopt;
+  return HeldInterval{carrying[pick].first, carrying[pick].second};
 }
 
 // The retarget object's start in a demonstration whose dataset does not record it: inferred from the grasp in
@@ -84,10 +87,10 @@ std::optional<HeldInterval> CommandedHold(const RetargetSpec& spec, const Eigen:
 // joints bound to neither), or the annotation's where it names the object. nullopt when the dataset records the
 // pose or the scene retargets nothing.
 std::optional<InferredObjectPoses> DemonstratedObjectPose(const PipelineConfig& config, const sim::ReplayPlan& plan,
-                                                          const episode::Episode& source) {
+                                                          const episode::Episode& source, int pick) {
   if (!config.retarget || !plan.model().robot) return std::nullopt;
   for (const auto& [object, binding] : plan.pose_bindings()) {
-    if (object == config.retarget->object) return std::nullopt;
+    if (object == PickedObjects(*config.retarget)[pick]) return std::nullopt;
   }
   Eigen::MatrixXd q = sim::JointTrack(plan, source, sim::JointSignal::kPosition);
   const Eigen::MatrixXd target = sim::JointTrack(plan, source, sim::JointSignal::kPositionTarget);
@@ -97,10 +100,10 @@ std::optional<InferredObjectPoses> DemonstratedObjectPose(const PipelineConfig& 
       if (std::isnan(q(d, f))) q(d, f) = std::isnan(target(d, f)) ? q0[d] : target(d, f);
     }
   }
-  InferredObjectPoses inferred = InferObjectPoses(plan.model(), *config.retarget, q, config.grasp_inference);
+  InferredObjectPoses inferred = InferObjectPoses(plan.model(), *config.retarget, q, config.grasp_inference, pick);
   const auto annotation = config.annotations.find(source.metadata.index);
   if (annotation != config.annotations.end()) {
-    ApplyAnnotation(plan.model(), *config.retarget, annotation->second, &inferred);
+    ApplyAnnotation(plan.model(), *config.retarget, annotation->second, &inferred, pick);
   }
   return inferred;
 }
@@ -130,9 +133,11 @@ episode::Provenance ProvenanceOf(const PipelineConfig& config, const episode::Ep
 
 // The reason of a simulated episode that did not succeed: what the watch saw, else the predicate's first failing
 // condition (with its measured value).
-Rejection ReasonOfFailure(const EpisodeWatch& watch, const std::vector<std::string>& failed) {
-  Rejection seen = watch.Verdict();
-  if (seen.reason != RejectReason::kNone) return seen;
+Rejection ReasonOfFailure(const std::vector<EpisodeWatch>& watches, const std::vector<std::string>& failed) {
+  for (const EpisodeWatch& watch : watches) {
+    Rejection seen = watch.Verdict();
+    if (seen.reason != RejectReason::kNone) return seen;
+  }
   std::string detail;
   for (const std::string& line : failed) detail += (detail.empty() ? "" : "; ") + line;
   return {RejectReason::kSuccessFalse, detail};
@@ -218,29 +223,33 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   out.edge_case = draw.edge_case;
   sim::ReplayPlan plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
 
-  // A demonstration without the object's pose: where it lay follows from the grasp, and the variant's placement
-  // moves it from there.
-  std::optional<Eigen::Isometry3d> demonstrated_start;
-  if (const std::optional<InferredObjectPoses> inferred = DemonstratedObjectPose(config_, plan, source)) {
-    const int object = config_.retarget->object;
+  // A demonstration without the objects' poses: where each lay follows from the grasp that carried it, and the
+  // variant's placement moves it from there.
+  std::map<int, Eigen::Isometry3d> demonstrated_start;  // object index -> where it lay
+  const std::vector<int> picked = config_.retarget ? PickedObjects(*config_.retarget) : std::vector<int>{};
+  for (std::size_t pick = 0; pick < picked.size(); ++pick) {
+    const std::optional<InferredObjectPoses> inferred =
+        DemonstratedObjectPose(config_, plan, source, static_cast<int>(pick));
+    if (!inferred) continue;
+    const int object = picked[pick];
     const std::string name = config_.draw.model->objects[object].name;
-    out.object_pose_note = inferred->summary;
-    if (inferred->grasp_found || inferred->annotated) {
-      demonstrated_start = RestingAt(config_.draw.model->objects[object].initial_pose, inferred->initial_pose);
-      Eigen::Isometry3d start = *demonstrated_start;
-      Place(draw.placements[object], &start, nullptr, nullptr);
-      auto placed = std::make_shared<sim::Model>(*draw.model);
-      placed->objects[object].initial_pose = start;
-      draw.model = std::move(placed);
-      plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
-      const Eigen::Vector3d p = inferred->initial_pose.translation();
-      const Eigen::Matrix3d r = inferred->initial_pose.linear();
-      draw.parameters.push_back({"object_pose." + name + ".inferred_position_m", {p.x(), p.y(), p.z()}});
-      draw.parameters.push_back({"object_pose." + name + ".inferred_yaw_rad", {std::atan2(r(1, 0), r(0, 0))}});
-      draw.parameters.push_back({"object_pose." + name + ".annotated", {inferred->annotated ? 1.0 : 0.0}});
-      draw.parameters.push_back({"object_pose." + name + ".reliable", {inferred->reliable ? 1.0 : 0.0}});
-    }
+    out.object_pose_note += (out.object_pose_note.empty() ? "" : "; ") + inferred->summary;
+    if (!inferred->grasp_found && !inferred->annotated) continue;
+    const Eigen::Isometry3d start = RestingAt(config_.draw.model->objects[object].initial_pose, inferred->initial_pose);
+    demonstrated_start[object] = start;
+    Eigen::Isometry3d placed_start = start;
+    Place(draw.placements[object], &placed_start, nullptr, nullptr);
+    auto placed = std::make_shared<sim::Model>(*draw.model);
+    placed->objects[object].initial_pose = placed_start;
+    draw.model = std::move(placed);
+    const Eigen::Vector3d p = inferred->initial_pose.translation();
+    const Eigen::Matrix3d r = inferred->initial_pose.linear();
+    draw.parameters.push_back({"object_pose." + name + ".inferred_position_m", {p.x(), p.y(), p.z()}});
+    draw.parameters.push_back({"object_pose." + name + ".inferred_yaw_rad", {std::atan2(r(1, 0), r(0, 0))}});
+    draw.parameters.push_back({"object_pose." + name + ".annotated", {inferred->annotated ? 1.0 : 0.0}});
+    draw.parameters.push_back({"object_pose." + name + ".reliable", {inferred->reliable ? 1.0 : 0.0}});
   }
+  if (!demonstrated_start.empty()) plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
   const sim::Model& model = *draw.model;
   const sim::FrameClock clock = sim::MakeFrameClock(plan, source, config_.dataset);
   sim::ReplayDrive drive = sim::MakeReplayDrive(plan, source, clock);
@@ -251,7 +260,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     source_start[i] = config_.draw.model->objects[i].initial_pose;
     variant_start[i] = model.objects[i].initial_pose;
   }
-  if (demonstrated_start) source_start[config_.retarget->object] = *demonstrated_start;
+  for (const auto& [object, start] : demonstrated_start) source_start[object] = start;
   for (std::size_t k = 0; k < plan.pose_bindings().size(); ++k) {
     const int object = plan.pose_bindings()[k].first;
     sim::ObjectStart& start = drive.objects[k];
@@ -265,6 +274,12 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     RetargetPoses poses;
     poses.source_object = source_start[object];
     poses.new_object = variant_start[object];
+    bool moved = !poses.new_object.isApprox(poses.source_object, 1e-12);
+    for (int later : config_.retarget->later_objects) {
+      poses.source_later_objects.push_back(source_start[later]);
+      poses.new_later_objects.push_back(variant_start[later]);
+      moved = moved || !variant_start[later].isApprox(source_start[later], 1e-12);
+    }
     if (const auto& place = config_.retarget->place_relative_to) {
       if (place->is_object) {
         poses.source_place = source_start[place->index];
@@ -281,8 +296,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
         poses.new_place = model.environment[place->index].initial_pose;
       }
     }
-    if (!poses.new_object.isApprox(poses.source_object, 1e-12) ||
-        !poses.new_place.isApprox(poses.source_place, 1e-12)) {
+    if (moved || !poses.new_place.isApprox(poses.source_place, 1e-12)) {
       const RetargetResult r = Retarget(model, *config_.retarget, drive.position, poses);
       // The velocity references of the moved arm joints follow the new targets (a kd loop on the source's
       // velocities would pull the arm back along the source's path).
@@ -327,12 +341,20 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   sim::World world(draw.model);
   std::vector<render::SceneState> states;
   const bool watch_grasp = config_.retarget && model.robot;
-  EpisodeWatch watch(model, watch_grasp ? config_.retarget->object : -1,
-                     watch_grasp ? config_.retarget->end_effector_link : -1,
-                     watch_grasp ? CommandedHold(*config_.retarget, drive.position) : std::nullopt, config_.watch);
+  // One watch per picked object (the first also watches the simulation's stability alone when none is picked).
+  std::vector<EpisodeWatch> watches;
+  if (watch_grasp) {
+    const std::vector<int> picked = PickedObjects(*config_.retarget);
+    for (std::size_t k = 0; k < picked.size(); ++k) {
+      watches.emplace_back(model, picked[k], config_.retarget->end_effector_link,
+                           CommandedHold(*config_.retarget, drive.position, k), config_.watch);
+    }
+  } else {
+    watches.emplace_back(model, -1, -1, std::nullopt, config_.watch);
+  }
   if (!config_.cameras.empty()) states.reserve(clock.step.size());
   const sim::FrameCallback on_frame = [&](std::int64_t frame, const sim::World& w) {
-    watch.Observe(frame, clock.time_s[static_cast<std::size_t>(frame)], w);
+    for (EpisodeWatch& watch : watches) watch.Observe(frame, clock.time_s[static_cast<std::size_t>(frame)], w);
     if (!config_.cameras.empty()) states.push_back(render::CaptureState(w));
   };
   sim::EpisodeReplay replay = sim::SimulateEpisode(plan, source, clock, drive, config_.dataset, world, on_frame);
@@ -342,7 +364,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
       sim::EvaluateSuccess(model, final_poses, model.robot ? world.joint_positions() : Eigen::VectorXd());
   out.success = success.success;
   out.failed = success.failed;
-  if (!out.success) out.rejection = ReasonOfFailure(watch, out.failed);
+  if (!out.success) out.rejection = ReasonOfFailure(watches, out.failed);
   out.physics_steps = replay.steps;
   out.frames = replay.frames;
   sim_timer.Stop(out.times, &StageSeconds::sim_s);

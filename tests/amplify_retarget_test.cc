@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "amplify/generator.h"
+#include "amplify/grasp_inference.h"
 #include "episode/dataset_writer.h"
 #include "episode/input_error.h"
 #include "sim/rigid_body_dynamics.h"
@@ -226,7 +227,7 @@ TEST_F(PickPlaceTest, BadRetargetSectionsNameTheKey) {
   ExpectParseError(replace("0.035", ".nan"), "retarget.gripper_closed_below", "finite", parse);
   ExpectParseError(good + "  place_relative_to: shelf\n", "retarget.place_relative_to",
                    "unknown body 'shelf'; the scene's bodies are: table, cube", parse);
-  ExpectParseError(good + "  place_relative_to: cube\n", "retarget.place_relative_to", "is the object being moved",
+  ExpectParseError(good + "  place_relative_to: cube\n", "retarget.place_relative_to", "is an object being moved",
                    parse);
 
   sim::Model without_robot = model();
@@ -390,6 +391,171 @@ TEST_F(PickPlaceTest, RetargetedToAMovedPlaceTheCarryFollowsIt) {
   EXPECT_FALSE(unmoved.success.success) << unmoved.Describe();
 }
 
+// Several objects picked in turn (retarget.object as a list): the fixture with a second cube, placed on a second
+// spot after the first. The demonstration picks cube and places it, then picks cube_b and places it; both cubes
+// are moved and turned. Each approach follows its own cube (the k-th carrying grasp carries the k-th object), and
+// in Bullet both land on their spots; unretargeted, neither is picked.
+class TwoCubesTest : public ::testing::Test {
+ protected:
+  static constexpr const char* kCubeB = R"(  - name: cube_b
+    shape: {box: [0.04, 0.04, 0.04]}
+    mass_kg: 0.05
+    material: rubber
+    initial_pose: {position_m: [0.35, -0.05, 0.02]}
+)";
+  static inline const Eigen::Vector3d kSpotB_m{0.55, 0.25, 0.02};
+
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>();
+    MakePickPlaceScene(dir_->path());
+    std::ifstream in(dir_->path() / "scene.yaml");
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    const auto insert = [&](const std::string& before, const std::string& what) {
+      const auto at = text.find(before);
+      ASSERT_NE(at, std::string::npos) << before;
+      text.insert(at, what);
+    };
+    insert("\nenvironment:", std::string("\n") + kCubeB);
+    insert("\n# Object-centric retargeting",
+           "\n  - {object_in_region: {object: cube_b, min_m: [0.51, 0.21, 0.0], max_m: [0.59, 0.29, 0.03]}}");
+    const std::string object_line = "  object: cube\n";
+    const auto at = text.find(object_line);
+    ASSERT_NE(at, std::string::npos);
+    // The cube's frame in the hand while held (its centre 4 mm above the grasp point), for grasp inference.
+    text.replace(at, object_line.size(),
+                 "  object: [cube, cube_b]\n"
+                 "  grasp_offset: {position_m: [0, 0, 0.099], rpy_rad: [3.141592653589793, 0, 0]}\n");
+    WriteTextFile(dir_->path() / "scene.yaml", text);
+    model_ = sim::LoadScene(dir_->path());
+    auto spec = ParseRetargetSpec(dir_->path() / "scene.yaml", *model_);
+    ASSERT_TRUE(spec.has_value());
+    spec_ = std::make_unique<RetargetSpec>(*spec);
+    // Pick cube, place it on the first spot; pick cube_b, place it on the second.
+    const Eigen::Vector3d up(0, 0, 0.12), below_centre(0, 0, 0.004), above_rest(0, 0, 0.002);
+    ScriptedDemonstration demo(*model_, *spec_);
+    demo.Hold(10);
+    for (const auto& [object, spot] : {std::pair{0, kPlaceSpot_m}, std::pair{1, kSpotB_m}}) {
+      const Eigen::Vector3d grasp_m = model_->objects[object].initial_pose.translation() - below_centre;
+      demo.MoveTo(HandPose(grasp_m + up, 0), 40);
+      demo.MoveTo(HandPose(grasp_m, 0), 30);
+      demo.SetGripper(kGripperClosed_m, 20);
+      demo.MoveTo(HandPose(grasp_m + up, 0), 30);
+      demo.MoveTo(HandPose(spot + above_rest + up, 0), 50);
+      demo.MoveTo(HandPose(spot + above_rest, 0), 30);
+      demo.SetGripper(kGripperOpen_m, 15);
+      demo.MoveTo(HandPose(spot + above_rest + up, 0), 25);
+    }
+    demo.Hold(10);
+    source_ = std::make_unique<Eigen::MatrixXd>(demo.targets());
+  }
+  static void TearDownTestSuite() {
+    source_.reset();
+    spec_.reset();
+    model_.reset();
+    dir_.reset();
+  }
+  void SetUp() override { ASSERT_TRUE(source_) << "the two-cube scene did not load"; }
+
+  // Both cubes' final poses and the scene's success predicate after driving `targets`; the measured joints and
+  // both cubes' poses of every frame (before its command) into `measured` and `cube_poses` when given.
+  static std::pair<sim::SuccessReport, std::vector<double>> Run(
+      const Eigen::MatrixXd& targets, const std::vector<Eigen::Isometry3d>& starts,
+      Eigen::MatrixXd* measured = nullptr, std::vector<std::vector<Eigen::Isometry3d>>* cube_poses = nullptr) {
+    sim::World world(model_);
+    for (int i = 0; i < 2; ++i) world.SetObjectPose(i, starts[i]);
+    sim::RobotCommand command;
+    std::vector<double> highest_m(2, 0.0);
+    if (measured) measured->resize(targets.rows(), targets.cols());
+    for (Eigen::Index f = 0; f < targets.cols(); ++f) {
+      if (measured) measured->col(f) = world.joint_positions();
+      if (cube_poses) cube_poses->push_back({world.ObjectPose(0), world.ObjectPose(1)});
+      command.position = targets.col(f);
+      world.SetCommand(command);
+      world.Step(model_->sim.substeps_per_frame);
+      for (int i = 0; i < 2; ++i) highest_m[i] = std::max(highest_m[i], world.ObjectPose(i).translation().z());
+    }
+    return {sim::EvaluateSuccess(*model_, {world.ObjectPose(0), world.ObjectPose(1)}, world.joint_positions()),
+            highest_m};
+  }
+
+  static inline std::unique_ptr<TempDir> dir_;
+  static inline std::shared_ptr<const sim::Model> model_;
+  static inline std::unique_ptr<RetargetSpec> spec_;
+  static inline std::unique_ptr<Eigen::MatrixXd> source_;
+};
+
+TEST_F(TwoCubesTest, TheListParsesInPickOrder) {
+  EXPECT_EQ(spec_->object, model_->FindObject("cube"));
+  EXPECT_EQ(spec_->later_objects, (std::vector<int>{model_->FindObject("cube_b")}));
+  EXPECT_EQ(PickedObjects(*spec_), (std::vector<int>{0, 1}));
+  const fs::path file = dir_->path() / "bad/scene.yaml";
+  const auto parse = [&](const std::string& object) {
+    WriteTextFile(file, "name: two\nretarget:\n  object: " + object +
+                            "\n  end_effector_link: panda_hand\n  arm_joints: [panda_joint1, panda_joint2, "
+                            "panda_joint3, panda_joint4, panda_joint5, panda_joint6, panda_joint7]\n"
+                            "  gripper_joints: [panda_finger_joint1, panda_finger_joint2]\n"
+                            "  gripper_closed_below: 0.035\n");
+    return ParseRetargetSpec(file, *model_);
+  };
+  ExpectParseError("[cube, cube]", "retarget.object[1]", "listed twice", parse);
+  ExpectParseError("[cube, mug]", "retarget.object[1]", "unknown object 'mug'", parse);
+  ExpectParseError("[]", "retarget.object", "an empty list", parse);
+}
+
+TEST_F(TwoCubesTest, EachApproachFollowsItsOwnCubeAndBothLand) {
+  const std::vector<Eigen::Isometry3d> source_starts = {model_->objects[0].initial_pose,
+                                                        model_->objects[1].initial_pose};
+  Eigen::MatrixXd measured;
+  std::vector<std::vector<Eigen::Isometry3d>> cube_poses;
+  const auto source_run = Run(*source_, source_starts, &measured, &cube_poses);
+  ASSERT_TRUE(source_run.first.success) << "the demonstration itself fails: " << source_run.first.failed.front();
+  // Each cube as held, inferred from the grasp that carried it (InferObjectPoses' pick): the second pick is
+  // cube_b's grasp, not the first cube's. (Where the scripted hand closes a few millimetres off centre, the
+  // fingers push the cube before holding it; the pose at grasp is where it is held.)
+  for (int pick = 0; pick < 2; ++pick) {
+    const InferredObjectPoses inferred = InferObjectPoses(*model_, *spec_, measured, {}, pick);
+    ASSERT_TRUE(inferred.grasp_found) << inferred.summary;
+    const std::int64_t commanded = pick == 0 ? 80 : 320;  // the measured jaw follows a frame or two later
+    EXPECT_GE(inferred.grasp_frame, commanded) << inferred.summary;
+    EXPECT_LE(inferred.grasp_frame, commanded + 3) << inferred.summary;
+    const Eigen::Isometry3d held = cube_poses.at(static_cast<std::size_t>(inferred.settled_frame + 5))[pick];
+    EXPECT_LT((inferred.pose_at_grasp.translation() - held.translation()).norm(), 0.005) << inferred.summary;
+  }
+
+  const std::vector<Eigen::Isometry3d> moved = {
+      CubePose(source_starts[0].translation() + kCubeShift_m, kCubeTurn_rad),
+      CubePose(source_starts[1].translation() + Eigen::Vector3d(-0.04, -0.06, 0), -15.0 * std::numbers::pi / 180)};
+  RetargetPoses poses;
+  poses.source_object = source_starts[0];
+  poses.new_object = moved[0];
+  poses.source_later_objects = {source_starts[1]};
+  poses.new_later_objects = {moved[1]};
+  const RetargetResult result = Retarget(*model_, *spec_, *source_, poses);
+  // approach | carry | approach | carry | retreat: grasps at frames 80 and 320, releases at 210 and 450.
+  EXPECT_EQ(result.segment_starts, (std::vector<std::int64_t>{0, 80, 210, 320, 450}));
+  EXPECT_LT(result.max_ik_error_m, 0.005);
+  EXPECT_LT(result.max_ik_error_rad, 0.05);
+  // At each grasp the hand stands to its moved cube as the demonstration's stood to its own.
+  const sim::RigidBodyDynamics dynamics(*model_->robot, model_->sim.gravity_mps2);
+  for (const auto& [cube, frame] : {std::pair{0, 79}, std::pair{1, 319}}) {
+    const Eigen::Isometry3d source_in_cube =
+        source_starts[cube].inverse() * dynamics.LinkPoses(source_->col(frame))[spec_->end_effector_link];
+    const Eigen::Isometry3d retargeted_in_cube =
+        moved[cube].inverse() * dynamics.LinkPoses(result.position.col(frame))[spec_->end_effector_link];
+    EXPECT_LT((retargeted_in_cube.translation() - source_in_cube.translation()).norm(), 1e-4) << "cube " << cube;
+  }
+  const auto run = Run(result.position, moved);
+  EXPECT_TRUE(run.first.success) << (run.first.failed.empty() ? "" : run.first.failed.front());
+  EXPECT_GT(run.second[0], 0.1);
+  EXPECT_GT(run.second[1], 0.1);
+  // Retargeted to the first cube only (cube_b left where the demonstration had it), cube_b is missed.
+  RetargetPoses first_only = poses;
+  first_only.new_later_objects = {source_starts[1]};
+  const auto missed = Run(Retarget(*model_, *spec_, *source_, first_only).position, moved);
+  EXPECT_FALSE(missed.first.success);
+  EXPECT_LT(missed.second[1], 0.03) << "cube_b should not have been lifted";
+}
+
 // The negative control: the same demonstration without retargeting closes the gripper where the cube was.
 TEST_F(PickPlaceTest, UnretargetedDemonstrationMissesTheMovedCube) {
   const Simulated run = Simulate(shared_model(), source(), MovedCubePose());
@@ -509,6 +675,70 @@ randomization:
   // One variant's cube lands within the unretargeted grasp's reach (moved 1 cm); the other three are missed.
   EXPECT_LE(unretargeted, 1);
   EXPECT_EQ(no_ik, -1);
+}
+
+// The whole generator on the two-cube demonstration: the dataset records the first cube's pose, not cube_b's,
+// which is inferred from the second carrying grasp; each variant moves and turns both cubes, and the
+// demonstration is retargeted to both. Retargeted to the first cube only (object: cube), cube_b is missed.
+TEST_F(TwoCubesTest, GenerateRetargetsBothCubesAndInfersTheSecond) {
+  TempDir dir;
+  episode::DatasetInfo info;
+  info.layout = episode::StorageLayout::kRobomimic;
+  info.fps = 20;
+  info.tasks = {"two_cubes"};
+  info.features["action"] = {episode::DType::kFloat64, {9}, {}, ""};
+  info.features["observation.state"] = {episode::DType::kFloat64, {9}, {}, "rad, m"};
+  info.features["observation.object_pose"] = {episode::DType::kFloat64, {7}, {}, "m, quaternion xyzw"};
+  const fs::path dataset = dir / "demo.hdf5";
+  {
+    episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info);
+    writer.Append(RecordDemonstration(model_, *source_));
+    writer.Commit();
+  }
+  const std::string randomization = R"(
+randomization:
+  conditions:
+    axes:
+      a_shift_m: {uniform: {min: [0.02, -0.05], max: [0.06, -0.02]}}
+      b_shift_m: {uniform: {min: [-0.05, -0.06], max: [-0.02, -0.03]}}
+      b_yaw_deg: {uniform: [-15, 15]}
+  apply:
+    a_shift_m: {target: objects.cube.shift_xy_m}
+    b_shift_m: {target: objects.cube_b.shift_xy_m}
+    b_yaw_deg: {target: objects.cube_b.yaw_deg}
+)";
+  std::string scene_text;
+  {
+    std::ifstream in(dir_->path() / "scene.yaml");
+    scene_text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const fs::path both = dir / "both", first_only = dir / "first_only";
+  MakePickPlaceScene(both);
+  MakePickPlaceScene(first_only);
+  WriteTextFile(both / "scene.yaml", scene_text + randomization);
+  std::string first_text = scene_text;
+  const std::string list = "object: [cube, cube_b]";
+  first_text.replace(first_text.find(list), list.size(), "object: cube");
+  WriteTextFile(first_only / "scene.yaml", first_text + randomization);
+
+  const auto run = [&](const fs::path& scene) {
+    GeneratorOptions options;
+    options.variants = 4;
+    options.threads = 2;
+    options.seed = 3;
+    Generator generator = Generator::Open(scene, std::nullopt, dataset, options);
+    int successes = 0;
+    generator.Generate(0, generator.total_units(), [&](GeneratedEpisode& g) {
+      successes += g.success ? 1 : 0;
+      if (!g.success) std::cout << scene.filename() << " unit " << g.unit << ": " << g.rejection.detail << "\n";
+      bool inferred_b = false;
+      for (const auto& p : g.episode.provenance->parameters) inferred_b |= p.name == "object_pose.cube_b.inferred_position_m";
+      EXPECT_EQ(inferred_b, scene == both) << "unit " << g.unit << ": cube_b's pose is inferred where it is picked";
+    });
+    return successes;
+  };
+  EXPECT_GE(run(both), 3);
+  EXPECT_EQ(run(first_only), 0);
 }
 
 }  // namespace

@@ -372,6 +372,22 @@ TEST(GripperSegmentationTest, HysteresisGivesOneGraspAndOneReleaseOnAChatteringS
 }
 
 // Retarget uses the same segmentation: a chattering gripper target makes the same three segments as a clean one.
+// The grasps that carry objects: the longest, in time order; a re-grasp's abandoned try (short) is none of them.
+TEST(GripperSegmentationTest, CarryingGraspsAreTheLongestInTimeOrder) {
+  GripperEvents events;
+  events.grasp_frames = {10, 30, 120, 300};
+  events.release_frames = {15, 100, 200};  // the last grasp is never released (the episode ends at 400)
+  using Grasps = std::vector<std::pair<std::int64_t, std::int64_t>>;
+  EXPECT_EQ(CarryingGrasps(events, 400, 1), (Grasps{{300, 400}}));
+  EXPECT_EQ(CarryingGrasps(events, 400, 2), (Grasps{{120, 200}, {300, 400}}));
+  EXPECT_EQ(CarryingGrasps(events, 400, 3), (Grasps{{30, 100}, {120, 200}, {300, 400}}));
+  EXPECT_EQ(CarryingGrasps(events, 400, 9).size(), 4u);
+  EXPECT_TRUE(CarryingGrasps(events, 400, 0).empty());
+  ASSERT_TRUE(CarryingGrasp(events, 400).has_value());
+  EXPECT_EQ(*CarryingGrasp(events, 400), (std::pair<std::int64_t, std::int64_t>{300, 400}));
+  EXPECT_FALSE(CarryingGrasp(GripperEvents{}, 400).has_value());
+}
+
 TEST_F(GraspInferenceTest, RetargetSegmentsAChatteringGripperOnce) {
   const Eigen::MatrixXd clean = PickAndPlace(model(), spec(), FixtureCubePose(), Operator{});
   RetargetSpec plain = spec();
