@@ -1,6 +1,7 @@
 #include "amplify/generator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -229,7 +230,8 @@ int Generator::threads() const { return impl_->threads; }
 const std::vector<std::string>& Generator::notes() const { return impl_->notes; }
 
 void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
-                         const std::vector<std::uint64_t>& skip, const Consumer& finish) {
+                         const std::vector<std::uint64_t>& skip, const Consumer& finish,
+                         const std::function<void()>& waiting) {
   end = std::min(end, total_units());
   const std::set<std::uint64_t> skipped(skip.begin(), skip.end());
   std::vector<std::uint64_t> units;
@@ -325,7 +327,13 @@ void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer&
       Result result;
       {
         std::unique_lock lock(mutex);
-        result_ready.wait(lock, [&] { return fatal || results.count(units[consumed]) > 0; });
+        const auto ready = [&] { return fatal || results.count(units[consumed]) > 0; };
+        while (!result_ready.wait_for(lock, std::chrono::seconds(1), ready)) {
+          if (!waiting) continue;
+          lock.unlock();
+          waiting();
+          lock.lock();
+        }
         if (fatal) std::rethrow_exception(fatal);
         auto node = results.extract(units[consumed]);
         result = std::move(node.mapped());

@@ -82,9 +82,12 @@ class Generator {
   // `finish`, when given, runs on the worker thread that made the episode, right after it (any order across
   // units): for work that should not queue on the calling thread, such as encoding a unit's video. It must be
   // safe to run concurrently for different units and must not call HDF5.
+  // `waiting`, when given, is called on the calling thread about once a second while it waits for the next
+  // episode: an episode with cameras takes minutes on a CPU, and a caller's progress should say it is still working.
   using Consumer = std::function<void(GeneratedEpisode&)>;
   void Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
-                const std::vector<std::uint64_t>& skip = {}, const Consumer& finish = {});
+                const std::vector<std::uint64_t>& skip = {}, const Consumer& finish = {},
+                const std::function<void()>& waiting = {});
 
  private:
   struct Impl;

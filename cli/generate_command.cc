@@ -199,7 +199,9 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
         if (!reason.empty()) this_run_reasons.AddReason(reason, episode.unit, episode.rejection.detail);
         if (!options.quiet) progress.Add(keep_it, reason);
       },
-      done, finish);
+      done, finish, [&] {
+        if (!options.quiet) progress.Tick();
+      });
   if (!options.quiet) progress.Finish();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   json fields{{"wall_s", wall_s},

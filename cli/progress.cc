@@ -49,6 +49,11 @@ void Progress::Add(bool kept, std::string_view reason) {
   if (terminal_ ? since >= 0.1 : since >= log_every_s_) Draw(false);
 }
 
+void Progress::Tick() {
+  const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
+  if (since >= (terminal_ ? 1.0 : log_every_s_)) Draw(false);
+}
+
 void Progress::Finish() { Draw(true); }
 
 void Progress::Draw(bool final) {
@@ -66,6 +71,14 @@ void Progress::Draw(bool final) {
     why += (i ? ", " : "  failed: ") + top[i].first + " " + std::to_string(top[i].second);
   }
   char line[512];
+  if (done_ == 0 && !final) {
+    // Nothing finished yet: no rate, no time left to give; say how long it has been working.
+    std::snprintf(line, sizeof(line), "%sgenerate: %llu/%llu episodes, none finished yet, working for %s%s",
+                  terminal_ ? "\r" : "", static_cast<unsigned long long>(finished),
+                  static_cast<unsigned long long>(total_), FormatDuration(elapsed).c_str(), terminal_ ? "   " : "\n");
+    out_ << line << std::flush;
+    return;
+  }
   if (terminal_) {
     const int width = 24;
     const int filled = total_ ? static_cast<int>(width * finished / total_) : width;

@@ -17,6 +17,9 @@ class Progress {
   // One more unit finished (kept or not); `reason`, the code of why it failed (amplify/rejection.h) or empty. The
   // line shows the most frequent reasons so far.
   void Add(bool kept, std::string_view reason = {});
+  // Still working, nothing finished since the last line: draws the line again when it is due (every second on a
+  // terminal, every log_every_s otherwise), so that a long first episode is not silent.
+  void Tick();
   // The last line (a newline after a bar).
   void Finish();
 

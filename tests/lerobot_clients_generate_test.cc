@@ -60,10 +60,13 @@ print('ok', m.num_episodes, m.num_frames)
 TEST(LeRobotClientsGenerate, So101VariantsLoadAndMergeWithTheirSource) {
   TempDir dir;
   const fs::path source = SourceDir() / "scenes/so101_pick_place/demos";
-  const auto generated = RunR2s({"generate", "--quiet", "--scene", (SourceDir() / "scenes/so101_pick_place").string(),
+  const auto generated = RunR2s({"generate", "--scene", (SourceDir() / "scenes/so101_pick_place").string(),
                                  "--episodes", source.string(), "--variants", "1", "--max-episodes", "1", "--keep",
                                  "all", "--out", (dir / "out").string()});
   ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  // The episode renders two cameras for a minute or so: the log says it is working before it finishes.
+  EXPECT_NE(generated.err.find("generate: 0/1 episodes, none finished yet, working for 0:1"), std::string::npos)
+      << generated.err;
   const auto check = RunLeRobotPython(R"(
 import sys
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
