@@ -1,6 +1,8 @@
 #include "amplify/rejection.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <cstdio>
 #include <cstdio>
 
 #include "sim/world.h"
@@ -97,6 +99,7 @@ void EpisodeWatch::CheckStable(std::int64_t frame, double time_s, const sim::Wor
 
 void EpisodeWatch::CheckHeld(std::int64_t frame, double time_s, const sim::World& world) {
   if (!held_ || object_ < 0 || end_effector_link_ < 0) return;
+  if (frame >= held_->release_frame - 1 && have_reference_ && !lift_checked_) CheckLift(frame, time_s, world);
   if (frame < held_->grasp_frame || frame >= held_->release_frame) return;
   if (!grasp_time_s_) grasp_time_s_ = time_s;
   if (time_s < *grasp_time_s_ + options_.grasp_settle_s) return;
@@ -110,6 +113,7 @@ void EpisodeWatch::CheckHeld(std::int64_t frame, double time_s, const sim::World
     object_at_reference_m_ = object.translation();
     return;
   }
+  highest_rise_m_ = std::max(highest_rise_m_, object.translation().z() - object_at_reference_m_.z());
   const double out_of_hand_m = (offset - held_offset_m_).norm();
   if (out_of_hand_m <= options_.drop_distance_m) return;
   const double hand_travel_m = (hand.translation() - hand_at_reference_m_).norm();
@@ -128,6 +132,20 @@ void EpisodeWatch::CheckHeld(std::int64_t frame, double time_s, const sim::World
                      name.c_str(), static_cast<long long>(frame), time_s, out_of_hand_m * 100,
                      static_cast<long long>(held_->release_frame))};
   }
+}
+
+void EpisodeWatch::CheckLift(std::int64_t frame, double time_s, const sim::World& world) {
+  lift_checked_ = true;
+  if (!(held_->commanded_lift_m >= options_.min_commanded_lift_m)) return;
+  const double rise_m = std::max(highest_rise_m_, world.ObjectPose(object_).translation().z() -
+                                                      object_at_reference_m_.z());
+  if (rise_m >= options_.lift_fraction * held_->commanded_lift_m) return;
+  const std::string& name = model_.objects[object_].name;
+  grasp_ = {RejectReason::kGraspMissed,
+            Format("%s never went up with the gripper closed at frame %lld: by frame %lld (%.2f s) the commands had "
+                   "raised the hand %.1f cm, %s rose %.1f cm",
+                   name.c_str(), static_cast<long long>(held_->grasp_frame), static_cast<long long>(frame), time_s,
+                   held_->commanded_lift_m * 100, name.c_str(), rise_m * 100)};
 }
 
 Rejection EpisodeWatch::Verdict() const { return unstable_.reason != RejectReason::kNone ? unstable_ : grasp_; }

@@ -73,12 +73,21 @@ struct EpisodeWatchOptions {
   // ... and the grasp counts as missed (rather than dropped) when the object had moved less than this fraction of
   // the hand's travel by then: it never went along.
   double follow_fraction = 0.5;
+  // A grasp that never lifts the object is missed too: where the commands raise the hand at least
+  // min_commanded_lift_m while the jaw is closed (HeldInterval::commanded_lift_m), the object must rise at least
+  // lift_fraction of that by the release. (A jaw that catches a cube's edge can pin it to the table: the hand
+  // stays down with it, nothing leaves the hand, and only the end state would say anything.)
+  double min_commanded_lift_m = 0.03;
+  double lift_fraction = 0.3;
 };
 
 // The gripper's held interval, as commanded: [grasp_frame, release_frame); release_frame is the episode's length
 // when the demonstration never opens again.
 struct HeldInterval {
   std::int64_t grasp_frame = 0, release_frame = 0;
+  // How far the commanded end-effector rises above its pose at the grasp frame during the interval (forward
+  // kinematics of the commands); 0: not known, the lift is not checked.
+  double commanded_lift_m = 0;
 };
 
 // Watches a simulated episode frame by frame (call Observe after every frame, in order) for the reasons only a
@@ -96,6 +105,7 @@ class EpisodeWatch {
  private:
   void CheckStable(std::int64_t frame, double time_s, const sim::World& world);
   void CheckHeld(std::int64_t frame, double time_s, const sim::World& world);
+  void CheckLift(std::int64_t frame, double time_s, const sim::World& world);  // once, at the release
 
   const sim::Model& model_;
   int object_, end_effector_link_;
@@ -103,6 +113,8 @@ class EpisodeWatch {
   EpisodeWatchOptions options_;
   std::optional<double> grasp_time_s_;
   bool have_reference_ = false;
+  bool lift_checked_ = false;
+  double highest_rise_m_ = 0;  // the object's highest point above its reference, while held
   Eigen::Vector3d held_offset_m_, hand_at_reference_m_, object_at_reference_m_;
   Rejection unstable_, grasp_;
 };

@@ -10,6 +10,7 @@
 #include "amplify/grasp_inference.h"
 #include "real2sim/build_config.h"
 #include "render/segmentation.h"
+#include "sim/rigid_body_dynamics.h"
 #include "sim/success.h"
 #include "sim/world.h"
 
@@ -74,12 +75,22 @@ void RepeatRow(Array& array, std::int64_t from, std::int64_t to) {
 
 // The held interval of the grasp that carries the pick-th picked object (CarryingGrasps) as the drive commands it
 // (after retargeting and perturbation), segmented as Retarget segments it. None when there is no such grasp.
-std::optional<HeldInterval> CommandedHold(const RetargetSpec& spec, const Eigen::MatrixXd& position,
-                                          std::size_t pick) {
+// Also how far the commands raise the hand while it holds (for the watch's lift check).
+std::optional<HeldInterval> CommandedHold(const sim::Model& model, const RetargetSpec& spec,
+                                          const Eigen::MatrixXd& position, std::size_t pick) {
   const auto carrying = CarryingGrasps(SegmentGripper(spec, position), position.cols(),
                                        static_cast<int>(PickedObjects(spec).size()));
   if (pick >= carrying.size()) return std::nullopt;
-  return HeldInterval{carrying[pick].first, carrying[pick].second};
+  HeldInterval held{carrying[pick].first, carrying[pick].second};
+  const sim::RigidBodyDynamics dynamics(*model.robot, model.sim.gravity_mps2);
+  const auto hand_z = [&](std::int64_t f) {
+    return dynamics.LinkPoses(position.col(f))[spec.end_effector_link].translation().z();
+  };
+  const double at_grasp_m = hand_z(held.grasp_frame);
+  for (std::int64_t f = held.grasp_frame; f < std::min<std::int64_t>(held.release_frame, position.cols()); ++f) {
+    held.commanded_lift_m = std::max(held.commanded_lift_m, hand_z(f) - at_grasp_m);
+  }
+  return held;
 }
 
 // The retarget object's start in a demonstration whose dataset does not record it: inferred from the grasp in
@@ -347,7 +358,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     const std::vector<int> picked = PickedObjects(*config_.retarget);
     for (std::size_t k = 0; k < picked.size(); ++k) {
       watches.emplace_back(model, picked[k], config_.retarget->end_effector_link,
-                           CommandedHold(*config_.retarget, drive.position, k), config_.watch);
+                           CommandedHold(model, *config_.retarget, drive.position, k), config_.watch);
     }
   } else {
     watches.emplace_back(model, -1, -1, std::nullopt, config_.watch);

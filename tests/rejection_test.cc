@@ -127,6 +127,42 @@ TEST_F(RejectionTest, ACubeCarriedWithTheHandIsHeld) {
   EXPECT_EQ(watch.Verdict().reason, RejectReason::kNone) << watch.Verdict().detail;
 }
 
+// A jaw that catches the cube's edge can pin it to the table: hand and cube stay together and stay down. Where the
+// commands lift the hand 9 cm while the jaw is closed, a cube that never rose is a missed grasp, said at the release.
+TEST_F(RejectionTest, ACubeThatNeverRisesWithTheClosedGripperMissedTheGrasp) {
+  sim::World world(model_);
+  EpisodeWatch pinned(model(), cube(), hand(), HeldInterval{2, 40, 0.09});
+  ObserveFrames(pinned, world, 0, 38);
+  EXPECT_EQ(pinned.Verdict().reason, RejectReason::kNone) << "said before the release: " << pinned.Verdict().detail;
+  ObserveFrames(pinned, world, 39, 45);
+  const Rejection r = pinned.Verdict();
+  EXPECT_EQ(r.reason, RejectReason::kGraspMissed) << r.detail;
+  EXPECT_NE(r.detail.find("never went up with the gripper closed at frame 2"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("raised the hand 9.0 cm, cube rose 0.0 cm"), std::string::npos) << r.detail;
+
+  // Lifted with the hand (by more than 30 % of the commanded lift), it was held.
+  sim::World lifted_world(model_);
+  EpisodeWatch lifted(model(), cube(), hand(), HeldInterval{2, 40, 0.09});
+  ObserveFrames(lifted, lifted_world, 0, 20);
+  const Eigen::Isometry3d in_hand = lifted_world.LinkPose(hand()).inverse() * lifted_world.ObjectPose(cube());
+  const double start_z = lifted_world.ObjectPose(cube()).translation().z();
+  Eigen::VectorXd q = model().robot->initial_q;
+  q[3] += 0.5;  // the elbow unfolds: the hand rises
+  lifted_world.SetJointState(q, Eigen::VectorXd::Zero(q.size()));
+  lifted_world.SetObjectPose(cube(), lifted_world.LinkPose(hand()) * in_hand);
+  ASSERT_GT(lifted_world.ObjectPose(cube()).translation().z() - start_z, 0.03) << "the test's lift is too small";
+  ObserveFrames(lifted, lifted_world, 21, 45);
+  EXPECT_EQ(lifted.Verdict().reason, RejectReason::kNone) << lifted.Verdict().detail;
+
+  // Commands that slide the object without lifting it (or an unknown lift) are not checked.
+  for (const double lift_m : {0.0, 0.02}) {
+    sim::World slid_world(model_);
+    EpisodeWatch slid(model(), cube(), hand(), HeldInterval{2, 40, lift_m});
+    ObserveFrames(slid, slid_world, 0, 45);
+    EXPECT_EQ(slid.Verdict().reason, RejectReason::kNone) << lift_m << ": " << slid.Verdict().detail;
+  }
+}
+
 TEST_F(RejectionTest, MovesBeforeTheGripSettlesOrAfterTheReleaseAreNotDrops) {
   sim::World world(model_);
   EpisodeWatch watch(model(), cube(), hand(), HeldInterval{2, 30});

@@ -252,7 +252,10 @@ randomization:
     std::cout << "\n";
     return static_cast<double>(kept) / static_cast<double>(episodes.size());
   };
-  const double retargeted = tally(Generate("box_moved", randomization, 5), "retargeted to the box");
+  // R2S_SO101_VARIANTS sets the variants per demonstration here too (default 5).
+  const char* variants_env = std::getenv("R2S_SO101_VARIANTS");
+  const std::uint32_t variants = variants_env ? static_cast<std::uint32_t>(std::stoul(variants_env)) : 5;
+  const double retargeted = tally(Generate("box_moved", randomization, variants), "retargeted to the box");
   EXPECT_GE(retargeted, 0.8);
 
   // The negative control: the scene without place_relative_to, the same draws.
@@ -267,7 +270,7 @@ randomization:
     text.erase(at, line.size());
     WriteTextFile(scene / "scene.yaml", text);
   }
-  const double fixed = tally(Generate("box_fixed", randomization, 5), "carried to where the box stood");
+  const double fixed = tally(Generate("box_fixed", randomization, variants), "carried to where the box stood");
   EXPECT_LT(fixed, retargeted - 0.2);
 }
 
