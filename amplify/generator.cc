@@ -38,14 +38,9 @@ std::vector<CameraStream> CameraStreams(const sim::Model& model, const episode::
     if (std::none_of(model.cameras.begin(), model.cameras.end(), [&](const auto& c) { return c.name == name; })) {
       std::string known;
       for (const auto& c : model.cameras) known += (known.empty() ? "" : ", ") + c.name;
-      throw InputError("command line", "--cameras",
+      throw InputError(kGeneratorOptionsSource, "cameras",
                        "'" + name + "' is not a camera of scene " + model.scene_file.string() + " (cameras: " +
                            (known.empty() ? "none" : known) + ")");
-    }
-  }
-  for (const std::string& s : options.streams) {
-    if (s != "rgb" && s != "depth" && s != "segmentation") {
-      throw InputError("command line", "--streams", "'" + s + "' is not rgb, depth or segmentation");
     }
   }
   const auto wants = [&](const std::string& camera, const char* stream) {
@@ -124,18 +119,49 @@ struct Generator::Impl {
   std::vector<std::string> notes;
 };
 
+namespace {
+
+// The first option that does not hold on its own: its field name and what is wrong, the value included.
+bool CheckOptions(const GeneratorOptions& options, std::string* field, std::string* problem) {
+  const auto fail = [&](const char* name, const std::string& what) {
+    *field = name;
+    *problem = what;
+    return false;
+  };
+  if (options.variants < 1) return fail("variants", "must be at least 1, found 0");
+  if (options.threads < 0) return fail("threads", "must be >= 0, found " + std::to_string(options.threads));
+  if (options.max_source_episodes && *options.max_source_episodes < 1) {
+    return fail("max_source_episodes", "must be at least 1, found " + std::to_string(*options.max_source_episodes));
+  }
+  for (const std::string& s : options.streams) {
+    if (s != "rgb" && s != "depth" && s != "segmentation") {
+      return fail("streams", "'" + s + "' is not rgb, depth or segmentation");
+    }
+  }
+  if (options.shard.count < 1 || options.shard.index >= options.shard.count) {
+    return fail("shard", "index " + std::to_string(options.shard.index) + " of " +
+                             std::to_string(options.shard.count) + " shards, expected an index below a count >= 1");
+  }
+  return true;
+}
+
+}  // namespace
+
+bool GeneratorOptions::IsValid(std::string* why) const {
+  std::string field, problem;
+  if (CheckOptions(*this, &field, &problem)) return true;
+  if (why) *why = "GeneratorOptions::" + field + ": " + problem;
+  return false;
+}
+
 Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& params, const fs::path& dataset,
                           const GeneratorOptions& options) {
-  if (options.variants < 1) throw InputError("command line", "--variants", "must be at least 1, found 0");
-  if (options.threads < 0) {
-    throw InputError("command line", "--threads", "must be >= 0, found " + std::to_string(options.threads));
-  }
-  if (options.max_source_episodes && *options.max_source_episodes < 1) {
-    throw InputError("command line", "--max-episodes",
-                     "must be at least 1, found " + std::to_string(*options.max_source_episodes));
+  {
+    std::string field, problem;
+    if (!CheckOptions(options, &field, &problem)) throw InputError(kGeneratorOptionsSource, field, problem);
   }
   if (options.device == cuda::Device::kCuda && !cuda::CudaAvailable()) {
-    throw InputError("command line", "--device",
+    throw InputError(kGeneratorOptionsSource, "device",
                      cuda::BuiltWithCuda() ? "cuda: no CUDA device is present"
                                            : "cuda: real2sim was built without CUDA (R2S_CUDA=OFF or no nvcc)");
   }
@@ -177,7 +203,7 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   }
   if (options.object_poses) {
     if (!impl->config.retarget) {
-      throw InputError("command line", "--object-poses",
+      throw InputError(kGeneratorOptionsSource, "object_poses",
                        options.object_poses->string() + ": the scene has no retarget section, so no object pose is "
                                                         "inferred for the annotations to override");
     }

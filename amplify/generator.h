@@ -51,13 +51,23 @@ struct GeneratorOptions {
   // Where the retarget object lay in each source episode (grasp_inference.h's annotation file), over what is
   // inferred from the demonstration's grasp; for datasets that do not record the object's pose.
   std::optional<std::filesystem::path> object_poses;
+
+  // Whether the options hold on their own (the scene is not needed): variants at least 1, threads not negative,
+  // max_source_episodes at least 1, streams of rgb, depth and segmentation, the shard's index below its count.
+  // False with `why` (when given) naming the field and its value: "GeneratorOptions::variants: must be at least
+  // 1, found 0".
+  bool IsValid(std::string* why = nullptr) const;
 };
+
+// The file name an InputError from the options carries (Generator::Open): its field is the option's field name
+// ("variants", "cameras", ...), so a caller that reads options from elsewhere (a command line) can say where.
+inline constexpr const char* kGeneratorOptionsSource = "GeneratorOptions";
 
 class Generator {
  public:
   // Loads and checks everything before anything runs: the scene (with the params overlay), its randomization and
   // generation sections, the dataset and how it binds to the scene, the options. Throws InputError naming the
-  // file, field and value.
+  // file, field and value; for the options the file is kGeneratorOptionsSource and the field the option's name.
   static Generator Open(const std::filesystem::path& scene, const std::optional<std::filesystem::path>& params,
                         const std::filesystem::path& dataset, const GeneratorOptions& options);
   Generator(Generator&&) noexcept;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -83,6 +84,21 @@ void PrintReasons(std::ostream& log, const amplify::RunTotals& totals) {
   }
 }
 
+// The library names its options by field; the user gave them as flags.
+amplify::Generator OpenGenerator(const GenerateOptions& options, const amplify::GeneratorOptions& g) {
+  try {
+    return amplify::Generator::Open(options.scene, options.params, options.episodes, g);
+  } catch (const InputError& e) {
+    if (e.file() != amplify::kGeneratorOptionsSource) throw;
+    static const std::map<std::string, std::string> kFlags = {
+        {"variants", "--variants"},         {"threads", "--threads"}, {"max_source_episodes", "--max-episodes"},
+        {"cameras", "--cameras"},           {"streams", "--streams"}, {"device", "--device"},
+        {"object_poses", "--object-poses"}, {"shard", "--shard"}};
+    const auto flag = kFlags.find(e.field());
+    throw InputError("command line", flag != kFlags.end() ? flag->second : e.field(), e.problem());
+  }
+}
+
 }  // namespace
 
 void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream& log) {
@@ -109,7 +125,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   const amplify::Keep keep = ParseKeep(options.keep);
 
   amplify::RefuseOutOverSource(options.out, options.episodes);
-  amplify::Generator generator = amplify::Generator::Open(options.scene, options.params, options.episodes, g);
+  amplify::Generator generator = OpenGenerator(options, g);
   // Shards of one run write beside each other, for `r2s merge OUT/shard-*`.
   const fs::path dir = g.shard.count > 1 ? options.out / ("shard-" + std::to_string(g.shard.index) + "-of-" +
                                                           std::to_string(g.shard.count))

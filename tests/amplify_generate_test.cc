@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -22,6 +23,7 @@
 
 #include "amplify/generator.h"
 #include "episode/dataset_reader.h"
+#include "episode/input_error.h"
 #include "tests/test_support.h"
 
 extern char** environ;
@@ -241,6 +243,50 @@ TEST(Generate, OptInCamerasAddImageDepthAndSegmentationFeatures) {
   const auto depth = a.At("observation.depth.wrist").data.values<float>();
   for (std::size_t i = 0; i < depth.size(); i += 997) {
     EXPECT_TRUE(depth[i] == 0 || (depth[i] > 0.01 && depth[i] < 2.0)) << depth[i];
+  }
+}
+
+// The library speaks of its options by field, not by the command line's flags (r2s generate maps them back).
+TEST(Generate, TheLibraryRefusesBadOptionsNamingTheField) {
+  using amplify::Generator;
+  using amplify::GeneratorOptions;
+  using amplify::kGeneratorOptionsSource;
+  struct Case {
+    std::function<void(GeneratorOptions&)> set;
+    std::string field, problem;
+  };
+  const std::vector<Case> cases = {
+      {[](GeneratorOptions& o) { o.variants = 0; }, "variants", "must be at least 1, found 0"},
+      {[](GeneratorOptions& o) { o.threads = -2; }, "threads", "must be >= 0, found -2"},
+      {[](GeneratorOptions& o) { o.max_source_episodes = 0; }, "max_source_episodes", "must be at least 1, found 0"},
+      {[](GeneratorOptions& o) { o.streams = {"rgb", "infrared"}; }, "streams", "'infrared' is not rgb, depth"},
+      {[](GeneratorOptions& o) {
+         o.shard.index = 3;
+         o.shard.count = 3;
+       },
+       "shard", "index 3 of 3 shards"},
+      {[](GeneratorOptions& o) { o.cameras = {"ceiling"}; }, "cameras", "'ceiling' is not a camera of scene"},
+  };
+  const GeneratorOptions defaults;
+  EXPECT_TRUE(defaults.IsValid());
+  for (const Case& c : cases) {
+    GeneratorOptions options;
+    c.set(options);
+    std::string why;
+    if (c.field != "cameras") {  // the scene's cameras are known only once it is open
+      EXPECT_FALSE(options.IsValid(&why)) << c.field;
+      EXPECT_EQ(why.rfind("GeneratorOptions::" + c.field + ": ", 0), 0u) << why;
+      EXPECT_NE(why.find(c.problem), std::string::npos) << why;
+    }
+    try {
+      Generator::Open(Tabletop(), std::nullopt, CubeTosses(), options);
+      ADD_FAILURE() << "no error for " << c.field;
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.file(), kGeneratorOptionsSource) << e.what();
+      EXPECT_EQ(e.field(), c.field) << e.what();
+      EXPECT_NE(e.problem().find(c.problem), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << "a command-line flag: " << e.what();
+    }
   }
 }
 
