@@ -290,6 +290,28 @@ TEST_F(So101GenerateTest, ACubeOutOfReachIsRefusedBeforeSimulating) {
 }
 
 // The annotation file (--object-poses) replaces what is inferred.
+// The annotation file also says where the place's reference (the box) stood in a demonstration. Annotated 8 cm
+// from where the scene stands it, the carry is mapped by the difference and the cube lands beside the box, named
+// with its measured position; annotated where the scene stands it, the cube lands in the box.
+TEST_F(So101GenerateTest, AnAnnotatedBoxIsWhereTheDemonstrationPlacedInto) {
+  const fs::path file = dir_->path() / "box_annotation.yaml";
+  const auto run = [&](double box_y_m) {
+    WriteTextFile(file, "episodes:\n  0: {bin: {position_m: [0.2, " + std::to_string(box_y_m) + ", 0]}}\n");
+    GeneratorOptions options;
+    options.object_poses = file;
+    options.max_source_episodes = 1;
+    const std::vector<GeneratedEpisode> episodes = Generate("plain", "", 1, options);
+    EXPECT_EQ(episodes.size(), 1u);
+    return episodes.empty() ? GeneratedEpisode{} : episodes.front();
+  };
+  const GeneratedEpisode where_it_stands = run(0.17);
+  EXPECT_TRUE(where_it_stands.success) << where_it_stands.rejection.detail;
+  const GeneratedEpisode elsewhere = run(0.25);
+  EXPECT_FALSE(elsewhere.success);
+  EXPECT_EQ(elsewhere.rejection.reason, RejectReason::kSuccessFalse) << elsewhere.rejection.detail;
+  EXPECT_NE(elsewhere.rejection.detail.find("in bin's frame"), std::string::npos) << elsewhere.rejection.detail;
+}
+
 TEST_F(So101GenerateTest, AnAnnotationFileOverridesTheInferredPose) {
   GeneratorOptions options;
   options.object_poses = BundledDemos() / "object_poses.yaml";
