@@ -381,7 +381,9 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
 
   // 2. and 3. The source's end-effector poses and where each frame's pose goes (see the header).
   std::vector<Eigen::Isometry3d> source_ee(frames);
-  for (std::int64_t f = 0; f < frames; ++f) source_ee[f] = dynamics.LinkPoses(source_targets.col(f))[spec.end_effector_link];
+  for (std::int64_t f = 0; f < frames; ++f) {
+    source_ee[f] = dynamics.LinkPoses(source_targets.col(f))[spec.end_effector_link];
+  }
   // How far the hand has come towards `point` over frames [begin, end), per frame: 0 where it starts, 1 once
   // within reach_in_m of its closest approach, smoothstep between and never decreasing.
   const auto progress_towards = [&](const Eigen::Vector3d& point, std::int64_t begin, std::int64_t end) {

@@ -356,8 +356,9 @@ struct Renderer::Impl {
     }
     if (!state.environment_poses.empty() && state.environment_poses.size() != model->environment.size()) {
       throw std::invalid_argument("states[" + std::to_string(view.state) + "] has " +
-                                  std::to_string(state.environment_poses.size()) + " environment poses; the model has " +
-                                  std::to_string(model->environment.size()) + " environment bodies");
+                                  std::to_string(state.environment_poses.size()) +
+                                  " environment poses; the model has " + std::to_string(model->environment.size()) +
+                                  " environment bodies");
     }
     ResolvedView r;
     try {

@@ -732,7 +732,9 @@ randomization:
       successes += g.success ? 1 : 0;
       if (!g.success) std::cout << scene.filename() << " unit " << g.unit << ": " << g.rejection.detail << "\n";
       bool inferred_b = false;
-      for (const auto& p : g.episode.provenance->parameters) inferred_b |= p.name == "object_pose.cube_b.inferred_position_m";
+      for (const auto& p : g.episode.provenance->parameters) {
+        inferred_b |= p.name == "object_pose.cube_b.inferred_position_m";
+      }
       EXPECT_EQ(inferred_b, scene == both) << "unit " << g.unit << ": cube_b's pose is inferred where it is picked";
     });
     return successes;
