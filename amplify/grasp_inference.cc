@@ -243,10 +243,10 @@ InferredObjectPoses InferObjectPoses(const sim::Model& model, const RetargetSpec
     return out;
   }
   out.grasp_found = true;
-  const auto* carrying = &carrying_grasps[static_cast<std::size_t>(pick)];
-  const std::int64_t grasp = carrying->first;
+  const std::int64_t grasp = carrying_grasps[static_cast<std::size_t>(pick)].first;
+  const std::int64_t release = carrying_grasps[static_cast<std::size_t>(pick)].second;
   out.grasp_frame = grasp;
-  out.release_frame = carrying->second < frames ? carrying->second : -1;
+  out.release_frame = release < frames ? release : -1;
   std::int64_t open_begin = 0;  // the open run before the grasp: [open_begin, grasp)
   for (std::int64_t r : events.release_frames) {
     if (r < grasp) open_begin = r;

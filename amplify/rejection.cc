@@ -1,8 +1,7 @@
 #include "amplify/rejection.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstdio>
 #include <cstdio>
 
 #include "sim/world.h"

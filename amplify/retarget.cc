@@ -355,29 +355,24 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   // it), and the next object's approach starts at that grasp's release.
   const std::vector<int> picked = PickedObjects(spec);
   const auto carrying = CarryingGrasps(gripper, frames, static_cast<int>(picked.size()));
-  // Per frame: the subtask it belongs to (the index of the object it approaches or last carried), and whether it
-  // approaches (before that object's grasp) or carries (from it on).
+  // Subtask k approaches object k over [approach_begin[k], grasp_at[k]) (from the previous release on) and carries
+  // it from its grasp until the next approach begins. Per frame: its subtask and whether it approaches.
+  const std::size_t subtasks = std::max<std::size_t>(carrying.size(), 1);
+  std::vector<std::int64_t> approach_begin(subtasks), grasp_at(subtasks);
   std::vector<int> subtask(frames, 0);
   std::vector<bool> approaching(frames, true);
-  std::vector<std::int64_t> approach_begin = {0};
-  for (std::size_t k = 0; k < carrying.size(); ++k) {
-    const std::int64_t end = k + 1 < carrying.size() ? carrying[k].second : frames;  // the next approach's start
-    for (std::int64_t f = carrying[k].first; f < frames; ++f) {
+  for (std::size_t k = 0; k < subtasks; ++k) {
+    approach_begin[k] = k == 0 ? 0 : carrying[k - 1].second;
+    grasp_at[k] = k < carrying.size() ? carrying[k].first : frames;
+    const std::int64_t carry_end = k + 1 < subtasks ? carrying[k].second : frames;
+    for (std::int64_t f = approach_begin[k]; f < carry_end; ++f) {
       subtask[f] = static_cast<int>(k);
-      approaching[f] = false;
-    }
-    if (k + 1 < carrying.size()) {
-      for (std::int64_t f = end; f < frames; ++f) {
-        subtask[f] = static_cast<int>(k + 1);
-        approaching[f] = true;
-      }
-      approach_begin.push_back(end);
+      approaching[f] = f < grasp_at[k];
     }
   }
-  const auto source_object = [&](std::size_t k) {
-    return k == 0 ? poses.source_object : poses.source_later_objects[k - 1];
-  };
-  const auto new_object = [&](std::size_t k) { return k == 0 ? poses.new_object : poses.new_later_objects[k - 1]; };
+  std::vector<Eigen::Isometry3d> source_objects = {poses.source_object}, new_objects = {poses.new_object};
+  source_objects.insert(source_objects.end(), poses.source_later_objects.begin(), poses.source_later_objects.end());
+  new_objects.insert(new_objects.end(), poses.new_later_objects.begin(), poses.new_later_objects.end());
 
   // 2. and 3. The source's end-effector poses and where each frame's pose goes (see the header).
   std::vector<Eigen::Isometry3d> source_ee(frames);
@@ -406,9 +401,8 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
   // robot's home pose, far from the object) about the object, out of reach of an arm with few joints; the hand
   // only needs to meet the object.
   std::vector<double> follow(frames, 1.0);
-  for (std::size_t k = 0; k < approach_begin.size(); ++k) {
-    const std::int64_t end = k < carrying.size() ? carrying[k].first : frames;
-    const std::vector<double> w = progress_towards(source_object(k).translation(), approach_begin[k], end);
+  for (std::size_t k = 0; k < subtasks; ++k) {
+    const std::vector<double> w = progress_towards(source_objects[k].translation(), approach_begin[k], grasp_at[k]);
     std::copy(w.begin(), w.end(), follow.begin() + approach_begin[k]);
   }
   // The frames from the grasp on act on the place reference (the identity when it stays). At the grasp the mapping
@@ -432,7 +426,8 @@ RetargetResult Retarget(const sim::Model& model, const RetargetSpec& spec, const
       return moved * poses.source_object.inverse() * source_ee[f];
     }
     // A later object's approach starts at the previous place: from the place's mapping to the object's.
-    return between(place_motion * source_ee[f], new_object(k) * source_object(k).inverse() * source_ee[f], follow[f]);
+    return between(place_motion * source_ee[f], new_objects[k] * source_objects[k].inverse() * source_ee[f],
+                   follow[f]);
   };
 
   // 4. IK per frame. The start: the previous solution moved by the demonstration's own joint step (exact where the

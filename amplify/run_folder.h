@@ -91,7 +91,6 @@ struct RunTotals {
   void AddReason(const std::string& code, std::uint64_t unit, const std::string& detail);
 };
 
-
 class RunFolder {
  public:
   // Creates `dir` or reopens it for the same run.

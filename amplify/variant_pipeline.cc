@@ -73,36 +73,44 @@ void RepeatRow(Array& array, std::int64_t from, std::int64_t to) {
               array.bytes.data() + static_cast<std::size_t>(from) * row, row);
 }
 
-// The held interval of the grasp that carries the pick-th picked object (CarryingGrasps) as the drive commands it
-// (after retargeting and perturbation), segmented as Retarget segments it. None when there is no such grasp.
-// Also how far the commands raise the hand while it holds (for the watch's lift check).
-std::optional<HeldInterval> CommandedHold(const sim::Model& model, const RetargetSpec& spec,
-                                          const Eigen::MatrixXd& position, std::size_t pick) {
-  const auto carrying = CarryingGrasps(SegmentGripper(spec, position), position.cols(),
-                                       static_cast<int>(PickedObjects(spec).size()));
-  if (pick >= carrying.size()) return std::nullopt;
-  HeldInterval held{carrying[pick].first, carrying[pick].second};
+// The held interval of each picked object's carrying grasp (CarryingGrasps) as the drive commands it (after
+// retargeting and perturbation), segmented as Retarget segments it, with how far the commands raise the hand while
+// it holds (for the watch's lift check); nullopt for an object no grasp carries.
+std::vector<std::optional<HeldInterval>> CommandedHolds(const sim::Model& model, const RetargetSpec& spec,
+                                                        const Eigen::MatrixXd& position) {
+  const std::size_t picks = PickedObjects(spec).size();
+  const auto carrying = CarryingGrasps(SegmentGripper(spec, position), position.cols(), static_cast<int>(picks));
   const sim::RigidBodyDynamics dynamics(*model.robot, model.sim.gravity_mps2);
   const auto hand_z = [&](std::int64_t f) {
     return dynamics.LinkPoses(position.col(f))[spec.end_effector_link].translation().z();
   };
-  const double at_grasp_m = hand_z(held.grasp_frame);
-  for (std::int64_t f = held.grasp_frame; f < std::min<std::int64_t>(held.release_frame, position.cols()); ++f) {
-    held.commanded_lift_m = std::max(held.commanded_lift_m, hand_z(f) - at_grasp_m);
+  std::vector<std::optional<HeldInterval>> holds(picks);
+  for (std::size_t k = 0; k < carrying.size(); ++k) {
+    HeldInterval held{carrying[k].first, carrying[k].second};
+    const double at_grasp_m = hand_z(held.grasp_frame);
+    for (std::int64_t f = held.grasp_frame; f < std::min<std::int64_t>(held.release_frame, position.cols()); ++f) {
+      held.commanded_lift_m = std::max(held.commanded_lift_m, hand_z(f) - at_grasp_m);
+    }
+    holds[k] = held;
   }
-  return held;
+  return holds;
 }
 
-// The retarget object's start in a demonstration whose dataset does not record it: inferred from the grasp in
-// the measured joints (the commanded targets stand in for joints not measured; the robot's initial_q for
-// joints bound to neither), or the annotation's where it names the object. nullopt when the dataset records the
-// pose or the scene retargets nothing.
-std::optional<InferredObjectPoses> DemonstratedObjectPose(const PipelineConfig& config, const sim::ReplayPlan& plan,
-                                                          const episode::Episode& source, int pick) {
-  if (!config.retarget || !plan.model().robot) return std::nullopt;
+// Where each picked object lay in a demonstration whose dataset does not record it (per pick, in pick order):
+// inferred from the grasp that carried it in the measured joints (the commanded targets stand in for joints not
+// measured; the robot's initial_q for joints bound to neither), or the annotation's where it names the object.
+// nullopt for an object the dataset records, and for all when the scene retargets nothing.
+std::vector<std::optional<InferredObjectPoses>> DemonstratedObjectPoses(const PipelineConfig& config,
+                                                                        const sim::ReplayPlan& plan,
+                                                                        const episode::Episode& source) {
+  if (!config.retarget || !plan.model().robot) return {};
+  const std::vector<int> picked = PickedObjects(*config.retarget);
+  std::vector<bool> recorded(picked.size(), false);
   for (const auto& [object, binding] : plan.pose_bindings()) {
-    if (object == PickedObjects(*config.retarget)[pick]) return std::nullopt;
+    for (std::size_t k = 0; k < picked.size(); ++k) recorded[k] = recorded[k] || picked[k] == object;
   }
+  std::vector<std::optional<InferredObjectPoses>> out(picked.size());
+  if (std::find(recorded.begin(), recorded.end(), false) == recorded.end()) return out;
   Eigen::MatrixXd q = sim::JointTrack(plan, source, sim::JointSignal::kPosition);
   const Eigen::MatrixXd target = sim::JointTrack(plan, source, sim::JointSignal::kPositionTarget);
   const Eigen::VectorXd& q0 = plan.model().robot->initial_q;
@@ -111,12 +119,16 @@ std::optional<InferredObjectPoses> DemonstratedObjectPose(const PipelineConfig& 
       if (std::isnan(q(d, f))) q(d, f) = std::isnan(target(d, f)) ? q0[d] : target(d, f);
     }
   }
-  InferredObjectPoses inferred = InferObjectPoses(plan.model(), *config.retarget, q, config.grasp_inference, pick);
   const auto annotation = config.annotations.find(source.metadata.index);
-  if (annotation != config.annotations.end()) {
-    ApplyAnnotation(plan.model(), *config.retarget, annotation->second, &inferred, pick);
+  for (std::size_t k = 0; k < picked.size(); ++k) {
+    if (recorded[k]) continue;
+    const int pick = static_cast<int>(k);
+    out[k] = InferObjectPoses(plan.model(), *config.retarget, q, config.grasp_inference, pick);
+    if (annotation != config.annotations.end()) {
+      ApplyAnnotation(plan.model(), *config.retarget, annotation->second, &*out[k], pick);
+    }
   }
-  return inferred;
+  return out;
 }
 
 // An object resting where the scene puts it (its height and tilt: on the table), moved to the inferred x, y and
@@ -237,22 +249,20 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   // A demonstration without the objects' poses: where each lay follows from the grasp that carried it, and the
   // variant's placement moves it from there.
   std::map<int, Eigen::Isometry3d> demonstrated_start;  // object index -> where it lay
-  const std::vector<int> picked = config_.retarget ? PickedObjects(*config_.retarget) : std::vector<int>{};
-  for (std::size_t pick = 0; pick < picked.size(); ++pick) {
-    const std::optional<InferredObjectPoses> inferred =
-        DemonstratedObjectPose(config_, plan, source, static_cast<int>(pick));
+  const std::vector<std::optional<InferredObjectPoses>> inferred_poses = DemonstratedObjectPoses(config_, plan, source);
+  std::shared_ptr<sim::Model> placed;  // the variant's model with the inferred objects placed, copied once
+  for (std::size_t pick = 0; pick < inferred_poses.size(); ++pick) {
+    const std::optional<InferredObjectPoses>& inferred = inferred_poses[pick];
     if (!inferred) continue;
-    const int object = picked[pick];
+    const int object = PickedObjects(*config_.retarget)[pick];
     const std::string name = config_.draw.model->objects[object].name;
     out.object_pose_note += (out.object_pose_note.empty() ? "" : "; ") + inferred->summary;
     if (!inferred->grasp_found && !inferred->annotated) continue;
     const Eigen::Isometry3d start = RestingAt(config_.draw.model->objects[object].initial_pose, inferred->initial_pose);
     demonstrated_start[object] = start;
-    Eigen::Isometry3d placed_start = start;
-    Place(draw.placements[object], &placed_start, nullptr, nullptr);
-    auto placed = std::make_shared<sim::Model>(*draw.model);
-    placed->objects[object].initial_pose = placed_start;
-    draw.model = std::move(placed);
+    if (!placed) placed = std::make_shared<sim::Model>(*draw.model);
+    placed->objects[object].initial_pose = start;
+    Place(draw.placements[object], &placed->objects[object].initial_pose, nullptr, nullptr);
     const Eigen::Vector3d p = inferred->initial_pose.translation();
     const Eigen::Matrix3d r = inferred->initial_pose.linear();
     draw.parameters.push_back({"object_pose." + name + ".inferred_position_m", {p.x(), p.y(), p.z()}});
@@ -260,7 +270,10 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     draw.parameters.push_back({"object_pose." + name + ".annotated", {inferred->annotated ? 1.0 : 0.0}});
     draw.parameters.push_back({"object_pose." + name + ".reliable", {inferred->reliable ? 1.0 : 0.0}});
   }
-  if (!demonstrated_start.empty()) plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
+  if (placed) {
+    draw.model = std::move(placed);
+    plan = sim::ReplayPlan::Make(draw.model, config_.source_info, config_.dataset);
+  }
   const sim::Model& model = *draw.model;
   const sim::FrameClock clock = sim::MakeFrameClock(plan, source, config_.dataset);
   sim::ReplayDrive drive = sim::MakeReplayDrive(plan, source, clock);
@@ -356,9 +369,9 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   std::vector<EpisodeWatch> watches;
   if (watch_grasp) {
     const std::vector<int> picked = PickedObjects(*config_.retarget);
+    const std::vector<std::optional<HeldInterval>> holds = CommandedHolds(model, *config_.retarget, drive.position);
     for (std::size_t k = 0; k < picked.size(); ++k) {
-      watches.emplace_back(model, picked[k], config_.retarget->end_effector_link,
-                           CommandedHold(model, *config_.retarget, drive.position, k), config_.watch);
+      watches.emplace_back(model, picked[k], config_.retarget->end_effector_link, holds[k], config_.watch);
     }
   } else {
     watches.emplace_back(model, -1, -1, std::nullopt, config_.watch);

@@ -606,22 +606,26 @@ episode::Episode RecordDemonstration(const std::shared_ptr<const sim::Model>& mo
   return e;
 }
 
-TEST_F(PickPlaceTest, GenerateRetargetsTheDemonstrationToEveryVariantsCube) {
-  TempDir dir;
-  // The demonstration as a robomimic dataset at the scene's 20 fps (synthetic: scripted, recorded in the sim).
+// The demonstration recorded as a one-episode robomimic dataset at the fixture's 20 fps (synthetic: scripted,
+// recorded in the sim); its first cube's pose is recorded, as observation.object_pose.
+fs::path WriteDemonstration(const fs::path& file, const std::string& task,
+                            const std::shared_ptr<const sim::Model>& model, const Eigen::MatrixXd& targets) {
   episode::DatasetInfo info;
   info.layout = episode::StorageLayout::kRobomimic;
   info.fps = 20;
-  info.tasks = {"pick_place"};
+  info.tasks = {task};
   info.features["action"] = {episode::DType::kFloat64, {9}, {}, ""};
   info.features["observation.state"] = {episode::DType::kFloat64, {9}, {}, "rad, m"};
   info.features["observation.object_pose"] = {episode::DType::kFloat64, {7}, {}, "m, quaternion xyzw"};
-  const fs::path dataset = dir / "demo.hdf5";
-  {
-    episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info);
-    writer.Append(RecordDemonstration(shared_model(), source()));
-    writer.Commit();
-  }
+  episode::DatasetWriter writer = episode::DatasetWriter::Create(file, info);
+  writer.Append(RecordDemonstration(model, targets));
+  writer.Commit();
+  return file;
+}
+
+TEST_F(PickPlaceTest, GenerateRetargetsTheDemonstrationToEveryVariantsCube) {
+  TempDir dir;
+  const fs::path dataset = WriteDemonstration(dir / "demo.hdf5", "pick_place", shared_model(), source());
   // The scene, with a condition that moves and turns the cube and nothing else random.
   const std::string randomization = R"(
 randomization:
@@ -682,19 +686,7 @@ randomization:
 // demonstration is retargeted to both. Retargeted to the first cube only (object: cube), cube_b is missed.
 TEST_F(TwoCubesTest, GenerateRetargetsBothCubesAndInfersTheSecond) {
   TempDir dir;
-  episode::DatasetInfo info;
-  info.layout = episode::StorageLayout::kRobomimic;
-  info.fps = 20;
-  info.tasks = {"two_cubes"};
-  info.features["action"] = {episode::DType::kFloat64, {9}, {}, ""};
-  info.features["observation.state"] = {episode::DType::kFloat64, {9}, {}, "rad, m"};
-  info.features["observation.object_pose"] = {episode::DType::kFloat64, {7}, {}, "m, quaternion xyzw"};
-  const fs::path dataset = dir / "demo.hdf5";
-  {
-    episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info);
-    writer.Append(RecordDemonstration(model_, *source_));
-    writer.Commit();
-  }
+  const fs::path dataset = WriteDemonstration(dir / "demo.hdf5", "two_cubes", model_, *source_);
   const std::string randomization = R"(
 randomization:
   conditions:
