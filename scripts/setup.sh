@@ -19,6 +19,8 @@ packages=(
   # episode/video/ and episode/lerobot/: FFmpeg's libraries (dav1d decodes AV1, SVT-AV1 and x264 encode);
   # python3-venv makes the cached environment that holds the pyarrow wheel (Arrow/Parquet C++, see below)
   libavcodec-dev libavformat-dev libswscale-dev libavutil-dev python3-venv
+  # python/: the Python package's C++ core (pybind11, Python's headers)
+  pybind11-dev python3-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # Debian's Python with h5py/numpy: tests write and read files with h5py, the benchmark runs it as a peer

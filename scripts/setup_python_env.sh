@@ -6,7 +6,7 @@
 #            its video encoder for the benchmark) with PyTorch and PyAV, and lerobot 0.3.3 (the last release that
 #            reads v2.1) as an overlay for the v2.1 tests; and, in <env>/overlay-loaders, robomimic 0.3.0's dataset
 #            code (SequenceDataset, get_dataset_info.py) with h5py, for the robomimic tests (ACT's reading code is
-#            a fixture, tests/fixtures/act/: it is no package)
+#            a fixture, tests/fixtures/act/: it is no package); there too pytest for the Python package's tests
 # The environment's folder is named by a hash of its requirements, so a changed pin makes a new one; it is built
 # under a temporary name and renamed when complete, so an interrupted install is never taken for a finished one.
 # Root: $R2S_CACHE_DIR, else ${XDG_CACHE_HOME:-$HOME/.cache}/real2sim.
@@ -34,7 +34,10 @@ case "$kind" in
     # change them). Without its dependencies: those pull tensorboard and egl_probe (an sdist that needs cmake and
     # EGL to build), which only its training and rendering code use. Kept out of the hash above, so adding it did
     # not rebuild the 8 GB environment: it has a folder of its own, rebuilt when this list changes.
-    loaders=("robomimic==0.3.0" "h5py==3.12.1" "termcolor==3.3.0" "psutil==7.2.2" "tqdm==4.70.1")
+    # pytest runs the Python package's tests (python/tests); scikit-build-core is the build backend the pip-install
+    # test builds the package with (pyproject.toml), without pip fetching it at test time.
+    loaders=("robomimic==0.3.0" "h5py==3.12.1" "termcolor==3.3.0" "psutil==7.2.2" "tqdm==4.70.1"
+      "pytest==8.3.5" "pluggy==1.5.0" "iniconfig==2.0.0" "scikit-build-core==0.10.7" "pathspec==0.12.1")
     ;;
   *) echo "setup_python_env.sh: unknown environment '$kind' (pyarrow|clients)" >&2; exit 2 ;;
 esac
