@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "amplify/variant_pipeline.h"
 #include "episode/dataset_reader.h"
 #include "episode/input_error.h"
 #include "randomize/distribution_yaml.h"
@@ -245,7 +246,8 @@ Generator::~Generator() = default;
 const episode::DatasetInfo& Generator::source_info() const { return impl_->config.source_info; }
 const episode::DatasetInfo& Generator::output_info() const { return impl_->config.output_info; }
 const GeneratorOptions& Generator::options() const { return impl_->options; }
-const PipelineConfig& Generator::config() const { return impl_->config; }
+const std::filesystem::path& Generator::scene_file() const { return impl_->config.draw.model->scene_file; }
+const randomize::ConditionSpace& Generator::conditions() const { return impl_->config.draw.conditions; }
 std::int64_t Generator::source_episodes() const { return impl_->source_episodes; }
 std::uint64_t Generator::total_units() const {
   return static_cast<std::uint64_t>(impl_->source_episodes) * impl_->options.variants;

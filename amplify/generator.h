@@ -25,10 +25,12 @@
 #include <string>
 #include <vector>
 
+#include "amplify/generated_episode.h"
 #include "amplify/shard.h"
-#include "amplify/variant_pipeline.h"
 #include "cuda/sensor.h"
 #include "episode/dataset_info.h"
+#include "randomize/condition_space.h"
+#include "render/rendering_overrides.h"
 
 namespace r2s::amplify {
 
@@ -77,7 +79,9 @@ class Generator {
   const episode::DatasetInfo& source_info() const;
   const episode::DatasetInfo& output_info() const;  // the generated episodes' schema
   const GeneratorOptions& options() const;
-  const PipelineConfig& config() const;
+  const std::filesystem::path& scene_file() const;  // the scene.yaml it loaded
+  // The scene's deployment map (randomization.conditions): empty when it declares none.
+  const randomize::ConditionSpace& conditions() const;
   std::int64_t source_episodes() const;
   std::uint64_t total_units() const;  // source episodes x variants
   std::uint64_t shard_begin() const;  // this shard's units [shard_begin, shard_end)

@@ -21,19 +21,6 @@ bool Finite(const Eigen::Isometry3d& pose) { return pose.matrix().allFinite(); }
 
 }  // namespace
 
-std::string_view ReasonCode(RejectReason reason) {
-  switch (reason) {
-    case RejectReason::kNone: return "";
-    case RejectReason::kIkUnreachable: return "ik_unreachable";
-    case RejectReason::kJointLimit: return "joint_limit";
-    case RejectReason::kSimulationUnstable: return "simulation_unstable";
-    case RejectReason::kGraspMissed: return "grasp_missed";
-    case RejectReason::kObjectDropped: return "object_dropped";
-    case RejectReason::kSuccessFalse: return "success_false";
-  }
-  return "";
-}
-
 Rejection CheckReach(const sim::RobotModel& robot, const std::vector<int>& arm_dofs, const Eigen::MatrixXd& targets,
                      std::int64_t worst_frame, double ik_error_m, double ik_error_rad, const ReachLimits& limits) {
   if (ik_error_m <= limits.max_ik_error_m && ik_error_rad <= limits.max_ik_error_rad) return {};

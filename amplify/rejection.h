@@ -14,6 +14,7 @@
 
 #include <Eigen/Core>
 
+#include "amplify/reject_reason.h"
 #include "sim/model.h"
 
 namespace r2s::sim {
@@ -21,25 +22,6 @@ class World;
 }
 
 namespace r2s::amplify {
-
-enum class RejectReason {
-  kNone,                // succeeded (or nothing to say)
-  kIkUnreachable,       // before simulating: a retargeted end-effector pose lies beyond the arm's reach
-  kJointLimit,          // before simulating: reaching it would take a joint past its limit
-  kSimulationUnstable,  // a joint or object state went non-finite or implausibly fast
-  kGraspMissed,         // the gripper closed but the object did not follow the hand
-  kObjectDropped,       // the object followed the hand, then left it before the gripper opened
-  kSuccessFalse,        // simulated to the end; the scene's success predicate is false
-};
-
-// The stable code counted in summary.json and shown on the progress line: "ik_unreachable", "joint_limit",
-// "simulation_unstable", "grasp_missed", "object_dropped", "success_false"; "" for kNone.
-std::string_view ReasonCode(RejectReason reason);
-
-struct Rejection {
-  RejectReason reason = RejectReason::kNone;
-  std::string detail;  // one line with the measured quantity: "cube left the gripper at frame 143 (4.77 s) ..."
-};
 
 // How far a retargeted demonstration may miss its poses before the variant is refused unsimulated. The generator
 // allows 0.35 rad for an arm with fewer than 6 joints: its IK reaches the position first (IkOptions), leaving the

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "amplify/generated_episode.h"
 #include "amplify/grasp_inference.h"
 #include "amplify/rejection.h"
 #include "amplify/retarget.h"
@@ -55,20 +56,6 @@ struct PipelineConfig {
   int render_chunk_frames = 16;     // frames rendered (and held on the device) at a time
 };
 
-struct StageSeconds {
-  double draw_s = 0, sim_s = 0, render_s = 0, sensor_s = 0, write_s = 0;
-  StageSeconds& operator+=(const StageSeconds& o);
-};
-
-// Time per stage of making an episode (or summed over episodes): wall-clock, and the CPU time of the thread that
-// ran the stage (CLOCK_THREAD_CPUTIME_ID), so that a worker waiting for a core does not count as work. Work a
-// driver does in threads of its own (lavapipe rasterizes on its own threads) is only in the process's total CPU
-// time (summary.json's process_cpu_s).
-struct StageTimes {
-  StageSeconds wall, cpu;
-  StageTimes& operator+=(const StageTimes& o);
-};
-
 // Times one stage on the calling thread: Stop adds its wall and thread CPU seconds to `stage` of `times`.
 class StageTimer {
  public:
@@ -78,27 +65,6 @@ class StageTimer {
  private:
   std::chrono::steady_clock::time_point wall_started_;
   double cpu_started_s_;
-};
-
-struct GeneratedEpisode {
-  std::uint64_t unit = 0;            // source position * K + variant
-  std::uint32_t source_position = 0;  // the source episode's position in the dataset
-  std::uint32_t variant = 0;
-  std::string edge_case;
-  bool success = true;
-  std::vector<std::string> failed;    // the success conditions that did not hold
-  // Why it was not kept (rejection.h): set exactly when !success. A variant refused before simulating (out of
-  // reach) has simulated false, no frames and no episode data: even --keep all cannot keep it.
-  Rejection rejection;
-  bool simulated = true;
-  // Where the retarget object's start came from when the dataset does not record it: the inference's (or the
-  // annotation's) one-line summary, the same for every variant of a source episode. Empty otherwise.
-  std::string object_pose_note;
-  episode::Episode episode;           // metadata.index is the unit until the writer numbers it
-  StageTimes times;
-  std::int64_t frames = 0;
-  std::int64_t camera_frames = 0;     // rendered frames, all cameras
-  std::int64_t physics_steps = 0;
 };
 
 // Builds the output schema: the source's features, plus, for every camera stream, its features (a feature the

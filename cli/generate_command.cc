@@ -131,7 +131,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
                                                           std::to_string(g.shard.count))
                                          : options.out;
   amplify::RunIdentity identity =
-      amplify::IdentityOf(generator.config().draw.model->scene_file, options.params, options.episodes, g, keep);
+      amplify::IdentityOf(generator.scene_file(), options.params, options.episodes, g, keep);
   episode::WriteOptions write_options;
   write_options.video.codec = options.video_codec;
   write_options.video.crf = options.video_crf;
@@ -153,8 +153,8 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   amplify::RunFolder folder = amplify::RunFolder::Open(dir, identity, generator.output_info(), options.overwrite);
   folder.set_write_options(write_options);
   // The coverage report of the deployment map (coverage.json, draws.csv, coverage.html), written by Finish.
-  const bool has_conditions = !generator.config().draw.conditions.empty();
-  if (has_conditions) folder.set_conditions(generator.config().draw.conditions);
+  const bool has_conditions = !generator.conditions().empty();
+  if (has_conditions) folder.set_conditions(generator.conditions());
   if (folder.complete()) {
     std::ifstream summary(dir / "summary.json");
     log << "generate: " << dir.string() << " is complete already (--overwrite to generate it again)\n";

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "render/frame.h"
+#include "render/rendering_overrides.h"
 #include "render/scene_state.h"
 #include "render/view_request.h"
 #include "sim/model.h"
@@ -52,14 +53,6 @@ struct RendererOptions {
   // geometry, which on the tabletop scene changes under 1 % of the pixels; on lavapipe a frame costs 30-55 % less
   // CPU (docs/scenes.md, "Rendering").
   bool collision_shapes_cast_shadows = true;
-};
-
-// The command line's choices over a scene's `rendering:` section (r2s render and r2s generate); unset keeps the
-// scene's value.
-struct RenderingOverrides {
-  std::optional<std::string> shadows;         // --shadows: on or off
-  std::optional<std::string> shadow_casters;  // --shadow-casters: visual or collision
-  std::optional<int> shadow_map_px;           // --shadow-map-px
 };
 
 // Sets options' shadows, collision_shapes_cast_shadows and shadow_map_px from the scene's rendering settings with

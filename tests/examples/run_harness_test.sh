@@ -13,6 +13,22 @@ fail() {
 }
 
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+
+# Only the public API is installed, and it is whole: each installed header compiles on its own against the install
+# (and the system's Eigen and Random123), so none includes a private one; the pipeline's internals are not there.
+include_dir="$work/prefix/include/r2s"
+[[ -f "$include_dir/amplify/generator.h" ]] || fail "amplify/generator.h is not installed"
+for private in amplify/variant_pipeline.h amplify/run_folder.h render/renderer.h sim/scene_loader.h; do
+  [[ ! -e "$include_dir/$private" ]] || fail "the private header $private is installed"
+done
+installed=0
+while IFS= read -r header; do
+  relative="${header#"$include_dir"/}"
+  echo "#include \"$relative\"" | c++ -std=c++20 -fsyntax-only -I"$include_dir" -I/usr/include/eigen3 -x c++ - \
+    2>"$work/header.log" || { head -5 "$work/header.log" >&2; fail "the installed $relative does not compile alone"; }
+  installed=$((installed + 1))
+done < <(find "$include_dir" -name '*.h' | sort)
+echo "installed headers: $installed, each compiles alone"
 cmake -S "$source_dir/examples/harness" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release >"$work/configure.log" 2>&1 || { tail -20 "$work/configure.log"; exit 1; }
 cmake --build "$work/build" >"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; exit 1; }
