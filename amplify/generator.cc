@@ -111,6 +111,8 @@ void CheckSourceData(const episode::DatasetReader& reader, const sim::ReplayPlan
 
 struct Generator::Impl {
   GeneratorOptions options;
+  std::optional<fs::path> params;
+  fs::path dataset;
   std::optional<episode::DatasetReader> reader;
   PipelineConfig config;
   render::RendererOptions renderer;
@@ -168,6 +170,8 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->params = params;
+  impl->dataset = dataset;
   const std::shared_ptr<const sim::Model> model = sim::LoadScene(scene, params);
   render::ApplyRendering(model->rendering, options.rendering, &impl->renderer);  // the command line's errors early
   const fs::path scene_file = model->scene_file;
@@ -248,6 +252,8 @@ const episode::DatasetInfo& Generator::output_info() const { return impl_->confi
 const GeneratorOptions& Generator::options() const { return impl_->options; }
 const std::filesystem::path& Generator::scene_file() const { return impl_->config.draw.model->scene_file; }
 const randomize::ConditionSpace& Generator::conditions() const { return impl_->config.draw.conditions; }
+const std::optional<fs::path>& Generator::params_file() const { return impl_->params; }
+const fs::path& Generator::dataset_path() const { return impl_->dataset; }
 std::int64_t Generator::source_episodes() const { return impl_->source_episodes; }
 std::uint64_t Generator::total_units() const {
   return static_cast<std::uint64_t>(impl_->source_episodes) * impl_->options.variants;

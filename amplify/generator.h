@@ -80,6 +80,8 @@ class Generator {
   const episode::DatasetInfo& output_info() const;  // the generated episodes' schema
   const GeneratorOptions& options() const;
   const std::filesystem::path& scene_file() const;  // the scene.yaml it loaded
+  const std::optional<std::filesystem::path>& params_file() const;  // as given to Open
+  const std::filesystem::path& dataset_path() const;                // as given to Open
   // The scene's deployment map (randomization.conditions): empty when it declares none.
   const randomize::ConditionSpace& conditions() const;
   std::int64_t source_episodes() const;

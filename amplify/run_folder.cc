@@ -11,6 +11,7 @@
 
 #include "amplify/folder_lock.h"
 #include "amplify/run_coverage.h"
+#include "amplify/summary_json.h"
 #include "episode/atomic_file.h"
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
@@ -129,21 +130,6 @@ std::string FirstDifference(const json& a, const json& b, const std::string& ign
     if (key != ignored && !a.contains(key)) return key;
   }
   return "";
-}
-
-json SecondsJson(const StageSeconds& t) {
-  return json{{"draw_s", t.draw_s}, {"sim_s", t.sim_s}, {"render_s", t.render_s}, {"sensor_s", t.sensor_s},
-              {"write_s", t.write_s}};
-}
-
-StageSeconds SecondsFrom(const json& j) {
-  StageSeconds t;
-  t.draw_s = j.value("draw_s", 0.0);
-  t.sim_s = j.value("sim_s", 0.0);
-  t.render_s = j.value("render_s", 0.0);
-  t.sensor_s = j.value("sensor_s", 0.0);
-  t.write_s = j.value("write_s", 0.0);
-  return t;
 }
 
 json TimesJson(const StageTimes& t) { return json{{"wall", SecondsJson(t.wall)}, {"cpu", SecondsJson(t.cpu)}}; }
@@ -688,15 +674,6 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
   result.dataset = dataset;
   result.shards = count;
   return result;
-}
-
-void RunTotals::AddReason(const std::string& code, std::uint64_t unit, const std::string& detail) {
-  ReasonTally& tally = rejected[code];
-  if (tally.count == 0) {
-    tally.example_unit = unit;
-    tally.example = detail;
-  }
-  ++tally.count;
 }
 
 }  // namespace r2s::amplify

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "amplify/folder_lock.h"
+#include "amplify/generate_run.h"
 #include "amplify/generator.h"
 #include "amplify/shard.h"
 #include "amplify/variant_pipeline.h"
@@ -38,8 +39,6 @@
 #include "randomize/condition_space.h"
 
 namespace r2s::amplify {
-
-enum class Keep { kSuccess, kAll };
 
 struct RunIdentity {
   std::filesystem::path scene_file, params_file, dataset;
@@ -74,21 +73,6 @@ struct UnitRecord {
   std::string edge_case;
   std::int64_t frames = 0, camera_frames = 0, physics_steps = 0;
   StageTimes times;
-};
-
-// How many units failed for one reason, and the first of them (in unit order) as the example a user reads.
-struct ReasonTally {
-  std::uint64_t count = 0;
-  std::uint64_t example_unit = 0;
-  std::string example;  // its reason_detail
-};
-
-struct RunTotals {
-  std::uint64_t attempted = 0, kept = 0, succeeded = 0;
-  std::int64_t frames = 0, camera_frames = 0, physics_steps = 0;
-  StageTimes times;  // summed over the units: wall and thread-CPU seconds per stage
-  std::map<std::string, ReasonTally> rejected;  // reason code -> the units that failed for it
-  void AddReason(const std::string& code, std::uint64_t unit, const std::string& detail);
 };
 
 class RunFolder {

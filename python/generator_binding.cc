@@ -7,9 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include <pybind11/functional.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include "amplify/generate_run.h"
 #include "amplify/generator.h"
 #include "episode/input_error.h"
 #include "python/bindings.h"
@@ -49,6 +51,27 @@ PyGeneratedEpisode ToPython(amplify::GeneratedEpisode&& g) {
   out.object_pose_note = std::move(g.object_pose_note);
   out.camera_frames = g.camera_frames;
   out.episode = python::ToPython(std::move(g.episode));
+  return out;
+}
+
+// Everything of a generated episode but its columns (which a run writes rather than hands over).
+amplify::GeneratedEpisode WithoutFrames(const amplify::GeneratedEpisode& g) {
+  amplify::GeneratedEpisode out;
+  out.unit = g.unit;
+  out.source_position = g.source_position;
+  out.variant = g.variant;
+  out.edge_case = g.edge_case;
+  out.success = g.success;
+  out.failed = g.failed;
+  out.rejection = g.rejection;
+  out.simulated = g.simulated;
+  out.object_pose_note = g.object_pose_note;
+  out.episode.metadata = g.episode.metadata;
+  out.episode.provenance = g.episode.provenance;
+  out.times = g.times;
+  out.frames = g.frames;
+  out.camera_frames = g.camera_frames;
+  out.physics_steps = g.physics_steps;
   return out;
 }
 
@@ -193,6 +216,45 @@ void BindGenerator(py::module_& m) {
           py::arg("begin") = std::nullopt, py::arg("end") = std::nullopt, py::kw_only(),
           py::arg("skip") = std::vector<std::uint64_t>{}, py::arg("queue") = 2, py::keep_alive<0, 1>(),
           "Units [begin, end) (default: this shard's), except `skip`, in unit order.")
+      .def(
+          "run",
+          [](PyGenerator& g, const std::filesystem::path& out, const std::string& keep, bool overwrite,
+             const std::function<void(const PyGeneratedEpisode&, bool)>& on_episode) {
+            amplify::RunOptions run;
+            run.out = out;
+            if (keep != "success" && keep != "all") {
+              throw InputError("RunOptions", "keep", "'" + keep + "' is not success or all");
+            }
+            run.keep = keep == "all" ? amplify::Keep::kAll : amplify::Keep::kSuccess;
+            run.overwrite = overwrite;
+            amplify::RunObserver observer;
+            if (on_episode) {
+              // The episode as Python sees it, without its frames: they are written, not handed over.
+              observer.on_episode = [&on_episode](const amplify::GeneratedEpisode& episode, bool kept) {
+                py::gil_scoped_acquire acquire;
+                on_episode(ToPython(WithoutFrames(episode)), kept);
+              };
+            }
+            amplify::RunResult result;
+            {
+              py::gil_scoped_release release;
+              result = amplify::GenerateRun(g.get(), run, observer);
+            }
+            py::dict out_dict;
+            out_dict["dir"] = result.dir;
+            out_dict["dataset"] = result.dataset;
+            out_dict["was_complete"] = result.was_complete;
+            out_dict["resumed_units"] = result.resumed_units;
+            out_dict["attempted"] = result.attempted;
+            out_dict["kept"] = result.kept;
+            out_dict["summary"] = py::module_::import("json").attr("loads")(result.summary_json);
+            return out_dict;
+          },
+          py::arg("out"), py::kw_only(), py::arg("keep") = "success", py::arg("overwrite") = false,
+          py::arg("on_episode") = nullptr,
+          "Generates this shard into the run folder `out` as r2s generate does (a shard of several writes "
+          "out/shard-<i>-of-<n>), resuming what a killed run with the same inputs left; returns dir, dataset, "
+          "was_complete, resumed_units, attempted, kept and summary (summary.json).")
       .def(
           "__iter__",
           [](PyGenerator& g) {

@@ -139,6 +139,14 @@ class Generator:
     def episodes(
         self, begin: Optional[int] = None, end: Optional[int] = None, *, skip: Sequence[int] = (), queue: int = 2
     ) -> EpisodeStream: ...
+    def run(
+        self,
+        out: _Path,
+        *,
+        keep: str = "success",
+        overwrite: bool = False,
+        on_episode: Optional[Callable[[GeneratedEpisode, bool], None]] = None,
+    ) -> dict: ...
     def __iter__(self) -> EpisodeStream: ...
 
 class FitParameter:

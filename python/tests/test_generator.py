@@ -1,5 +1,8 @@
 """real2sim.Generator streams what `r2s generate` writes, in the same order, for any thread count."""
 
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -90,3 +93,38 @@ def test_a_bad_scene_is_refused_naming_the_file(tmp_path):
     with pytest.raises(real2sim.InputError) as caught:
         real2sim.Generator(scene, CUBE_TOSSES)
     assert caught.value.file and caught.value.field
+
+
+KILLED_RUN = """
+import os, signal, sys
+import real2sim
+generator = real2sim.Generator(sys.argv[1], sys.argv[2], variants=3, max_source_episodes=6, seed=7, threads=2)
+recorded = []
+def on_episode(episode, kept):
+    recorded.append(episode.unit)
+    if len(recorded) == 5:
+        os.kill(os.getpid(), signal.SIGKILL)  # as a preempted job is killed
+generator.run(sys.argv[3], keep="all", on_episode=on_episode)
+"""
+
+
+def test_a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path):
+    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(TABLETOP), str(CUBE_TOSSES),
+                             str(tmp_path / "killed")], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not (tmp_path / "killed" / "summary.json").exists()
+
+    generator = real2sim.Generator(TABLETOP, CUBE_TOSSES, variants=VARIANTS, max_source_episodes=SOURCES, seed=7)
+    seen = []
+    resumed = generator.run(tmp_path / "killed", keep="all", on_episode=lambda g, kept: seen.append(g.unit))
+    assert resumed["resumed_units"] == 5 and resumed["attempted"] == SOURCES * VARIANTS - 5
+    assert seen == list(range(5, SOURCES * VARIANTS))
+    assert resumed["summary"]["totals"]["attempted"] == SOURCES * VARIANTS
+
+    clean = generator.run(tmp_path / "clean", keep="all")
+    assert clean["resumed_units"] == 0
+    assert resumed["dataset"].read_bytes() == clean["dataset"].read_bytes()
+    assert generator.run(tmp_path / "killed", keep="all")["was_complete"]
+    with pytest.raises(real2sim.InputError) as caught:
+        generator.run(tmp_path / "other", keep="some")
+    assert (caught.value.file, caught.value.field) == ("RunOptions", "keep")
