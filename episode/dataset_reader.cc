@@ -13,7 +13,8 @@ DatasetReader DatasetReader::Open(const fs::path& path) {
   return DatasetReader(OpenHdf5Dataset(path));
 }
 
-DatasetReader::DatasetReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DatasetReader::DatasetReader(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)), reading_(std::make_unique<std::mutex>()) {}
 DatasetReader::DatasetReader(DatasetReader&&) noexcept = default;
 DatasetReader& DatasetReader::operator=(DatasetReader&&) noexcept = default;
 DatasetReader::~DatasetReader() = default;
@@ -41,11 +42,13 @@ const fs::path& DatasetReader::episode_file(std::int64_t i) const {
 }
 Episode DatasetReader::ReadEpisodeFeatures(std::int64_t i, const std::set<std::string>& features) const {
   CheckEpisode("ReadEpisodeFeatures", i, num_episodes());
+  std::lock_guard lock(*reading_);
   return impl_->ReadEpisodeFeatures(i, features);
 }
 
 Episode DatasetReader::ReadEpisode(std::int64_t i) const {
   CheckEpisode("ReadEpisode", i, num_episodes());
+  std::lock_guard lock(*reading_);
   return impl_->ReadEpisode(i);
 }
 

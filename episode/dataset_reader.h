@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <set>
-#include <string>
 #include <string>
 #include <vector>
 
@@ -37,7 +37,8 @@ class DatasetReader {
   // The file episode i lives in (the dataset's one file for robomimic).
   const std::filesystem::path& episode_file(std::int64_t i) const;
 
-  // Reads episode i (0-based position, not its stored index) with all its columns.
+  // Reads episode i (0-based position, not its stored index) with all its columns. Safe to call from several
+  // threads: reads of one reader take turns (HDF5 and the video decoders serialize them anyway).
   Episode ReadEpisode(std::int64_t i) const;
   // Episode i with only the named features' columns (names the dataset lacks are skipped; the reader may add the
   // columns it checks rows with, such as LeRobot's timestamp and episode_index), reading no more than they need:
@@ -49,6 +50,7 @@ class DatasetReader {
  private:
   explicit DatasetReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<std::mutex> reading_;  // one read at a time (a pointer: the reader moves)
 };
 
 }  // namespace r2s::episode

@@ -1,7 +1,6 @@
 // Episodes, schemas and the dataset reader.
 
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -38,8 +37,7 @@ py::array ToNumpy(episode::Array&& array) {
   return py::array(dtype, shape, strides, data, owner);
 }
 
-// Reads one episode at a time; ReadEpisode may not run on two threads at once, so the reader is guarded here
-// (Python threads, DataLoader workers of one process) and the GIL is released while it reads.
+// The reader, with the GIL released while it reads (it takes turns across threads itself).
 class PyDataset {
  public:
   explicit PyDataset(const std::filesystem::path& path) : reader_(episode::DatasetReader::Open(path)) {}
@@ -54,7 +52,6 @@ class PyDataset {
     episode::Episode episode;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
       episode = features ? reader_.ReadEpisodeFeatures(i, *features) : reader_.ReadEpisode(i);
     }
     return ToPython(std::move(episode));
@@ -62,7 +59,6 @@ class PyDataset {
 
  private:
   episode::DatasetReader reader_;
-  std::mutex mutex_;
 };
 
 }  // namespace

@@ -65,3 +65,18 @@ def test_bad_files_raise_input_error_naming_them(tmp_path):
     with pytest.raises(real2sim.InputError) as caught:
         real2sim.Dataset(garbage)
     assert str(garbage) in caught.value.file and caught.value.problem
+
+
+def test_threads_reading_one_dataset_get_what_one_thread_gets():
+    from concurrent.futures import ThreadPoolExecutor
+
+    for path in (CUBE_TOSSES, LEROBOT_TOSSES):
+        dataset = real2sim.Dataset(path)
+        positions = [i % len(dataset) for i in range(12)]
+        alone = [dataset[i] for i in positions]
+        with ThreadPoolExecutor(4) as pool:  # the GIL is released while reading: these reads overlap
+            together = list(pool.map(lambda i: dataset[i], positions))
+        for a, b in zip(alone, together):
+            assert a.columns.keys() == b.columns.keys()
+            for name in a.columns:
+                np.testing.assert_array_equal(a[name], b[name], err_msg=f"{path}: {name}")
