@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
-  # episode/: HDF5 storage, Eigen, JSON, command line
-  libhdf5-dev hdf5-tools libeigen3-dev nlohmann-json3-dev libcli11-dev
+  # episode/: HDF5 storage (libdeflate deflates its image chunks), Eigen, JSON, command line
+  libhdf5-dev hdf5-tools libdeflate-dev libeigen3-dev nlohmann-json3-dev libcli11-dev
   # sim/: Bullet (its -float64 libraries; -extras for HACD), URDF, meshes, scene files
   libbullet-dev libbullet-extras-dev liburdfdom-dev libassimp-dev libyaml-cpp-dev
   # randomize/ and cuda/: Philox (Random123, header-only, host and CUDA), Sobol direction numbers (Boost.Random)
