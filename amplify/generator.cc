@@ -126,7 +126,7 @@ namespace {
 
 // The first option that does not hold on its own: its field name and what is wrong, the value included.
 bool CheckOptions(const GeneratorOptions& options, std::string* field, std::string* problem) {
-  const auto fail = [&](const char* name, const std::string& what) {
+  const auto fail = [&](const std::string& name, const std::string& what) {
     *field = name;
     *problem = what;
     return false;
@@ -144,6 +144,12 @@ bool CheckOptions(const GeneratorOptions& options, std::string* field, std::stri
   if (options.shard.count < 1 || options.shard.index >= options.shard.count) {
     return fail("shard", "index " + std::to_string(options.shard.index) + " of " +
                              std::to_string(options.shard.count) + " shards, expected an index below a count >= 1");
+  }
+  try {  // the overrides' values hold whatever the scene says; the scene's own section is checked when it loads
+    render::RendererOptions ignored;
+    render::ApplyRendering(sim::RenderSettings{}, options.rendering, &ignored);
+  } catch (const InputError& e) {
+    return fail("rendering." + e.field(), e.problem());
   }
   return true;
 }
@@ -173,7 +179,7 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   impl->params = params;
   impl->dataset = dataset;
   const std::shared_ptr<const sim::Model> model = sim::LoadScene(scene, params);
-  render::ApplyRendering(model->rendering, options.rendering, &impl->renderer);  // the command line's errors early
+  render::ApplyRendering(model->rendering, options.rendering, &impl->renderer);  // overrides checked above
   const fs::path scene_file = model->scene_file;
   std::optional<sim::ParamsFile> params_file;
   if (params) params_file = sim::ReadParams(*params);

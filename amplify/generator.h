@@ -55,7 +55,8 @@ struct GeneratorOptions {
   std::optional<std::filesystem::path> object_poses;
 
   // Whether the options hold on their own (the scene is not needed): variants at least 1, threads not negative,
-  // max_source_episodes at least 1, streams of rgb, depth and segmentation, the shard's index below its count.
+  // max_source_episodes at least 1, streams of rgb, depth and segmentation, the shard's index below its count,
+  // rendering overrides it can take (fields rendering.shadows, rendering.shadow_casters, rendering.shadow_map_px).
   // False with `why` (when given) naming the field and its value: "GeneratorOptions::variants: must be at least
   // 1, found 0".
   bool IsValid(std::string* why = nullptr) const;

@@ -13,6 +13,7 @@
 #include "amplify/generator.h"
 #include "amplify/run_folder.h"
 #include "cli/progress.h"
+#include "cli/rendering_flags.h"
 #include "episode/dataset_writer.h"
 #include "episode/input_error.h"
 
@@ -67,7 +68,11 @@ amplify::Generator OpenGenerator(const GenerateOptions& options, const amplify::
         {"cameras", "--cameras"},           {"streams", "--streams"}, {"device", "--device"},
         {"object_poses", "--object-poses"}, {"shard", "--shard"}};
     const auto flag = kFlags.find(e.field());
-    throw InputError("command line", flag != kFlags.end() ? flag->second : e.field(), e.problem());
+    if (flag != kFlags.end()) throw InputError("command line", flag->second, e.problem());
+    if (e.field().starts_with("rendering.")) {
+      throw InputError("command line", RenderingFlag(e.field().substr(10)), e.problem());
+    }
+    throw InputError("command line", e.field(), e.problem());
   }
 }
 

@@ -167,7 +167,8 @@ void BindGenerator(py::module_& m) {
                        const std::vector<std::string>& cameras, const std::vector<std::string>& streams,
                        std::optional<std::int64_t> max_source_episodes,
                        const std::optional<std::filesystem::path>& object_poses, const std::string& device,
-                       const std::string& render_device) {
+                       const std::string& render_device, const std::optional<std::string>& shadows,
+                       const std::optional<std::string>& shadow_casters, std::optional<int> shadow_map_px) {
              amplify::GeneratorOptions o;
              o.variants = variants;
              o.seed = seed;
@@ -181,6 +182,9 @@ void BindGenerator(py::module_& m) {
              o.object_poses = object_poses;
              o.device = ParseDevice(device);
              o.render_device = render_device;
+             o.rendering.shadows = shadows;
+             o.rendering.shadow_casters = shadow_casters;
+             o.rendering.shadow_map_px = shadow_map_px;
              py::gil_scoped_release release;
              return std::make_unique<PyGenerator>(amplify::Generator::Open(scene, params, episodes, o));
            }),
@@ -188,7 +192,9 @@ void BindGenerator(py::module_& m) {
            py::arg("variants") = 1, py::arg("seed") = 0, py::arg("shard_index") = 0, py::arg("shard_count") = 1,
            py::arg("threads") = 0, py::arg("cameras") = std::vector<std::string>{},
            py::arg("streams") = std::vector<std::string>{"rgb"}, py::arg("max_source_episodes") = std::nullopt,
-           py::arg("object_poses") = std::nullopt, py::arg("device") = "auto", py::arg("render_device") = "")
+           py::arg("object_poses") = std::nullopt, py::arg("device") = "auto", py::arg("render_device") = "",
+           py::arg("shadows") = std::nullopt, py::arg("shadow_casters") = std::nullopt,
+           py::arg("shadow_map_px") = std::nullopt)
       .def_property_readonly("source_info", [](PyGenerator& g) { return g.get().source_info(); })
       .def_property_readonly("output_info", [](PyGenerator& g) { return g.get().output_info(); },
                              "The generated episodes' schema.")

@@ -923,7 +923,7 @@ void ApplyRendering(const sim::RenderSettings& scene, const RenderingOverrides& 
     } else if (text == "off" || text == "false") {
       shadows = false;
     } else {
-      throw InputError("command line", "--shadows", "'" + text + "' is not on or off");
+      throw InputError(kRenderingOverridesSource, "shadows", "'" + text + "' is not on or off");
     }
   }
   if (overrides.shadow_casters) {
@@ -933,13 +933,13 @@ void ApplyRendering(const sim::RenderSettings& scene, const RenderingOverrides& 
     } else if (text == "collision") {
       casters = Casters::kCollision;
     } else {
-      throw InputError("command line", "--shadow-casters", "'" + text + "' is not visual or collision");
+      throw InputError(kRenderingOverridesSource, "shadow_casters", "'" + text + "' is not visual or collision");
     }
   }
   if (overrides.shadow_map_px) {
     shadow_map_px = *overrides.shadow_map_px;
     if (shadow_map_px < sim::RenderSettings::kMinShadowMapPx || shadow_map_px > sim::RenderSettings::kMaxShadowMapPx) {
-      throw InputError("command line", "--shadow-map-px",
+      throw InputError(kRenderingOverridesSource, "shadow_map_px",
                        "must lie in [" + std::to_string(sim::RenderSettings::kMinShadowMapPx) + ", " +
                            std::to_string(sim::RenderSettings::kMaxShadowMapPx) + "] pixels, found " +
                            std::to_string(shadow_map_px));

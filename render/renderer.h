@@ -56,8 +56,8 @@ struct RendererOptions {
 };
 
 // Sets options' shadows, collision_shapes_cast_shadows and shadow_map_px from the scene's rendering settings with
-// the overrides applied; leaves the other options alone. Throws InputError("command line", "--shadow-...", ...)
-// for an override it cannot take.
+// the overrides applied; leaves the other options alone. Throws InputError(kRenderingOverridesSource, the
+// override's field, ...) for an override it cannot take.
 void ApplyRendering(const sim::RenderSettings& scene, const RenderingOverrides& overrides, RendererOptions* options);
 
 class Renderer {

@@ -7,6 +7,10 @@
 
 namespace r2s::render {
 
+// The file an InputError about an override carries; its field is the override's name ("shadows", "shadow_casters",
+// "shadow_map_px"), so that a caller says where it came from (a command line maps it to its flag).
+inline constexpr const char* kRenderingOverridesSource = "RenderingOverrides";
+
 // The command line's choices over a scene's `rendering:` section (r2s render and r2s generate); unset keeps the
 // scene's value.
 struct RenderingOverrides {

@@ -266,6 +266,9 @@ TEST(Generate, TheLibraryRefusesBadOptionsNamingTheField) {
        },
        "shard", "index 3 of 3 shards"},
       {[](GeneratorOptions& o) { o.cameras = {"ceiling"}; }, "cameras", "'ceiling' is not a camera of scene"},
+      {[](GeneratorOptions& o) { o.rendering.shadows = "maybe"; }, "rendering.shadows", "'maybe' is not on or off"},
+      {[](GeneratorOptions& o) { o.rendering.shadow_map_px = 8; }, "rendering.shadow_map_px",
+       "must lie in [16, 16384] pixels, found 8"},
   };
   const GeneratorOptions defaults;
   EXPECT_TRUE(defaults.IsValid());

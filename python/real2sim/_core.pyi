@@ -119,6 +119,9 @@ class Generator:
         object_poses: Optional[_Path] = None,
         device: str = "auto",
         render_device: str = "",
+        shadows: Optional[str] = None,
+        shadow_casters: Optional[str] = None,
+        shadow_map_px: Optional[int] = None,
     ) -> None: ...
     @property
     def source_info(self) -> DatasetInfo: ...

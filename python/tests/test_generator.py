@@ -87,6 +87,14 @@ def test_a_bad_option_is_refused_naming_the_option_field(option, value):
     assert "--" not in str(caught.value), "a library error should not speak in command-line flags"
 
 
+@pytest.mark.parametrize("option, value", [("shadows", "maybe"), ("shadow_casters", "mesh"), ("shadow_map_px", 8)])
+def test_a_bad_rendering_override_is_refused_naming_its_field(option, value):
+    with pytest.raises(real2sim.InputError) as caught:
+        real2sim.Generator(TABLETOP, CUBE_TOSSES, **{option: value})
+    assert (caught.value.file, caught.value.field) == ("GeneratorOptions", "rendering." + option)
+    assert "--" not in str(caught.value)
+
+
 def test_a_bad_scene_is_refused_naming_the_file(tmp_path):
     scene = tmp_path / "scene.yaml"
     scene.write_text("name: broken\nrobot: {urdf: nowhere.urdf}\n")
