@@ -15,6 +15,7 @@
 #include "episode/atomic_file.h"
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
+#include "episode/frame_deflate.h"
 #include "episode/input_error.h"
 #include "episode/output_error.h"
 #include "real2sim/build_config.h"
@@ -441,6 +442,14 @@ std::vector<std::uint64_t> RunFolder::done_units() const {
 }
 
 bool RunFolder::parts_thread_safe() const { return output_info_.layout == episode::StorageLayout::kLeRobot; }
+
+void RunFolder::PreparePart(GeneratedEpisode& g, bool keep) const {
+  if (!keep || output_info_.layout == episode::StorageLayout::kLeRobot) return;
+  if (write_options_.image_deflate_level < 1) return;  // stored uncompressed: nothing to prepare
+  const StageTimer timer;
+  episode::DeflateFrameColumns(g.episode, output_info_, write_options_.image_deflate_level);
+  timer.Stop(g.times, &StageSeconds::write_s);
+}
 
 void RunFolder::WritePart(GeneratedEpisode& g, bool keep) const {
   if (!keep) return;

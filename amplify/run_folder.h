@@ -95,6 +95,10 @@ class RunFolder {
   // Whether WritePart may run on worker threads, concurrently for different units: true where the output format
   // does not go through HDF5 (LeRobot), so that encoding video never queues on the calling thread.
   bool parts_thread_safe() const;
+  // Where parts are HDF5 (WritePart must stay on the calling thread): deflates the kept episode's image-like
+  // columns as the part's writer would (episode/frame_deflate.h), so that the calling thread only writes them.
+  // Thread-safe, no HDF5: for the workers, right after they make the episode. Adds the time to write_s.
+  void PreparePart(GeneratedEpisode& episode, bool keep) const;
   // Writes the unit's episode as its part when keep; adds the time to episode.times' write_s.
   void WritePart(GeneratedEpisode& episode, bool keep) const;
   // Writes the unit's record, after its part (written here unless `part_written`: WritePart already did).

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,9 +14,14 @@
 
 namespace r2s::episode {
 
+struct DeflatedFrames;  // frame_deflate.h
+
 struct Column {
   Array data;             // shape {T, frame shape...}
   Attributes attributes;  // as stored on the dataset (unit, names, anything else), kept for writing back
+  // The frames already deflated as the HDF5 writer stores them (frame_deflate.h), when a worker prepared them; the
+  // writer uses them where they match its settings. Plain memory; whoever changes `data` afterwards resets it.
+  std::shared_ptr<const DeflatedFrames> deflated;
 
   std::int64_t num_frames() const { return data.shape.empty() ? 0 : data.shape[0]; }
 };

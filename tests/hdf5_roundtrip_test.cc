@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
+#include "episode/frame_deflate.h"
 #include "episode/hdf5/layout.h"
 #include "episode/input_error.h"
 #include "tests/test_support.h"
@@ -229,6 +232,46 @@ print("ok")
 )",
                                 {(dir / "maps.hdf5").string()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+// A generator's workers deflate the frames before the writer sees them (frame_deflate.h): the file must be the one
+// the writer makes alone, byte for byte, and frames deflated at another level must not be taken as they are.
+TEST(HdfWriter, FramesDeflatedAheadGiveTheSameFile) {
+  TempDir dir;
+  DatasetInfo info;
+  info.layout = StorageLayout::kRobomimic;
+  info.features["observation.images.front"] = {DType::kUInt8, {24, 32, 3}, {{}, {}, {}}, ""};
+  info.features["observation.depth.front"] = {DType::kFloat32, {24, 32, 1}, {{}, {}, {}}, "m"};
+  info.features["observation.state"] = {DType::kFloat32, {2}, {{}}, "rad"};
+  Episode e;
+  e.metadata.length = 4;
+  std::vector<std::uint8_t> rgb(4 * 24 * 32 * 3);
+  for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<std::uint8_t>((i * 37) % 251);
+  std::vector<float> depth(4 * 24 * 32);
+  for (std::size_t i = 0; i < depth.size(); ++i) depth[i] = 0.5f + 0.001f * static_cast<float>(i % 97);
+  e.columns["observation.images.front"].data = Array::Of<std::uint8_t>({4, 24, 32, 3}, rgb);
+  e.columns["observation.depth.front"].data = Array::Of<float>({4, 24, 32, 1}, depth);
+  e.columns["observation.state"].data = Array::Zeros(DType::kFloat32, {4, 2});
+  const auto write = [&](const Episode& episode, const std::string& name) {
+    DatasetWriter writer = DatasetWriter::Create(dir / name, info);
+    writer.Append(episode);
+    writer.Commit();
+    std::ifstream in(dir / name, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string alone = write(e, "alone.hdf5");
+  Episode ahead = e;
+  DeflateFrameColumns(ahead, info, WriteOptions{}.image_deflate_level);
+  ASSERT_TRUE(ahead.columns["observation.images.front"].deflated);
+  ASSERT_TRUE(ahead.columns["observation.depth.front"].deflated);
+  EXPECT_TRUE(ahead.columns["observation.depth.front"].deflated->shuffle);
+  EXPECT_FALSE(ahead.columns["observation.state"].deflated);
+  EXPECT_TRUE(write(ahead, "ahead.hdf5") == alone) << "deflating on a worker changed the file";
+  Episode other_level = e;
+  DeflateFrameColumns(other_level, info, 9);
+  EXPECT_TRUE(write(other_level, "other_level.hdf5") == alone) << "frames of another level were written as they are";
+  EXPECT_EQ(DatasetReader::Open(dir / "ahead.hdf5").ReadEpisode(0).At("observation.depth.front").data,
+            e.columns["observation.depth.front"].data);
 }
 
 // A dataset made in code (no source file), as synthetic generation will make them.

@@ -1,10 +1,8 @@
 #include "episode/hdf5/array_io.h"
 
-#include <libdeflate.h>
-
 #include <cstddef>
-#include <memory>
 
+#include "episode/frame_deflate.h"
 #include "episode/hdf5/error.h"
 #include "episode/hdf5/handle.h"
 #include "episode/hdf5/types.h"
@@ -24,36 +22,23 @@ Array ReadArray(hid_t dataset, DType dtype, const std::vector<std::int64_t>& dim
 
 namespace {
 
-// Writes a per-frame chunked dataset one frame (one chunk) at a time, each chunk filtered here as the dataset's
-// pipeline would filter it (HDF5's byte shuffle when asked, then deflate in zlib format) and handed to HDF5 as it
-// is (H5Dwrite_chunk): libdeflate compresses 2-3x faster than the zlib the filter calls, and every HDF5 reader
-// inflates the result with its own filter.
-void WriteFrameChunks(hid_t dataset, const Array& array, const ArrayStorage& storage, const std::string& file,
-                      const std::string& where) {
+// Writes a per-frame chunked dataset one frame (one chunk) at a time, each chunk filtered as the dataset's pipeline
+// would filter it (frame_deflate.h) and handed to HDF5 as it is (H5Dwrite_chunk); every HDF5 reader inflates it
+// with its own filter. Chunks a worker deflated already are used when they match the storage's settings.
+void WriteFrameChunks(hid_t dataset, const Array& array, const ArrayStorage& storage, const DeflatedFrames* ready,
+                      const std::string& file, const std::string& where) {
+  const bool shuffle = storage.shuffle && DTypeSize(array.dtype) > 1;
   const std::size_t frames = static_cast<std::size_t>(array.shape[0]);
-  const std::size_t frame_bytes = array.bytes.size() / frames;
-  const std::size_t element = DTypeSize(array.dtype);
-  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
-      libdeflate_alloc_compressor(storage.deflate_level), &libdeflate_free_compressor);
-  if (!compressor) throw std::runtime_error("libdeflate: cannot allocate a compressor");
-  std::vector<std::byte> compressed(libdeflate_zlib_compress_bound(compressor.get(), frame_bytes));
-  const bool shuffle = storage.shuffle && element > 1;
-  std::vector<std::byte> shuffled(shuffle ? frame_bytes : 0);
+  DeflatedFrames made;
+  if (!ready || ready->level != storage.deflate_level || ready->shuffle != shuffle || ready->chunks.size() != frames) {
+    made = DeflateFrames(array, storage.deflate_level, shuffle);
+    ready = &made;
+  }
   std::vector<hsize_t> offset(array.shape.size(), 0);
   for (std::size_t t = 0; t < frames; ++t) {
-    const std::byte* frame = array.bytes.data() + t * frame_bytes;
-    if (shuffle) {  // H5Z's shuffle: every element's first byte, then every second byte, ...
-      const std::size_t n = frame_bytes / element;
-      for (std::size_t b = 0; b < element; ++b) {
-        for (std::size_t i = 0; i < n; ++i) shuffled[b * n + i] = frame[i * element + b];
-      }
-      frame = shuffled.data();
-    }
-    const std::size_t size =
-        libdeflate_zlib_compress(compressor.get(), frame, frame_bytes, compressed.data(), compressed.size());
-    if (size == 0) throw std::runtime_error("libdeflate: a frame did not fit its compression bound");
     offset[0] = t;
-    Check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, offset.data(), size, compressed.data()), file, where,
+    const std::vector<std::byte>& chunk = ready->chunks[t];
+    Check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, offset.data(), chunk.size(), chunk.data()), file, where,
           "cannot write frame " + std::to_string(t));
   }
 }
@@ -61,7 +46,7 @@ void WriteFrameChunks(hid_t dataset, const Array& array, const ArrayStorage& sto
 }  // namespace
 
 void WriteArray(hid_t location, const std::string& path, const Array& array, ArrayStorage storage,
-                const std::string& file, const std::string& where) {
+                const std::string& file, const std::string& where, const DeflatedFrames* deflated) {
   std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
   std::vector<hsize_t> max_dims = dims;
   Handle create(H5Pcreate(H5P_DATASET_CREATE));
@@ -86,7 +71,7 @@ void WriteArray(hid_t location, const std::string& path, const Array& array, Arr
             where, "cannot create dataset"));
   if (array.bytes.empty()) return;
   if (storage.per_frame && dims.size() >= 3 && storage.deflate_level >= 1 && storage.deflate_level <= 9) {
-    WriteFrameChunks(dataset.get(), array, storage, file, where);
+    WriteFrameChunks(dataset.get(), array, storage, deflated, file, where);
     return;
   }
   Check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, array.bytes.data()), file, where,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "episode/array.h"
+#include "episode/frame_deflate.h"
 
 namespace r2s::episode::hdf5 {
 
@@ -24,8 +25,9 @@ struct ArrayStorage {
   bool shuffle = false;
 };
 
-// Creates `path` below `location` (intermediate groups as needed) and writes `array` into it.
+// Creates `path` below `location` (intermediate groups as needed) and writes `array` into it; a per-frame array's
+// chunks come from `deflated` when it matches the storage's settings (frame_deflate.h), else are deflated here.
 void WriteArray(hid_t location, const std::string& path, const Array& array, ArrayStorage storage,
-                const std::string& file, const std::string& where);
+                const std::string& file, const std::string& where, const DeflatedFrames* deflated = nullptr);
 
 }  // namespace r2s::episode::hdf5

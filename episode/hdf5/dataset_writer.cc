@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "episode/atomic_file.h"
+#include "episode/frame_deflate.h"
 #include "episode/hdf5/array_io.h"
 #include "episode/hdf5/attribute_io.h"
 #include "episode/hdf5/error.h"
@@ -237,17 +238,12 @@ void Hdf5Writer::WriteEpisode(hid_t group, const std::string& file_label, const 
     const std::string path =
         stored != info.storage_paths.end() ? stored->second : hdf5::DefaultStoragePath(info.layout, name);
     const std::string where = "/" + hdf5::JoinPath(group_path, path);
-    // Per-pixel maps (depth in metres, segmentation ids: [H, W] frames) are stored like images, losslessly
-    // compressed, with their bytes shuffled: raw they were most of a rendered dataset's size.
-    // [H, W, 1] is the robomimic layout's shape for them (robosuite's, what its depth processing expects).
-    const bool pixel_map = !spec.IsImage() &&
-                           (spec.shape.size() == 2 || (spec.shape.size() == 3 && spec.shape[2] == 1)) &&
-                           spec.shape[0] >= 16 && spec.shape[1] >= 16;
+    const FrameStorage frame_storage = FrameStorageFor(spec);
     hdf5::ArrayStorage storage;
-    storage.per_frame = spec.IsImage() || pixel_map;
+    storage.per_frame = frame_storage.per_frame;
     storage.deflate_level = options.image_deflate_level;
-    storage.shuffle = pixel_map && DTypeSize(spec.dtype) > 1;
-    hdf5::WriteArray(group, path, column.data, storage, file_label, where);
+    storage.shuffle = frame_storage.shuffle;
+    hdf5::WriteArray(group, path, column.data, storage, file_label, where, column.deflated.get());
     Attributes attributes = column.attributes;
     if (!spec.unit.empty() && !FindAttribute(attributes, "unit") && !FindAttribute(attributes, "units")) {
       attributes.push_back({"unit", AttributeValue::String(spec.unit)});
