@@ -48,6 +48,7 @@
 #include "episode/dataset_info.h"
 #include "episode/input_error.h"
 #include "sim/world.h"
+#include "sysid/parallel_for.h"
 #include "sysid/sim_fit.h"
 
 namespace r2s::sysid {
@@ -367,27 +368,9 @@ class Simulator {
         }
       }
     };
+    // One World per worker, its episodes strided: worker w replays episodes w, w + threads, ...
     threads = static_cast<int>(std::clamp<std::int64_t>(threads, 1, std::max<std::int64_t>(1, count)));
-    if (threads == 1) {
-      run_range(0, 1);
-    } else {
-      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-      {
-        std::vector<std::jthread> workers;
-        for (int w = 0; w < threads; ++w) {
-          workers.emplace_back([&, w] {
-            try {
-              run_range(w, threads);
-            } catch (...) {
-              errors[w] = std::current_exception();
-            }
-          });
-        }
-      }
-      for (const auto& error : errors) {
-        if (error) std::rethrow_exception(error);
-      }
-    }
+    ParallelFor(threads, threads, [&](int w) { run_range(w, threads); });
     return out;
   }
 
