@@ -30,8 +30,8 @@ peer = json.loads(sys.argv[2])
 print(f"OpenCV {peer['opencv']}, NumPy {peer['numpy']}; CPU ms per 640x480 frame, one thread, median")
 print("| model | real2sim | OpenCV + NumPy | OpenCV / real2sim |")
 print("|---|---|---|---|")
-for name, key in (("camera, every effect", "BM_CameraFull_Cpu"), ("camera, shot + read noise", "BM_CameraNoiseOnly_Cpu"),
-                  ("depth", "BM_Depth_Cpu")):
+for name, key in (("camera, every effect", "BM_CameraFull_Cpu"),
+                  ("camera, shot + read noise", "BM_CameraNoiseOnly_Cpu"), ("depth", "BM_Depth_Cpu")):
     theirs = peer[{"BM_CameraFull_Cpu": "camera_full_ms", "BM_CameraNoiseOnly_Cpu": "camera_noise_only_ms",
                    "BM_Depth_Cpu": "depth_ms"}[key]]
     print(f"| {name} | {ours[key]:.2f} | {theirs:.2f} | {theirs / ours[key]:.2f}x |")
