@@ -57,6 +57,14 @@ std::string VideoEncoding(const episode::WriteOptions& write) {
 
 }  // namespace
 
+std::optional<Keep> KeepFromName(std::string_view name) {
+  if (name == "success") return Keep::kSuccess;
+  if (name == "all") return Keep::kAll;
+  return std::nullopt;
+}
+
+const char* KeepName(Keep keep) { return keep == Keep::kAll ? "all" : "success"; }
+
 void RunTotals::AddReason(const std::string& code, std::uint64_t unit, const std::string& detail) {
   ReasonTally& tally = rejected[code];
   if (tally.count == 0) {
@@ -151,9 +159,8 @@ RunResult GenerateRun(Generator& generator, const RunOptions& options, const Run
       {"threads", generator.threads()},
       {"sensor_device", cuda::DeviceName(g.device)},
       {"peak_rss_mb", PeakRssMb()},
-      {"keep", options.keep == Keep::kAll ? "all" : "success"}};
-  result.totals = folder.Finish(begin, end, fields.dump());
-  result.summary_json = ReadFile(result.dir / "summary.json");
+      {"keep", KeepName(options.keep)}};
+  result.totals = folder.Finish(begin, end, fields.dump(), &result.summary_json);
   return result;
 }
 

@@ -16,7 +16,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "amplify/generated_episode.h"
 #include "amplify/generator.h"
@@ -26,6 +28,8 @@
 namespace r2s::amplify {
 
 enum class Keep { kSuccess, kAll };  // kAll also keeps simulated failures, their reason in provenance
+std::optional<Keep> KeepFromName(std::string_view name);  // "success" or "all"; nullopt otherwise
+const char* KeepName(Keep keep);
 
 // How many units failed for one reason, and the first of them (in unit order) as the example a user reads.
 struct ReasonTally {

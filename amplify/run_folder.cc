@@ -87,8 +87,6 @@ std::string ContentHash(const fs::path& path) {
   return Hex(h);
 }
 
-const char* KeepName(Keep keep) { return keep == Keep::kAll ? "all" : "success"; }
-
 json IdentityJson(const RunIdentity& id) {
   return json{{"format", kFormat},
               {"scene", id.scene_file.string()},
@@ -487,7 +485,8 @@ void RunFolder::Store(GeneratedEpisode& g, bool keep, bool part_written) {
   episode::WriteFileAtomically(RecordPath(dir_, g.unit), RecordJson(r).dump() + "\n");
 }
 
-RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields) {
+RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields,
+                            std::string* summary_json) {
   RunTotals totals;
   std::vector<StoredEpisode> kept;
   std::vector<UnitRecord> records;
@@ -538,7 +537,8 @@ RunTotals RunFolder::Finish(std::uint64_t begin, std::uint64_t end, const std::s
   }
   summary["shard"] = std::to_string(identity_.shard.index) + "/" + std::to_string(identity_.shard.count);
   summary["units"] = {begin, end};
-  episode::WriteFileAtomically(dir_ / "summary.json", summary.dump(2) + "\n");
+  *summary_json = summary.dump(2) + "\n";
+  episode::WriteFileAtomically(dir_ / "summary.json", *summary_json);
   std::error_code ec;
   fs::remove_all(dir_ / "parts", ec);
   return totals;

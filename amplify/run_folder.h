@@ -106,8 +106,9 @@ class RunFolder {
 
   // Assembles the dataset from the kept parts of units [begin, end) (every one must have a record), writes the
   // coverage report (set_conditions), then summary.json (`summary` plus the totals from the records) and removes
-  // the parts. Returns the totals.
-  RunTotals Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields);
+  // the parts. Returns the totals and, in `summary_json`, the summary as written.
+  RunTotals Finish(std::uint64_t begin, std::uint64_t end, const std::string& summary_json_fields,
+                   std::string* summary_json);
 
   // Where the assembled dataset is: the file (robomimic) or this folder (ALOHA).
   std::filesystem::path dataset_path() const;

@@ -23,15 +23,12 @@ namespace {
 namespace fs = std::filesystem;
 
 cuda::Device ParseDevice(const std::string& text) {
-  if (text == "auto") return cuda::Device::kAuto;
-  if (text == "cpu") return cuda::Device::kCpu;
-  if (text == "cuda") return cuda::Device::kCuda;
+  if (auto device = cuda::DeviceFromName(text)) return *device;
   throw InputError("command line", "--device", "'" + text + "' is not auto, cpu or cuda");
 }
 
 amplify::Keep ParseKeep(const std::string& text) {
-  if (text == "success") return amplify::Keep::kSuccess;
-  if (text == "all") return amplify::Keep::kAll;
+  if (auto keep = amplify::KeepFromName(text)) return *keep;
   throw InputError("command line", "--keep", "'" + text + "' is not success or all");
 }
 
@@ -69,8 +66,9 @@ amplify::Generator OpenGenerator(const GenerateOptions& options, const amplify::
         {"object_poses", "--object-poses"}, {"shard", "--shard"}};
     const auto flag = kFlags.find(e.field());
     if (flag != kFlags.end()) throw InputError("command line", flag->second, e.problem());
-    if (e.field().starts_with("rendering.")) {
-      throw InputError("command line", RenderingFlag(e.field().substr(10)), e.problem());
+    constexpr std::string_view kRendering = "rendering.";
+    if (e.field().starts_with(kRendering)) {
+      throw InputError("command line", RenderingFlag(e.field().substr(kRendering.size())), e.problem());
     }
     throw InputError("command line", e.field(), e.problem());
   }

@@ -22,9 +22,7 @@ namespace r2s::cli {
 namespace {
 
 sysid::Problem ParseProblem(const std::string& name) {
-  for (auto p : {sysid::Problem::kJointDynamics, sysid::Problem::kActuators, sysid::Problem::kObjects}) {
-    if (name == sysid::ProblemName(p)) return p;
-  }
+  if (auto problem = sysid::ProblemFromName(name)) return *problem;
   throw InputError("command line", "--problem", "'" + name + "' is not joint_dynamics, actuators or objects");
 }
 

@@ -320,6 +320,13 @@ bool CudaAvailable() { return backend::BuiltWithCuda() && backend::CudaDeviceCou
 
 bool BuiltWithCuda() { return backend::BuiltWithCuda(); }
 
+std::optional<Device> DeviceFromName(std::string_view name) {
+  if (name == "auto") return Device::kAuto;
+  if (name == "cpu") return Device::kCpu;
+  if (name == "cuda") return Device::kCuda;
+  return std::nullopt;
+}
+
 std::string DeviceName(Device device) {
   switch (device) {
     case Device::kCpu:

@@ -11,8 +11,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "cuda/image_batch.h"
 #include "randomize/philox.h"
@@ -94,6 +96,8 @@ bool CudaAvailable();
 bool BuiltWithCuda();
 // "cpu" or "cuda" for kCpu/kCuda; for kAuto the device it resolves to, e.g. "cuda (NVIDIA H100 80GB HBM3)".
 std::string DeviceName(Device device);
+// The device a user names: "auto", "cpu" or "cuda"; nullopt for anything else.
+std::optional<Device> DeviceFromName(std::string_view name);
 
 // Device-memory entry points for callers that hold frames on the GPU already, and for benchmarks that time the
 // kernels alone: the batches' pointers are CUDA device pointers; each call returns when its kernels are done.

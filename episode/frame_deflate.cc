@@ -19,33 +19,50 @@ FrameStorage FrameStorageFor(const FeatureSpec& spec) {
 }
 
 // libdeflate compresses 2-3x faster than zlib at the same level, in the zlib format HDF5's deflate filter reads.
+struct FrameDeflater::Compressor {
+  libdeflate_compressor* get = nullptr;
+  ~Compressor() { libdeflate_free_compressor(get); }
+};
+
+FrameDeflater::FrameDeflater(std::size_t frame_bytes, std::size_t element_bytes, int level, bool shuffle)
+    : frame_bytes_(frame_bytes),
+      element_bytes_(element_bytes),
+      shuffle_(shuffle && element_bytes > 1),
+      compressor_(std::make_unique<Compressor>()) {
+  if (level < 1 || level > 9) throw std::invalid_argument("FrameDeflater: level " + std::to_string(level));
+  compressor_->get = libdeflate_alloc_compressor(level);
+  if (!compressor_->get) throw std::runtime_error("libdeflate: cannot allocate a compressor");
+  out_.resize(libdeflate_zlib_compress_bound(compressor_->get, frame_bytes));
+  if (shuffle_) shuffled_.resize(frame_bytes);
+}
+
+FrameDeflater::~FrameDeflater() = default;
+
+std::span<const std::byte> FrameDeflater::Deflate(const std::byte* frame) {
+  if (shuffle_) {  // H5Z's shuffle: every element's first byte, then every second byte, ...
+    const std::size_t n = frame_bytes_ / element_bytes_;
+    for (std::size_t b = 0; b < element_bytes_; ++b) {
+      for (std::size_t i = 0; i < n; ++i) shuffled_[b * n + i] = frame[i * element_bytes_ + b];
+    }
+    frame = shuffled_.data();
+  }
+  const std::size_t size = libdeflate_zlib_compress(compressor_->get, frame, frame_bytes_, out_.data(), out_.size());
+  if (size == 0) throw std::runtime_error("libdeflate: a frame did not fit its compression bound");
+  return {out_.data(), size};
+}
+
 DeflatedFrames DeflateFrames(const Array& frames, int level, bool shuffle) {
-  if (level < 1 || level > 9) throw std::invalid_argument("DeflateFrames: level " + std::to_string(level));
   DeflatedFrames out;
   out.level = level;
-  out.shuffle = shuffle;
+  out.shuffle = shuffle && DTypeSize(frames.dtype) > 1;  // as FrameDeflater applies it
   if (frames.shape.empty() || frames.shape[0] == 0 || frames.bytes.empty()) return out;
   const std::size_t count = static_cast<std::size_t>(frames.shape[0]);
   const std::size_t frame_bytes = frames.bytes.size() / count;
-  const std::size_t element = DTypeSize(frames.dtype);
-  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
-      libdeflate_alloc_compressor(level), &libdeflate_free_compressor);
-  if (!compressor) throw std::runtime_error("libdeflate: cannot allocate a compressor");
-  std::vector<std::byte> bound(libdeflate_zlib_compress_bound(compressor.get(), frame_bytes));
-  std::vector<std::byte> shuffled(shuffle ? frame_bytes : 0);
+  FrameDeflater deflater(frame_bytes, DTypeSize(frames.dtype), level, shuffle);
   out.chunks.reserve(count);
   for (std::size_t t = 0; t < count; ++t) {
-    const std::byte* frame = frames.bytes.data() + t * frame_bytes;
-    if (shuffle) {  // H5Z's shuffle: every element's first byte, then every second byte, ...
-      const std::size_t n = frame_bytes / element;
-      for (std::size_t b = 0; b < element; ++b) {
-        for (std::size_t i = 0; i < n; ++i) shuffled[b * n + i] = frame[i * element + b];
-      }
-      frame = shuffled.data();
-    }
-    const std::size_t size = libdeflate_zlib_compress(compressor.get(), frame, frame_bytes, bound.data(), bound.size());
-    if (size == 0) throw std::runtime_error("libdeflate: a frame did not fit its compression bound");
-    out.chunks.emplace_back(bound.begin(), bound.begin() + static_cast<std::ptrdiff_t>(size));
+    const std::span<const std::byte> chunk = deflater.Deflate(frames.bytes.data() + t * frame_bytes);
+    out.chunks.emplace_back(chunk.begin(), chunk.end());
   }
   return out;
 }

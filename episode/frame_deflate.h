@@ -5,6 +5,8 @@
 // chunks to HDF5. The bytes are the same wherever they are made. No HDF5 here: safe on any thread.
 
 #include <cstddef>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "episode/array.h"
@@ -26,6 +28,27 @@ struct FrameStorage {
   bool shuffle = false;
 };
 FrameStorage FrameStorageFor(const FeatureSpec& spec);
+
+// Deflates one frame at a time, reusing its compressor and buffers: for a writer that streams frames to the file
+// without holding a column's compressed chunks. Not thread-safe; one per thread.
+class FrameDeflater {
+ public:
+  // Frames of `frame_bytes` bytes of `element_bytes`-byte values, at `level` (1..9), shuffled first when `shuffle`.
+  FrameDeflater(std::size_t frame_bytes, std::size_t element_bytes, int level, bool shuffle);
+  ~FrameDeflater();
+  FrameDeflater(const FrameDeflater&) = delete;
+  FrameDeflater& operator=(const FrameDeflater&) = delete;
+
+  // The zlib stream of one frame; valid until the next call.
+  std::span<const std::byte> Deflate(const std::byte* frame);
+
+ private:
+  struct Compressor;
+  std::size_t frame_bytes_, element_bytes_;
+  bool shuffle_;
+  std::unique_ptr<Compressor> compressor_;
+  std::vector<std::byte> shuffled_, out_;
+};
 
 // `frames` ({T, ...}) deflated at `level` (1..9), one chunk per frame, shuffled first when `shuffle`.
 DeflatedFrames DeflateFrames(const Array& frames, int level, bool shuffle);

@@ -76,9 +76,7 @@ amplify::GeneratedEpisode WithoutFrames(const amplify::GeneratedEpisode& g) {
 }
 
 cuda::Device ParseDevice(const std::string& text) {
-  if (text == "auto") return cuda::Device::kAuto;
-  if (text == "cpu") return cuda::Device::kCpu;
-  if (text == "cuda") return cuda::Device::kCuda;
+  if (auto device = cuda::DeviceFromName(text)) return *device;
   throw InputError(amplify::kGeneratorOptionsSource, "device", "'" + text + "' is not auto, cpu or cuda");
 }
 
@@ -228,10 +226,9 @@ void BindGenerator(py::module_& m) {
              const std::function<void(const PyGeneratedEpisode&, bool)>& on_episode) {
             amplify::RunOptions run;
             run.out = out;
-            if (keep != "success" && keep != "all") {
-              throw InputError("RunOptions", "keep", "'" + keep + "' is not success or all");
-            }
-            run.keep = keep == "all" ? amplify::Keep::kAll : amplify::Keep::kSuccess;
+            const std::optional<amplify::Keep> kept = amplify::KeepFromName(keep);
+            if (!kept) throw InputError("RunOptions", "keep", "'" + keep + "' is not success or all");
+            run.keep = *kept;
             run.overwrite = overwrite;
             amplify::RunObserver observer;
             if (on_episode) {

@@ -24,9 +24,7 @@ namespace {
 constexpr const char* kSysidOptionsSource = "SysidOptions";
 
 sysid::Problem ParseProblem(const std::string& name) {
-  for (sysid::Problem p : {sysid::Problem::kJointDynamics, sysid::Problem::kActuators, sysid::Problem::kObjects}) {
-    if (name == sysid::ProblemName(p)) return p;
-  }
+  if (auto problem = sysid::ProblemFromName(name)) return *problem;
   throw InputError(kSysidOptionsSource, "problems", "'" + name + "' is not joint_dynamics, actuators or objects");
 }
 

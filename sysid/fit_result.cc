@@ -22,6 +22,13 @@ const char* ProblemName(Problem problem) {
   return "unknown";
 }
 
+std::optional<Problem> ProblemFromName(std::string_view name) {
+  for (Problem p : {Problem::kJointDynamics, Problem::kActuators, Problem::kObjects}) {
+    if (name == ProblemName(p)) return p;
+  }
+  return std::nullopt;
+}
+
 std::string FormatNumber(double x, int precision) {
   std::ostringstream s;
   s.precision(precision);

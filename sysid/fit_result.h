@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/Core>
@@ -19,6 +21,7 @@ enum class Problem {
   kObjects,        // object friction, restitution, mass ratios, from tracked poses (sim in the loop)
 };
 const char* ProblemName(Problem problem);  // "joint_dynamics", "actuators", "objects"
+std::optional<Problem> ProblemFromName(std::string_view name);  // nullopt for a name that is none of them
 
 struct FitParameter {
   // A params.yaml name (robot.panda_joint1.coulomb_friction, objects.cube.restitution) when overlays_scene, else

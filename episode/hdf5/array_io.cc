@@ -1,6 +1,8 @@
 #include "episode/hdf5/array_io.h"
 
 #include <cstddef>
+#include <optional>
+#include <span>
 
 #include "episode/frame_deflate.h"
 #include "episode/hdf5/error.h"
@@ -29,15 +31,17 @@ void WriteFrameChunks(hid_t dataset, const Array& array, const ArrayStorage& sto
                       const std::string& file, const std::string& where) {
   const bool shuffle = storage.shuffle && DTypeSize(array.dtype) > 1;
   const std::size_t frames = static_cast<std::size_t>(array.shape[0]);
-  DeflatedFrames made;
-  if (!ready || ready->level != storage.deflate_level || ready->shuffle != shuffle || ready->chunks.size() != frames) {
-    made = DeflateFrames(array, storage.deflate_level, shuffle);
-    ready = &made;
-  }
+  const bool use_ready = ready && ready->level == storage.deflate_level && ready->shuffle == shuffle &&
+                         ready->chunks.size() == frames;
+  const std::size_t frame_bytes = array.bytes.size() / frames;
+  // Frame by frame when nothing was deflated ahead, so that no column's chunks are held at once.
+  std::optional<FrameDeflater> deflater;
+  if (!use_ready) deflater.emplace(frame_bytes, DTypeSize(array.dtype), storage.deflate_level, shuffle);
   std::vector<hsize_t> offset(array.shape.size(), 0);
   for (std::size_t t = 0; t < frames; ++t) {
     offset[0] = t;
-    const std::vector<std::byte>& chunk = ready->chunks[t];
+    const std::span<const std::byte> chunk = use_ready ? std::span<const std::byte>(ready->chunks[t])
+                                                       : deflater->Deflate(array.bytes.data() + t * frame_bytes);
     Check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, offset.data(), chunk.size(), chunk.data()), file, where,
           "cannot write frame " + std::to_string(t));
   }

@@ -100,7 +100,9 @@ def test_a_bad_scene_is_refused_naming_the_file(tmp_path):
     scene.write_text("name: broken\nrobot: {urdf: nowhere.urdf}\n")
     with pytest.raises(real2sim.InputError) as caught:
         real2sim.Generator(scene, CUBE_TOSSES)
-    assert caught.value.file and caught.value.field
+    assert caught.value.file == str(scene)
+    assert caught.value.field == "line 2: robot.urdf"
+    assert "nowhere.urdf" in caught.value.problem
 
 
 KILLED_RUN = """

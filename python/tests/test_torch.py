@@ -21,12 +21,13 @@ def test_two_workers_batch_the_frames_of_every_kept_unit_once():
     data = SyntheticEpisodes(TABLETOP, CUBE_TOSSES, unit="frame", **OPTIONS)
     seen = {}
     for batch in DataLoader(data, batch_size=64, num_workers=2):
-        state = batch["observation.state"] if "observation.state" in batch else None
+        pose = batch["observation.object_pose"]
         assert batch["unit"].dtype == torch.int64
-        for unit, frame in zip(batch["unit"].tolist(), batch["frame"].tolist()):
+        assert pose.shape == (batch["unit"].shape[0], 7)
+        for row, (unit, frame) in enumerate(zip(batch["unit"].tolist(), batch["frame"].tolist())):
             seen.setdefault(unit, []).append(frame)
-        if state is not None:
-            assert state.dim() == 2 and state.shape[0] == batch["unit"].shape[0]
+            expected = torch.from_numpy(kept[unit].columns["observation.object_pose"][frame])
+            assert torch.equal(pose[row], expected), (unit, frame)
     assert sorted(seen) == sorted(kept)
     for unit, frames in seen.items():
         assert sorted(frames) == list(range(kept[unit].length)), unit
