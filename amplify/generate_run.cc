@@ -77,7 +77,7 @@ void RunTotals::AddReason(const std::string& code, std::uint64_t unit, const std
 RunResult GenerateRun(Generator& generator, const RunOptions& options, const RunObserver& observer) {
   const auto started = std::chrono::steady_clock::now();
   const GeneratorOptions& g = generator.options();
-  RefuseOutOverSource(options.out, generator.dataset_path());
+  RefuseOutOverSource(options.out, generator.dataset_path(), "RunOptions.out");
   // Shards of one run write beside each other, for MergeShards (r2s merge OUT/shard-*).
   RunResult result;
   result.dir = g.shard.count > 1 ? options.out / ("shard-" + std::to_string(g.shard.index) + "-of-" +

@@ -23,6 +23,10 @@
 namespace r2s::amplify {
 namespace {
 
+// The options that name the folders, as an error names them (the command line maps them to its flags).
+constexpr const char* kOut = "RunOptions.out";
+constexpr const char* kMergeOut = "MergeShards.out";
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -349,7 +353,7 @@ RunIdentity IdentityOf(const fs::path& scene_file, const std::optional<fs::path>
   return id;
 }
 
-void RefuseOutOverSource(const fs::path& out, const fs::path& source) {
+void RefuseOutOverSource(const fs::path& out, const fs::path& source, const std::string& field) {
   std::error_code ec;
   const fs::path o = fs::weakly_canonical(fs::absolute(out), ec);
   const fs::path s = fs::weakly_canonical(fs::absolute(source), ec);
@@ -362,7 +366,7 @@ void RefuseOutOverSource(const fs::path& out, const fs::path& source) {
     return true;
   };
   if (within(o, s) || within(s, o)) {
-    throw InputError("command line", "--out",
+    throw InputError(out.string(), field,
                      "'" + out.string() + "' " + (within(o, s) ? "is or lies inside" : "holds") + " the source dataset '" +
                          source.string() + "': generated output would mix with (or replace) the real data; give "
                          "another folder");
@@ -381,13 +385,13 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
                           bool overwrite) {
   RunFolder folder;
   folder.dir_ = dir;
-  if (fs::exists(dir) && !fs::is_directory(dir)) throw InputError(dir.string(), "--out", "exists and is not a folder");
-  folder.lock_ = FolderLock::Acquire(dir, "--out");
+  if (fs::exists(dir) && !fs::is_directory(dir)) throw InputError(dir.string(), kOut, "exists and is not a folder");
+  folder.lock_ = FolderLock::Acquire(dir, kOut);
   folder.identity_ = identity;
   folder.output_info_ = output_info;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw InputError(dir.string(), "--out", "cannot be created: " + ec.message());
+  if (ec) throw InputError(dir.string(), kOut, "cannot be created: " + ec.message());
   const json mine = IdentityJson(identity);
   const fs::path run_file = dir / "run.json";
   if (fs::exists(run_file)) {
@@ -398,7 +402,7 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
         throw InputError(run_file.string(), differs,
                          "the folder holds another run's work (" + differs + ": " + theirs.value(differs, json()).dump() +
                              ", this run: " + mine.value(differs, json()).dump() +
-                             "); give another --out, or --overwrite to replace it");
+                             "); give another RunOptions.out, or RunOptions.overwrite to replace it");
       }
       Clear(dir, output_info, folder.dataset_path());
     }
@@ -414,7 +418,7 @@ RunFolder RunFolder::Open(const fs::path& dir, const RunIdentity& identity, cons
     fs::remove_all(dir / "parts", ec);
   } else {
     fs::create_directories(dir / "parts", ec);
-    if (ec) throw InputError((dir / "parts").string(), "--out", "cannot be created: " + ec.message());
+    if (ec) throw InputError((dir / "parts").string(), kOut, "cannot be created: " + ec.message());
     for (const auto& entry : fs::directory_iterator(dir / "parts")) {
       if (entry.path().filename().string().starts_with(".")) fs::remove_all(entry.path(), ec);
     }
@@ -622,16 +626,18 @@ MergeResult MergeShards(const std::vector<fs::path>& shards, const fs::path& out
   merged_run["shard"] = "0/1";
   merged_run["merged_from"] = count;
   const fs::path source = merged_run.at("dataset").get<std::string>();
-  RefuseOutOverSource(out, source);
+  RefuseOutOverSource(out, source, kMergeOut);
   const fs::path dataset = DatasetPathIn(out, info, source);
-  const auto lock = FolderLock::Acquire(out, "--out");
+  const auto lock = FolderLock::Acquire(out, kMergeOut);
   std::error_code ec;
   fs::create_directories(out, ec);
-  if (ec) throw InputError(out.string(), "--out", "cannot be created: " + ec.message());
+  if (ec) throw InputError(out.string(), kMergeOut, "cannot be created: " + ec.message());
   // Locked: what a killed merge left under temporary names is nobody's work in progress.
   episode::RemoveStaleTemporaries(out);
   if (fs::exists(out / "run.json") || fs::exists(out / "summary.json")) {
-    if (!overwrite) throw InputError(out.string(), "--out", "holds a run already; give --overwrite to replace it");
+    if (!overwrite) {
+      throw InputError(out.string(), kMergeOut, "holds a run already; MergeShards.overwrite replaces it");
+    }
     Clear(out, info, dataset);
   }
   std::vector<StoredEpisode> episodes;

@@ -127,10 +127,11 @@ class RunFolder {
 std::filesystem::path DatasetPathIn(const std::filesystem::path& dir, const episode::DatasetInfo& info,
                                     const std::filesystem::path& source_dataset);
 
-// Real data is what a user cannot get back: InputError("command line", "--out") when `out` is the source dataset,
-// lies inside it or holds it, checked before anything is written (generate: its --out, which holds any shard
-// folders; merge: its --out against the run's source).
-void RefuseOutOverSource(const std::filesystem::path& out, const std::filesystem::path& source);
+// Real data is what a user cannot get back: InputError(out, field) when `out` is the source dataset, lies inside
+// it or holds it, checked before anything is written (generate: RunOptions.out, which holds any shard folders;
+// merge: MergeShards.out against the run's source). `field` names the option that gave `out`.
+void RefuseOutOverSource(const std::filesystem::path& out, const std::filesystem::path& source,
+                         const std::string& field);
 
 struct MergeResult {
   std::filesystem::path dataset;

@@ -13,7 +13,6 @@
 #include "amplify/generator.h"
 #include "amplify/run_folder.h"
 #include "cli/progress.h"
-#include "cli/rendering_flags.h"
 #include "episode/dataset_writer.h"
 #include "episode/input_error.h"
 
@@ -51,26 +50,6 @@ void PrintReasons(std::ostream& log, const amplify::RunTotals& totals) {
   for (const auto& [code, tally] : order) {
     log << "generate:   " << code << " " << tally.count << " (first: unit " << tally.example_unit << ", "
         << tally.example << ")\n";
-  }
-}
-
-// The library names its options by field; the user gave them as flags.
-amplify::Generator OpenGenerator(const GenerateOptions& options, const amplify::GeneratorOptions& g) {
-  try {
-    return amplify::Generator::Open(options.scene, options.params, options.episodes, g);
-  } catch (const InputError& e) {
-    if (e.file() != amplify::kGeneratorOptionsSource) throw;
-    static const std::map<std::string, std::string> kFlags = {
-        {"variants", "--variants"},         {"threads", "--threads"}, {"max_source_episodes", "--max-episodes"},
-        {"cameras", "--cameras"},           {"streams", "--streams"}, {"device", "--device"},
-        {"object_poses", "--object-poses"}, {"shard", "--shard"}};
-    const auto flag = kFlags.find(e.field());
-    if (flag != kFlags.end()) throw InputError("command line", flag->second, e.problem());
-    constexpr std::string_view kRendering = "rendering.";
-    if (e.field().starts_with(kRendering)) {
-      throw InputError("command line", RenderingFlag(e.field().substr(kRendering.size())), e.problem());
-    }
-    throw InputError("command line", e.field(), e.problem());
   }
 }
 
@@ -112,8 +91,8 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   }
 
   // Before loading anything: real data is what a user cannot get back.
-  amplify::RefuseOutOverSource(options.out, options.episodes);
-  amplify::Generator generator = OpenGenerator(options, g);
+  amplify::RefuseOutOverSource(options.out, options.episodes, "RunOptions.out");
+  amplify::Generator generator = amplify::Generator::Open(options.scene, options.params, options.episodes, g);
   const bool has_conditions = !generator.conditions().empty();
   const std::uint64_t begin = generator.shard_begin(), end = generator.shard_end();
   std::optional<Progress> progress;

@@ -12,6 +12,7 @@
 
 #include "cli/generate_command.h"
 #include "cli/inspect_command.h"
+#include "cli/option_flags.h"
 #include "cli/render_command.h"
 #include "cli/replay_command.h"
 #include "cli/sysid_command.h"
@@ -254,7 +255,7 @@ int main(int argc, char** argv) {
   try {
     return Run(argc, argv);
   } catch (const r2s::InputError& e) {
-    std::cerr << "r2s: error: " << e.what() << "\n";
+    std::cerr << "r2s: error: " << r2s::cli::InFlagTerms(e).what() << "\n";
     return kExitBadInput;
   } catch (const r2s::OutputError& e) {
     std::cerr << "r2s: error: " << e.what() << "\n";

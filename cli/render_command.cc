@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/rendering_flags.h"
 #include "episode/atomic_file.h"
 #include "episode/input_error.h"
 #include "render/image_io.h"
@@ -30,12 +29,7 @@ void RunRender(const RenderOptions& options, std::ostream& out) {
   render::RendererOptions renderer_options;
   renderer_options.device = options.device;
   renderer_options.validation = options.validation;
-  try {
-    render::ApplyRendering(model->rendering, options.rendering, &renderer_options);
-  } catch (const InputError& e) {
-    if (e.file() != render::kRenderingOverridesSource) throw;
-    throw InputError("command line", RenderingFlag(e.field()), e.problem());
-  }
+  render::ApplyRendering(model->rendering, options.rendering, &renderer_options);
   render::Renderer renderer(renderer_options);
   renderer.LoadModel(model);
 

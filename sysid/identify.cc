@@ -107,7 +107,7 @@ SysidRun Identify(const std::filesystem::path& scene, const std::optional<std::f
       for (int d = 0; model->robot && d < model->robot->num_dofs(); ++d) {
         known += (known.empty() ? "" : ", ") + model->robot->dof_link(d).joint_name;
       }
-      throw InputError(model->scene_file.string(), "--joints",
+      throw InputError(model->scene_file.string(), "SysidOptions.actuators.joints",
                        "'" + joint + "' is no movable joint of the scene's robot (its joints: " +
                            (known.empty() ? "none" : known) + ")");
     }

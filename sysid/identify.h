@@ -30,7 +30,7 @@ struct SysidOptions {
   std::vector<Problem> only;  // empty: every problem the data support
   std::int64_t max_episodes = 0;  // 0: every episode of the dataset; else its first max_episodes
   // Each problem's own options (their `common` and the joint-dynamics baseline are set from the fields above).
-  // actuators.joints names joints of the scene's robot; an unknown one is an InputError naming "--joints".
+  // actuators.joints names joints of the scene's robot; an unknown one is an InputError naming "SysidOptions.actuators.joints".
   JointDynamicsOptions joint_dynamics;
   ActuatorFitOptions actuators;
   ObjectFitOptions objects;

@@ -360,8 +360,20 @@ TEST(Generate, BadInputExitsTwoNamesTheFieldAndWritesNothing) {
   const auto other = RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1", "--seed", "43"}));
   EXPECT_EQ(other.exit_code, 2);
   EXPECT_NE(other.err.find("run.json: seed: the folder holds another run's work"), std::string::npos) << other.err;
+  // The library names its options by field; the command line's user reads the flags.
+  EXPECT_NE(other.err.find("give another --out, or --overwrite to replace it"), std::string::npos) << other.err;
   const auto replaced = RunR2s(CubeArgs(dir / "run", {"--max-episodes", "1", "--seed", "43", "--overwrite"}));
   EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
+
+  // Real data is what a user cannot get back: an --out that holds the source dataset is refused, nothing written.
+  fs::create_directories(dir / "real");
+  fs::copy_file(CubeTosses(), dir / "real/tosses.hdf5");
+  const auto holds = RunR2s({"generate", "--scene", Tabletop(), "--episodes", (dir / "real/tosses.hdf5").string(),
+                             "--variants", "1", "--out", (dir / "real").string()});
+  EXPECT_EQ(holds.exit_code, 2) << holds.err;
+  EXPECT_NE(holds.err.find("--out: '" + (dir / "real").string() + "' holds the source dataset"), std::string::npos)
+      << holds.err;
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "real"), fs::directory_iterator()), 1);
 }
 
 TEST(Generate, ASecondWriterOfTheFolderIsRefusedNamingTheFirst) {

@@ -101,6 +101,11 @@ TEST(GenerateRun, RefusesTheFolderOfAnotherRunNamingWhatDiffers) {
     FAIL() << "a folder of another run was taken";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("seed"), std::string::npos) << e.what();
+    // By field, for an API user: no command-line flag.
+    EXPECT_NE(std::string(e.what()).find("give another RunOptions.out, or RunOptions.overwrite to replace it"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find("--"), std::string::npos) << e.what();
   }
   RunOptions overwrite = KeepAllInto(dir / "out");
   overwrite.overwrite = true;

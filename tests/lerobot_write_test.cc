@@ -407,7 +407,7 @@ TEST(LeRobotWriteTest, RefusesToOverwriteUnlessAsked) {
     DatasetWriter::Create(dir / "out", info);
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("--overwrite"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("WriteOptions.overwrite replaces it"), std::string::npos) << e.what();
   }
   WriteOptions options;
   options.overwrite = true;

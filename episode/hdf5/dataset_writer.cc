@@ -264,7 +264,7 @@ void Hdf5Writer::WriteEpisode(hid_t group, const std::string& file_label, const 
 void Hdf5Writer::AppendAloha(const Episode& episode) {
   const fs::path final_path = path / hdf5::AlohaEpisodeFileName(episode.metadata.index);
   if (fs::exists(final_path) && !options.overwrite) {
-    throw InputError(final_path.string(), "", "exists; refusing to overwrite it (give --overwrite to replace it)");
+    throw InputError(final_path.string(), "", "exists; refusing to overwrite it (WriteOptions.overwrite replaces it)");
   }
   const fs::path temp = TemporaryPathFor(final_path);
   struct RemoveUnlessRenamed {
@@ -298,7 +298,7 @@ std::unique_ptr<DatasetWriter::Impl> CreateHdf5Dataset(const fs::path& path, con
     return impl;
   }
 
-  if (fs::exists(path) && !options.overwrite) throw InputError(path.string(), "", "exists; refusing to overwrite it (give --overwrite to replace it)");
+  if (fs::exists(path) && !options.overwrite) throw InputError(path.string(), "", "exists; refusing to overwrite it (WriteOptions.overwrite replaces it)");
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
   impl->temp_path = TemporaryPathFor(path);
   impl->file = CreateFile(impl->temp_path);
@@ -458,7 +458,7 @@ void Hdf5Writer::Commit() {
   WriteFilters();
   Check(file.Close(), label, "", "cannot finish writing");
   if (fs::exists(path) && !options.overwrite) {
-    throw InputError(label, "", "appeared while writing; refusing to overwrite it (give --overwrite to replace it)");
+    throw InputError(label, "", "appeared while writing; refusing to overwrite it (WriteOptions.overwrite replaces it)");
   }
   PublishFile(temp_path, path);
   temp_path.clear();

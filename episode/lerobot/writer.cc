@@ -155,7 +155,7 @@ class LeRobotWriter final : public DatasetWriter::Impl {
       throw InputError(path.string(), "codebase_version", "'" + version_ + "', expected v2.1 or v3.0");
     }
     if (fs::exists(path) && !options.overwrite) {
-      throw InputError(path.string(), "", "exists; give --overwrite to replace it");
+      throw InputError(path.string(), "", "exists; WriteOptions.overwrite replaces it");
     }
     try {
       info_json_ = ojson::parse(info.lerobot->info_json);
@@ -348,7 +348,7 @@ class LeRobotWriter final : public DatasetWriter::Impl {
     WriteInfoJson();
     WriteReal2SimMeta();
     fs::remove_all(temp_ / ".parts");
-    // Into place: an existing dataset (with --overwrite) is moved aside first and removed once the new one is in.
+    // Into place: an existing dataset (WriteOptions.overwrite) is moved aside first and removed once the new one is in.
     fs::path old;
     if (fs::exists(path_)) {
       old = TemporaryPathFor(path_);
