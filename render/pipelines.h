@@ -4,6 +4,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include "render/scene_variant.h"
 #include "render/vk/context.h"
 #include "render/vk/handle.h"
 
@@ -15,16 +16,6 @@ inline constexpr VkFormat kSegmentFormat = VK_FORMAT_R16_UINT;
 inline constexpr VkFormat kZBufferFormat = VK_FORMAT_D32_SFLOAT;
 inline constexpr VkFormat kShadowFormat = VK_FORMAT_D32_SFLOAT;
 inline constexpr VkFormat kTextureFormat = VK_FORMAT_R8G8B8A8_SRGB;
-
-// What the scene shader is specialised for (its specialisation constants).
-struct SceneVariant {
-  int num_lights = 0;
-  int shadow_mask = 0;  // bit i: light i has a shadow map
-  int point_mask = 0;   // bit i: light i is a point light
-  bool textured = false;
-
-  int Key() const { return num_lights | shadow_mask << 4 | point_mask << 8 | (textured ? 1 << 12 : 0); }
-};
 
 struct Pipelines {
   // set 0 of the scene pass: the view's uniform block (at a dynamic offset), the shadow maps
