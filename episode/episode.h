@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "episode/array.h"
 #include "episode/attribute.h"
@@ -25,6 +26,13 @@ struct Column {
 
   std::int64_t num_frames() const { return data.shape.empty() ? 0 : data.shape[0]; }
 };
+
+// A column of `data` alone: no attributes, nothing deflated ahead.
+inline Column ColumnOf(Array data) {
+  Column column;
+  column.data = std::move(data);
+  return column;
+}
 
 struct EpisodeMetadata {
   std::int64_t index = 0;

@@ -98,7 +98,8 @@ TEST(ValidateEpisode, RealPandaLogMatchesItsOwnFeaturesUntilANaNIsPlanted) {
 }
 
 TEST(Provenance, RoundTripsThroughJson) {
-  const Provenance p{"panda.hdf5", 3, 17, 0xdeadbeefcafeULL, {{"mass_kg", {0.5}}, {"rgb", {0.1, 0.2, 0.3}}}, "0.1.0"};
+  const Provenance p{"panda.hdf5", 3,       17, 0xdeadbeefcafeULL, {{"mass_kg", {0.5}}, {"rgb", {0.1, 0.2, 0.3}}},
+                     "0.1.0",      ""};
   EXPECT_EQ(ProvenanceFromJson(ProvenanceToJson(p), "f", "x"), p);
 }
 

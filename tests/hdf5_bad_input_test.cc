@@ -444,7 +444,7 @@ FeatureSpec Spec(DType dtype, std::vector<std::int64_t> shape) {
 Column Doubles(std::int64_t frames, std::int64_t width, double offset) {
   std::vector<double> values(static_cast<std::size_t>(frames * width));
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = offset + 0.01 * static_cast<double>(i);
-  return Column{Array::Of<double>({frames, width}, std::span<const double>(values)), {}};
+  return ColumnOf(Array::Of<double>({frames, width}, std::span<const double>(values)));
 }
 
 DatasetInfo RobomimicInfo() {
@@ -490,7 +490,7 @@ TEST(Hdf5WriterNoPartialOutputTest, RobomimicMismatchedEpisodeWithoutCommitLeave
     // Wrong dtype too.
     Episode float32 = RobomimicEpisode(1, 10);
     std::vector<float> values(70, 0.5f);
-    float32.columns["action"] = Column{Array::Of<float>({10, 7}, std::span<const float>(values)), {}};
+    float32.columns["action"] = ColumnOf(Array::Of<float>({10, 7}, std::span<const float>(values)));
     EXPECT_THROW(writer.Append(float32), InputError);
     EXPECT_FALSE(fs::exists(dir / "out.hdf5")) << "the final name appeared before Commit";
   }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <thread>
+#include <vector>
 
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
@@ -22,6 +24,7 @@ using testing::RunCommand;
 using testing::RunPython;
 using testing::SourceDir;
 using testing::TempDir;
+namespace fs = std::filesystem;
 
 std::string Fixture(const std::string& name) { return (SourceDir() / "tests" / "fixtures" / name).string(); }
 
@@ -104,6 +107,39 @@ TEST_P(RobomimicRoundTrip, IsLossless) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, RobomimicRoundTrip, ::testing::Values("robomimic", "isaaclab"));
+
+// An episode owns plain memory: what it preserves beside the schema is copied out of the source as it is read, so
+// it is written the same after its reader is gone, from another thread, and with its source file deleted.
+TEST(HdfReader, EpisodesCarryTheirPreservedNodesNotTheSourceFile) {
+  TempDir dir;
+  const auto source = dir / "source.hdf5";
+  MakeFixture({Fixture("make_robomimic.py"), source.string(), "robomimic"});
+  fs::copy_file(source, dir / "kept.hdf5");
+  std::vector<Episode> episodes;
+  DatasetInfo info;
+  {
+    const DatasetReader reader = DatasetReader::Open(source);
+    info = reader.info();
+    for (std::int64_t i = 0; i < reader.num_episodes(); ++i) episodes.push_back(reader.ReadEpisode(i));
+  }
+  std::size_t preserved = 0;
+  for (const Episode& episode : episodes) {
+    for (const PreservedNode& node : episode.storage.nodes) {
+      EXPECT_TRUE(node.image && !node.image->hdf5_bytes.empty()) << node.path;
+      EXPECT_FALSE(node.source) << node.path << " refers to the open source file";
+      ++preserved;
+    }
+  }
+  ASSERT_GT(preserved, 0u) << "the fixture's demos preserve nothing: the test would prove nothing";
+  // The dataset's own nodes (robomimic's filter lists) still refer to the file, through `info`; the episodes not.
+  fs::remove(source);
+  std::thread([&] {
+    DatasetWriter writer = DatasetWriter::Create(source, info);
+    for (Episode& episode : episodes) writer.Append(std::move(episode));
+    writer.Commit();
+  }).join();
+  ExpectH5Identical(dir / "kept.hdf5", source);
+}
 
 // AppendCopy (the generator's assembly of parts) copies an episode group as stored, renumbered: the result reads
 // back as the episodes appended the ordinary way, and h5py sees the same file.
@@ -309,7 +345,7 @@ Episode CodeMadeEpisode(std::int64_t index, std::int64_t frames) {
   Array done_array = Array::Of<std::uint8_t>({frames}, done);
   done_array.dtype = DType::kBool;
   e.columns["next.done"].data = done_array;
-  e.provenance = Provenance{"real.hdf5", 2, index, 1234, {{"friction", {0.7}}, {"light_rgb", {1, 0.9, 0.8}}}, "0.1.0"};
+  e.provenance = Provenance{"real.hdf5", 2, index, 1234, {{"friction", {0.7}}, {"light_rgb", {1, 0.9, 0.8}}}, "0.1.0", ""};
   return e;
 }
 

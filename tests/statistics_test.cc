@@ -111,7 +111,7 @@ void ExpectMatches(const FeatureStatistics& s, const Expected& e, const std::str
 
 template <class T>
 Column MakeColumn(std::vector<std::int64_t> shape, const std::vector<T>& values) {
-  return Column{Array::Of<T>(std::move(shape), std::span<const T>(values)), {}};
+  return ColumnOf(Array::Of<T>(std::move(shape), std::span<const T>(values)));
 }
 
 FeatureSpec Spec(DType dtype, std::vector<std::int64_t> shape) {

@@ -17,6 +17,7 @@
 #include "episode/hdf5/error.h"
 #include "episode/hdf5/isolated_check.h"
 #include "episode/hdf5/layout.h"
+#include "episode/hdf5/node_image.h"
 #include "episode/hdf5/source_file.h"
 #include "episode/hdf5/structure.h"
 #include "episode/input_error.h"
@@ -359,9 +360,9 @@ void Hdf5Reader::ReadRobomimicDatasetLevel(const SourceFile& source,
   Attributes& data_attributes = info.storage.Group("data");
   data_attributes = hdf5::ReadAttributes(data.get(), file, "/data");
   for (const auto& name : hdf5::ChildNames(root, file, "")) {
-    if (name != "data") info.storage.nodes.push_back({name, nullptr, "/" + name});
+    if (name != "data") info.storage.nodes.push_back({name, nullptr, nullptr, "/" + name});
   }
-  for (const auto& name : non_demo_children) info.storage.nodes.push_back({"data/" + name, nullptr, "/data/" + name});
+  for (const auto& name : non_demo_children) info.storage.nodes.push_back({"data/" + name, nullptr, nullptr, "/data/" + name});
 
   info.fps = FrameRateAttribute(data_attributes, "fps", file, "/data");
   const AttributeValue* env_args = FindAttribute(data_attributes, "env_args");
@@ -521,8 +522,13 @@ Episode Hdf5Reader::Read(std::int64_t i, const std::set<std::string>* only) cons
     column.attributes = hdf5::ReadAttributes(dataset.get(), file, where);
     episode.columns.emplace(feature, std::move(column));
   }
-  for (const auto& p : shape.preserved) {
-    episode.storage.nodes.push_back({p, source, "/" + hdf5::JoinPath(group_path, p)});
+  if (!shape.preserved.empty()) {
+    std::vector<std::string> source_paths;
+    for (const auto& p : shape.preserved) source_paths.push_back("/" + hdf5::JoinPath(group_path, p));
+    const auto image = hdf5::CopyIntoImage(source->file.get(), source_paths, file);
+    for (std::size_t n = 0; n < source_paths.size(); ++n) {
+      episode.storage.nodes.push_back({shape.preserved[n], image, nullptr, source_paths[n]});
+    }
   }
   return episode;
 }

@@ -16,6 +16,7 @@
 #include "episode/hdf5/attribute_io.h"
 #include "episode/hdf5/error.h"
 #include "episode/hdf5/layout.h"
+#include "episode/hdf5/node_image.h"
 #include "episode/hdf5/source_file.h"
 #include "episode/hdf5/structure.h"
 #include "episode/input_error.h"
@@ -60,12 +61,28 @@ Handle OpenOrCreateGroup(hid_t location, const std::string& path, const std::str
 void CopyNodes(const std::vector<PreservedNode>& nodes, hid_t destination, const std::string& file,
                const std::string& group_path) {
   Handle link = IntermediateGroupLinks();
+  const NodeImage* open_image = nullptr;  // an episode's nodes share one image: opened once
+  Handle image_file;
   for (const auto& node : nodes) {
     const std::string where = "/" + hdf5::JoinPath(group_path, node.path);
-    if (!node.source) throw std::logic_error("preserved node " + where + " has no source file");
-    Check(H5Ocopy(node.source->file.get(), node.source_path.c_str(), destination, node.path.c_str(), H5P_DEFAULT,
-                  link.get()),
-          file, where, "cannot copy from " + node.source->path.string());
+    hid_t from = H5I_INVALID_HID;
+    std::string origin;
+    if (node.image) {
+      if (node.image.get() != open_image) {
+        image_file = Handle();  // closed before another opens
+        image_file = hdf5::OpenImage(*node.image, file);
+        open_image = node.image.get();
+      }
+      from = image_file.get();
+      origin = node.image->source_file;
+    } else if (node.source) {
+      from = node.source->file.get();
+      origin = node.source->path.string();
+    } else {
+      throw std::logic_error("preserved node " + where + " has neither an image nor a source file");
+    }
+    Check(H5Ocopy(from, node.source_path.c_str(), destination, node.path.c_str(), H5P_DEFAULT, link.get()), file,
+          where, "cannot copy from " + origin);
   }
 }
 

@@ -200,12 +200,12 @@ Column LeRobotReader::ReadSideStream(const EpisodeEntry& entry, const std::strin
                      "decodes to " + std::string(DTypeName(stored.dtype)) + " " + ShapeToString(stored.shape) +
                          ", meta/real2sim.json declares " + ShapeToString(spec.shape));
   }
-  if (spec.dtype == DType::kUInt16) return Column{std::move(stored), {}};
+  if (spec.dtype == DType::kUInt16) return ColumnOf(std::move(stored));
   Array out = Array::Zeros(DType::kFloat32, stored.shape);
   const auto in = stored.values<std::uint16_t>();
   auto values = out.mutable_values<float>();
   for (std::size_t i = 0; i < in.size(); ++i) values[i] = static_cast<float>(in[i] * stream.scale);
-  return Column{std::move(out), {}};
+  return ColumnOf(std::move(out));
 }
 
 // Every feature info.json stores in the table is a column of a type that can hold it.
@@ -327,7 +327,7 @@ Column LeRobotReader::ReadVideo(const EpisodeEntry& entry, const std::string& ke
                      "is " + std::to_string(stream.width_px) + "x" + std::to_string(stream.height_px) +
                          ", meta/info.json declares " + ShapeToString(spec.shape));
   }
-  if (entry.length == 0) return Column{Array::Zeros(DType::kUInt8, {0, spec.shape[0], spec.shape[1], 3}), {}};
+  if (entry.length == 0) return ColumnOf(Array::Zeros(DType::kUInt8, {0, spec.shape[0], spec.shape[1], 3}));
   // Checked on the container's frame times before decoding anything: a frame where the episode starts, and
   // enough frames from there on.
   const auto& all = stream.timestamps_s;
@@ -364,7 +364,7 @@ Column LeRobotReader::ReadVideo(const EpisodeEntry& entry, const std::string& ke
                      "decodes to " + std::string(DTypeName(frames.dtype)) + " " + ShapeToString(frames.shape) +
                          ", meta/info.json declares uint8 " + ShapeToString(spec.shape));
   }
-  return Column{std::move(frames), {}};
+  return ColumnOf(std::move(frames));
 }
 
 }  // namespace
