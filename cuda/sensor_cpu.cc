@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/parallel_for.h"
 #include "cuda/camera_model.h"
 #include "cuda/depth_model.h"
 #include "cuda/sensor_backend.h"
@@ -41,30 +42,6 @@
 
 namespace r2s::cuda::backend {
 namespace {
-
-// Calls body(i, worker) for i in [0, n), handing out chunks of `grain` indices to up to `threads` workers (the
-// caller's thread is worker 0) that take the next chunk when done with theirs.
-template <typename Body>
-void ParallelFor(std::int64_t n, int threads, std::int64_t grain, const Body& body) {
-  if (n <= 0) return;
-  const std::int64_t chunks = (n + grain - 1) / grain;
-  const int workers = static_cast<int>(std::min<std::int64_t>(threads, chunks));
-  std::atomic<std::int64_t> next{0};
-  auto work = [&](int worker) {
-    for (;;) {
-      const std::int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
-      if (begin >= n) return;
-      const std::int64_t end = std::min(n, begin + grain);
-      for (std::int64_t i = begin; i < end; ++i) body(i, worker);
-    }
-  };
-  std::vector<std::jthread> pool;
-  pool.reserve(workers > 0 ? workers - 1 : 0);
-  for (int t = 1; t < workers; ++t) pool.emplace_back(work, t);
-  work(0);
-}
-
-int WorkersFor(std::int64_t units, int threads) { return static_cast<int>(std::min<std::int64_t>(threads, units)); }
 
 // Row chunks of about 16k pixels: enough work per chunk to amortize the hand-out, enough chunks to balance.
 std::int64_t RowGrain(int width) { return std::max<std::int64_t>(1, 16384 / std::max(1, width)); }
