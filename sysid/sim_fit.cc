@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <random>
 #include <stdexcept>
-#include <thread>
+#include <string>
 
 #include <ceres/ceres.h>
 
@@ -161,7 +159,8 @@ double RmsDistance(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
 
 }  // namespace
 
-double UnitDistance(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+double UnitDistance(const std::vector<BoundedParameter>& parameters, const Eigen::VectorXd& a,
+                    const Eigen::VectorXd& b) {
   return RmsDistance(ToUnitCube(parameters, a), ToUnitCube(parameters, b));
 }
 
@@ -176,14 +175,12 @@ std::vector<double> CostsAt(const std::vector<Eigen::VectorXd>& points, int resi
   return costs;
 }
 
-SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
-                              const ResidualFunction& residual, const SimFitOptions& options) {
-  CheckParameters(parameters);
-  const auto n = static_cast<int>(parameters.size());
-  std::atomic<int> evaluations{0};
-  FiniteDifferenceCost cost_function(parameters, residual_count, residual, options, evaluations);
+namespace {
 
-  // 1. The nominal point and a randomly shifted Halton set over the bounds.
+// The global search's points: the nominal point and a randomly shifted Halton set over the bounds.
+std::vector<Eigen::VectorXd> SearchPoints(const std::vector<BoundedParameter>& parameters,
+                                          const SimFitOptions& options) {
+  const auto n = static_cast<int>(parameters.size());
   std::vector<Eigen::VectorXd> candidates;
   Eigen::VectorXd nominal(n);
   for (int i = 0; i < n; ++i) nominal(i) = parameters[i].nominal;
@@ -200,91 +197,87 @@ SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, i
     }
     candidates.push_back(std::move(x));
   }
-  std::vector<double> costs(candidates.size(), kInf);
-  ParallelFor(static_cast<int>(candidates.size()), options.threads, [&](int k) {
-    Eigen::VectorXd r(residual_count);
-    cost_function.Run(candidates[k], r);
-    costs[k] = HalfSquaredNorm(r);
-  });
-  std::vector<int> order(candidates.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return costs[a] < costs[b]; });
-  if (!std::isfinite(costs[order[0]])) {
-    throw std::runtime_error("FitBySimulation: the simulation gave non-finite residuals at every sampled point");
-  }
+  return candidates;
+}
 
-  SimFitOutcome best;
-  best.global_best_cost = costs[order[0]];
-  best.cost = kInf;
-  // Diverse starts: in order of cost, each far enough from those taken; then the best of the rest.
+// Diverse starts: in order of cost, each far enough from those taken; then the best of the rest.
+std::vector<int> DiverseStarts(const std::vector<BoundedParameter>& parameters,
+                               const std::vector<Eigen::VectorXd>& candidates, const std::vector<double>& costs,
+                               const std::vector<int>& order, const SimFitOptions& options) {
   const int starts = std::clamp(options.refine_starts, 1, static_cast<int>(candidates.size()));
   std::vector<int> chosen;
   std::vector<Eigen::VectorXd> unit_of(candidates.size());
   for (std::size_t k = 0; k < candidates.size(); ++k) unit_of[k] = ToUnitCube(parameters, candidates[k]);
   for (int k : order) {
     if (static_cast<int>(chosen.size()) >= starts || !std::isfinite(costs[k])) break;
-    const bool far = std::all_of(chosen.begin(), chosen.end(),
-                                 [&](int c) { return RmsDistance(unit_of[k], unit_of[c]) >= options.start_separation; });
+    const bool far = std::all_of(chosen.begin(), chosen.end(), [&](int c) {
+      return RmsDistance(unit_of[k], unit_of[c]) >= options.start_separation;
+    });
     if (far) chosen.push_back(k);
   }
   for (int k : order) {
     if (static_cast<int>(chosen.size()) >= starts || !std::isfinite(costs[k])) break;
     if (std::find(chosen.begin(), chosen.end(), k) == chosen.end()) chosen.push_back(k);
   }
-  for (int k : chosen) {
-    SimFitStart start;
-    start.from = candidates[k];
-    start.start_cost = costs[k];
-    std::vector<double> x(candidates[k].data(), candidates[k].data() + n);
-    int iterations = 0;
-    std::string message = "no refinement (max_iterations 0): the global search's point";
-    if (options.max_iterations > 0) {
-      ceres::Problem::Options problem_options;
-      problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
-      ceres::Problem problem(problem_options);
-      problem.AddResidualBlock(&cost_function, nullptr, x.data());
-      for (int i = 0; i < n; ++i) {
-        problem.SetParameterLowerBound(x.data(), i, parameters[i].lower);
-        problem.SetParameterUpperBound(x.data(), i, parameters[i].upper);
-      }
-      ceres::Solver::Options solver;
-      solver.linear_solver_type = ceres::DENSE_QR;
-      solver.max_num_iterations = options.max_iterations;
-      solver.logging_type = ceres::SILENT;
-      solver.function_tolerance = 1e-8;
-      solver.parameter_tolerance = 1e-6;
-      solver.num_threads = 1;  // the parallelism is in the finite differences
-      ceres::Solver::Summary summary;
-      ceres::Solve(solver, &problem, &summary);
-      start.cost = summary.final_cost;
-      start.converged = summary.termination_type == ceres::CONVERGENCE;
-      iterations = static_cast<int>(summary.iterations.size()) - 1;
-      message = summary.message;
-    } else {
-      start.cost = costs[k];
-      start.converged = true;
-    }
-    start.x = Eigen::Map<const Eigen::VectorXd>(x.data(), n);
-    // The start itself may beat its refinement (a non-smooth cost can stall LM at once).
-    if (start.start_cost < start.cost) {
-      start.x = start.from;
-      start.cost = start.start_cost;
-    }
-    if (start.cost < best.cost) {
-      best.x = start.x;
-      best.cost = start.cost;
-      best.termination = message;
-      best.converged = start.converged;
-      best.iterations = iterations;
-    }
-    best.starts.push_back(std::move(start));
-  }
-  // The global search's best point may beat every refinement (a non-smooth cost can stall LM at once).
-  if (best.global_best_cost < best.cost) {
-    best.x = candidates[order[0]];
-    best.cost = best.global_best_cost;
-  }
+  return chosen;
+}
 
+// One start refined by Ceres's Levenberg-Marquardt within the bounds (none with max_iterations 0): where it ended,
+// its iterations and Ceres's message.
+struct Refined {
+  SimFitStart start;
+  int iterations = 0;
+  std::string message;
+};
+
+Refined Refine(FiniteDifferenceCost& cost_function, const std::vector<BoundedParameter>& parameters,
+               const Eigen::VectorXd& from, double from_cost, const SimFitOptions& options) {
+  const auto n = static_cast<int>(parameters.size());
+  Refined refined;
+  SimFitStart& start = refined.start;
+  start.from = from;
+  start.start_cost = from_cost;
+  std::vector<double> x(from.data(), from.data() + n);
+  refined.message = "no refinement (max_iterations 0): the global search's point";
+  if (options.max_iterations > 0) {
+    ceres::Problem::Options problem_options;
+    problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+    ceres::Problem problem(problem_options);
+    problem.AddResidualBlock(&cost_function, nullptr, x.data());
+    for (int i = 0; i < n; ++i) {
+      problem.SetParameterLowerBound(x.data(), i, parameters[i].lower);
+      problem.SetParameterUpperBound(x.data(), i, parameters[i].upper);
+    }
+    ceres::Solver::Options solver;
+    solver.linear_solver_type = ceres::DENSE_QR;
+    solver.max_num_iterations = options.max_iterations;
+    solver.logging_type = ceres::SILENT;
+    solver.function_tolerance = 1e-8;
+    solver.parameter_tolerance = 1e-6;
+    solver.num_threads = 1;  // the parallelism is in the finite differences
+    ceres::Solver::Summary summary;
+    ceres::Solve(solver, &problem, &summary);
+    start.cost = summary.final_cost;
+    start.converged = summary.termination_type == ceres::CONVERGENCE;
+    refined.iterations = static_cast<int>(summary.iterations.size()) - 1;
+    refined.message = summary.message;
+  } else {
+    start.cost = from_cost;
+    start.converged = true;
+  }
+  start.x = Eigen::Map<const Eigen::VectorXd>(x.data(), n);
+  // The start itself may beat its refinement (a non-smooth cost can stall LM at once).
+  if (start.start_cost < start.cost) {
+    start.x = start.from;
+    start.cost = start.start_cost;
+  }
+  return refined;
+}
+
+// The residuals at the solution and the uncertainty from the finite-difference Jacobian there.
+void AnalyzeSolution(const FiniteDifferenceCost& cost_function, const std::vector<BoundedParameter>& parameters,
+                     int residual_count, const SimFitOptions& options, SimFitOutcome& best) {
+  const auto n = static_cast<int>(parameters.size());
   best.residuals.resize(residual_count);
   cost_function.Run(best.x, best.residuals);
   Eigen::MatrixXd jacobian;
@@ -304,6 +297,52 @@ SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, i
     best.uncertainty.why_not.assign(n, "the simulation failed near the solution; no Jacobian");
     best.uncertainty.std_dev = Eigen::VectorXd::Constant(n, std::numeric_limits<double>::quiet_NaN());
   }
+}
+
+}  // namespace
+
+SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
+                              const ResidualFunction& residual, const SimFitOptions& options) {
+  CheckParameters(parameters);
+  std::atomic<int> evaluations{0};
+  FiniteDifferenceCost cost_function(parameters, residual_count, residual, options, evaluations);
+
+  // 1. The global search.
+  const std::vector<Eigen::VectorXd> candidates = SearchPoints(parameters, options);
+  const std::vector<double> costs = CostsAt(
+      candidates, residual_count, [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) { cost_function.Run(x, r); },
+      options.threads);
+  std::vector<int> order(candidates.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return costs[a] < costs[b]; });
+  if (!std::isfinite(costs[order[0]])) {
+    throw std::runtime_error("FitBySimulation: the simulation gave non-finite residuals at every sampled point");
+  }
+
+  // 2. Levenberg-Marquardt from each diverse start; the lowest end wins.
+  SimFitOutcome best;
+  best.global_best_cost = costs[order[0]];
+  best.cost = kInf;
+  for (int k : DiverseStarts(parameters, candidates, costs, order, options)) {
+    Refined refined = Refine(cost_function, parameters, candidates[k], costs[k], options);
+    const SimFitStart& start = refined.start;
+    if (start.cost < best.cost) {
+      best.x = start.x;
+      best.cost = start.cost;
+      best.termination = refined.message;
+      best.converged = start.converged;
+      best.iterations = refined.iterations;
+    }
+    best.starts.push_back(std::move(refined.start));
+  }
+  // The global search's best point may beat every refinement (a non-smooth cost can stall LM at once).
+  if (best.global_best_cost < best.cost) {
+    best.x = candidates[order[0]];
+    best.cost = best.global_best_cost;
+  }
+
+  // 3. The uncertainty at the solution.
+  AnalyzeSolution(cost_function, parameters, residual_count, options, best);
   best.evaluations = evaluations.load();
   return best;
 }
