@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/parallel_for.h"
 #include "sim/world.h"
-#include "sysid/parallel_for.h"
 
 namespace r2s::sysid::objects {
 
@@ -56,7 +56,7 @@ SimulatedPoses Simulator::Run(const std::vector<ObjectValues>& values, const std
   };
   // One World per worker, its episodes strided: worker w replays episodes w, w + threads, ...
   threads = static_cast<int>(std::clamp<std::int64_t>(threads, 1, std::max<std::int64_t>(1, count)));
-  ParallelFor(threads, threads, [&](int w) { run_range(w, threads); });
+  ParallelFor(threads, threads, 1, [&](std::int64_t w, int) { run_range(static_cast<int>(w), threads); });
   return out;
 }
 

@@ -11,7 +11,7 @@
 
 #include <ceres/ceres.h>
 
-#include "sysid/parallel_for.h"
+#include "common/parallel_for.h"
 
 namespace r2s::sysid {
 namespace {
@@ -89,8 +89,8 @@ class FiniteDifferenceCost : public ceres::CostFunction {
       x_plus[i] = std::min(x(i) + h, p.upper);
       x_minus[i] = std::max(x(i) - h, p.lower);
     }
-    ParallelFor(2 * n, options_.threads, [&](int k) {
-      const int i = k / 2;
+    ParallelFor(2 * n, options_.threads, 1, [&](std::int64_t k, int) {
+      const int i = static_cast<int>(k / 2);
       Eigen::VectorXd xi = x;
       xi(i) = k % 2 == 0 ? x_plus[i] : x_minus[i];
       Eigen::VectorXd& r = k % 2 == 0 ? plus[i] : minus[i];
@@ -167,7 +167,7 @@ double UnitDistance(const std::vector<BoundedParameter>& parameters, const Eigen
 std::vector<double> CostsAt(const std::vector<Eigen::VectorXd>& points, int residual_count,
                             const ResidualFunction& residual, int threads) {
   std::vector<double> costs(points.size(), kInf);
-  ParallelFor(static_cast<int>(points.size()), threads, [&](int k) {
+  ParallelFor(static_cast<std::int64_t>(points.size()), threads, 1, [&](std::int64_t k, int) {
     Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
     residual(points[static_cast<std::size_t>(k)], r);
     costs[static_cast<std::size_t>(k)] = HalfSquaredNorm(r);
