@@ -6,12 +6,14 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "amplify/run_folder.h"
 #include "amplify/summary_json.h"
+#include "common/options_check.h"
 #include "cuda/sensor.h"
 
 namespace r2s::amplify {
@@ -74,7 +76,19 @@ void RunTotals::AddReason(const std::string& code, std::uint64_t unit, const std
   ++tally.count;
 }
 
+void RunOptions::Validate() const {
+  if (out.empty()) throw std::invalid_argument("RunOptions::out is empty, expected the run folder's path");
+  try {
+    write.Validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("RunOptions::write: ") + e.what());
+  }
+}
+
+bool RunOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
+
 RunResult GenerateRun(Generator& generator, const RunOptions& options, const RunObserver& observer) {
+  options.Validate();
   const auto started = std::chrono::steady_clock::now();
   const GeneratorOptions& g = generator.options();
   RefuseOutOverSource(options.out, generator.dataset_path(), "RunOptions.out");

@@ -51,6 +51,12 @@ struct RunOptions {
   Keep keep = Keep::kSuccess;
   bool overwrite = false;            // replace what another run wrote into the folder
   episode::WriteOptions write;       // compression; LeRobot's video encoding and side streams
+
+  // Throws std::invalid_argument naming the field and value ("RunOptions::out is empty, expected a folder").
+  void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value. Validate() throws that as
+  // std::invalid_argument.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 // What the caller hears while the run goes, all on the calling thread; each may be empty.

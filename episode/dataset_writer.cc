@@ -3,12 +3,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/options_check.h"
 #include "episode/dataset_backend.h"
 #include "episode/input_error.h"
 #include "episode/validate.h"
 
 namespace r2s::episode {
 namespace fs = std::filesystem;
+
+bool WriteOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
 
 void WriteOptions::Validate() const {
   if (image_deflate_level < 0 || image_deflate_level > 9) {

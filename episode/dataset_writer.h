@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "episode/dataset_info.h"
 #include "episode/episode.h"
@@ -32,6 +33,9 @@ struct WriteOptions {
 
   // Throws std::invalid_argument naming the field and value.
   void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value. Validate() throws that as
+  // std::invalid_argument.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 class DatasetWriter {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <thread>
 
+#include "common/options_check.h"
 #include "episode/dataset_reader.h"
 #include "episode/dataset_writer.h"
 #include "episode/input_error.h"
@@ -471,9 +472,17 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
   return SimulateEpisode(plan, source, clock, MakeReplayDrive(plan, source, clock), source_dataset, world);
 }
 
+void ReplayOptions::Validate() const {
+  if (threads < 1) {
+    throw std::invalid_argument("ReplayOptions::threads = " + std::to_string(threads) + ", expected at least 1");
+  }
+}
+
+bool ReplayOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
+
 DatasetReplay ReplayDataset(std::shared_ptr<const Model> model, const std::filesystem::path& dataset,
                             const std::filesystem::path& out_dir, const ReplayOptions& options) {
-  if (options.threads < 1) throw std::invalid_argument("ReplayOptions::threads must be at least 1");
+  options.Validate();
   const episode::DatasetReader reader = episode::DatasetReader::Open(dataset);
   const ReplayPlan plan = ReplayPlan::Make(std::move(model), reader.info(), dataset.string());
 

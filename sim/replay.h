@@ -139,6 +139,12 @@ EpisodeReplay ReplayEpisode(const ReplayPlan& plan, const episode::Episode& sour
 struct ReplayOptions {
   int threads = 1;         // worlds run on this many threads; the output does not depend on it
   bool overwrite = false;  // replace existing output files
+
+  // Throws std::invalid_argument naming the field and value.
+  void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value. Validate() throws that as
+  // std::invalid_argument.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 struct DatasetReplay {

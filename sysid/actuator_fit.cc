@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/options_check.h"
 #include "episode/input_error.h"
 #include "sim/rigid_body_dynamics.h"
 #include "sysid/actuator_simulator.h"
@@ -229,12 +230,7 @@ std::vector<Kind> AskedKinds(const ActuatorFitOptions& options) {
 
 // The options other than the parameters' names; throws std::invalid_argument naming the field.
 void CheckOptions(const ActuatorFitOptions& options, int dofs) {
-  for (const auto& [key, b] : options.bounds) {
-    if (!(b.lower < b.upper) || !std::isfinite(b.lower) || !std::isfinite(b.upper)) {
-      throw std::invalid_argument("ActuatorFitOptions::bounds['" + key + "'] = [" + Format(b.lower) + ", " +
-                                  Format(b.upper) + "]: needs finite lower < upper");
-    }
-  }
+  options.Validate();
   if (options.reference) {
     if (static_cast<int>(options.reference->actuators.size()) != dofs ||
         (options.reference->position_offset.size() != 0 && options.reference->position_offset.size() != dofs)) {
@@ -244,11 +240,6 @@ void CheckOptions(const ActuatorFitOptions& options, int dofs) {
                                   std::to_string(dofs) + " dofs");
     }
   }
-  if (options.passes < 1) throw std::invalid_argument("ActuatorFitOptions::passes must be at least 1");
-  if (options.starts < 1) throw std::invalid_argument("ActuatorFitOptions::starts must be at least 1");
-  if (options.global_samples < 0) throw std::invalid_argument("ActuatorFitOptions::global_samples must be >= 0");
-  if (options.max_iterations < 0) throw std::invalid_argument("ActuatorFitOptions::max_iterations must be >= 0");
-  if (!(options.pass_tolerance > 0)) throw std::invalid_argument("ActuatorFitOptions::pass_tolerance must be > 0");
 }
 
 std::vector<PreparedEpisode> PrepareEpisodes(const ProblemInput& input, double held_out_fraction) {
@@ -1202,6 +1193,24 @@ void AddModelWarnings(const sim::Model& model, const Simulator& simulator, const
 }
 
 }  // namespace
+
+void ActuatorFitOptions::Validate() const {
+  const std::string owner = "ActuatorFitOptions";
+  common.Validate(owner);
+  for (const auto& [key, b] : bounds) {
+    if (!(b.lower < b.upper) || !std::isfinite(b.lower) || !std::isfinite(b.upper)) {
+      throw std::invalid_argument(owner + "::bounds['" + key + "'] = [" + Format(b.lower) + ", " + Format(b.upper) +
+                                  "]: needs finite lower < upper");
+    }
+  }
+  if (passes < 1) FailOption(owner, "passes", passes, "at least 1");
+  if (starts < 1) FailOption(owner, "starts", starts, "at least 1");
+  if (global_samples < 0) FailOption(owner, "global_samples", global_samples, "0 or more");
+  if (max_iterations < 0) FailOption(owner, "max_iterations", max_iterations, "0 or more");
+  if (!(pass_tolerance > 0)) FailOption(owner, "pass_tolerance", pass_tolerance, "> 0");
+}
+
+bool ActuatorFitOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
 
 FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& options) {
   const auto started = std::chrono::steady_clock::now();

@@ -82,6 +82,13 @@ struct ActuatorFitOptions {
   FitProgress progress;  // called between stages; may be empty
   UncertaintyOptions uncertainty;
   std::optional<ActuatorReference> reference;
+
+  // Throws std::invalid_argument naming the field and value, for what can be checked without the scene (the
+  // joints' and parameters' names, and the reference's size, are checked by FitActuators).
+  void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value. Validate() throws that as
+  // std::invalid_argument.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 // Throws InputError naming the dataset (and the missing signals, the feature, the episode and frame) when the

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <stdexcept>
 #include <set>
+#include <stdexcept>
+#include <string>
 
+#include "common/options_check.h"
 #include "episode/dataset_reader.h"
 #include "episode/input_error.h"
 #include "sim/scene_compiler.h"
@@ -65,8 +67,26 @@ std::string MetricKey(const std::string& problem, const char* split, const std::
 
 }  // namespace
 
+void SysidOptions::Validate() const {
+  common.Validate("SysidOptions");
+  if (max_episodes < 0) FailOption("SysidOptions", "max_episodes", static_cast<double>(max_episodes), "0 or more");
+  const auto member = [](const char* name, const auto& options) {
+    try {
+      options.Validate();
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("SysidOptions::") + name + ": " + e.what());
+    }
+  };
+  member("joint_dynamics", joint_dynamics);
+  member("actuators", actuators);
+  member("objects", objects);
+}
+
+bool SysidOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
+
 SysidRun Identify(const std::filesystem::path& scene, const std::optional<std::filesystem::path>& params,
                   const std::filesystem::path& dataset, const SysidOptions& options) {
+  options.Validate();
   const auto start = std::chrono::steady_clock::now();
   const auto model = sim::LoadScene(scene, params);
   const auto reader = episode::DatasetReader::Open(dataset);
@@ -98,9 +118,6 @@ SysidRun Identify(const std::filesystem::path& scene, const std::optional<std::f
                                                    model->scene_file.string() + ": " + needs);
   }
 
-  if (options.max_episodes < 0) {
-    throw std::invalid_argument("SysidOptions::max_episodes must be >= 0, found " + std::to_string(options.max_episodes));
-  }
   for (const std::string& joint : options.actuators.joints) {
     if (!model->robot || model->robot->FindDof(joint) < 0) {
       std::string known;

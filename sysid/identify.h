@@ -36,6 +36,12 @@ struct SysidOptions {
   ObjectFitOptions objects;
   // Progress over every problem run (fraction of them done, and what is running); may be empty.
   FitProgress progress;
+
+  // Throws std::invalid_argument naming the field and value ("SysidOptions::actuators: ActuatorFitOptions::starts
+  // = 0, expected at least 1"); Identify calls it first. The joints' names are checked against the scene there.
+  void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 struct SkippedProblem {

@@ -14,6 +14,7 @@
 #include <ceres/ceres.h>
 #include <Eigen/Cholesky>
 
+#include "common/options_check.h"
 #include "episode/input_error.h"
 #include "sim/rigid_body_dynamics.h"
 #include "sysid/joint_torque_model.h"
@@ -715,6 +716,8 @@ void AddConsistencyWarning(const MeasuredJoints& joints, const std::vector<doubl
 }
 
 }  // namespace
+
+bool JointDynamicsOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
 
 void JointDynamicsOptions::Validate() const {
   const std::string owner = "JointDynamicsOptions";

@@ -60,6 +60,9 @@ struct JointDynamicsOptions {
   // Throws std::invalid_argument naming the field and value ("JointDynamicsOptions::fit_rate_hz = 0, expected a
   // finite rate > 0"). FitJointDynamics calls it first.
   void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value. Validate() throws that as
+  // std::invalid_argument.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 // Throws InputError (the dataset file, the feature, the value) for episodes that lack measured positions or

@@ -43,6 +43,7 @@
 
 #include <Eigen/Dense>
 
+#include "common/options_check.h"
 #include "episode/dataset_info.h"
 #include "episode/input_error.h"
 #include "sysid/object_pose_residuals.h"
@@ -724,6 +725,8 @@ void Predict(const Simulator& simulator, const std::vector<PreparedEpisode>& epi
 }
 
 }  // namespace
+
+bool ObjectFitOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
 
 void ObjectFitOptions::Validate() const {
   const std::string owner = "ObjectFitOptions";

@@ -50,6 +50,9 @@ struct ObjectFitOptions {
   // Throws std::invalid_argument naming the field and value ("ObjectFitOptions::relative_step = 0, expected ...").
   // FitObjects calls it first.
   void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value. Validate() throws that as
+  // std::invalid_argument.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 // Throws InputError (naming the dataset, the feature and the value) when the dataset feeds no object pose, an

@@ -3,7 +3,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/options_check.h"
+
 namespace r2s::episode::video {
+
+bool EncodeOptions::IsValid(std::string* why) const { return IsValidByValidate(*this, why); }
 
 void EncodeOptions::Validate() const {
   const auto fail = [](const std::string& field, const std::string& value, const std::string& expected) {

@@ -22,6 +22,9 @@ struct EncodeOptions {
 
   // Throws std::invalid_argument naming the field and value.
   void Validate() const;
+  // Whether Validate() passes; else *why (when given) names the field and value. Validate() throws that as
+  // std::invalid_argument.
+  bool IsValid(std::string* why = nullptr) const;
 };
 
 }  // namespace r2s::episode::video
