@@ -28,6 +28,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "sysid/base_parameters.h"
 #include "sysid/fit_result.h"

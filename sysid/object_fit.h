@@ -9,6 +9,7 @@
 // running on, beside the scene's nominal values as the baseline. The .cc says what the world holds and why.
 
 #include <optional>
+#include <string>
 
 #include "sysid/fit_result.h"
 #include "sysid/problem_input.h"
