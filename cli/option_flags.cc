@@ -63,7 +63,6 @@ InputError InFlagTerms(const InputError& error) {
   std::string problem = error.problem();
   for (const auto& [name, flag] : kFlags) ReplaceAll(problem, name, flag);
   ReplaceAll(problem, kWriteOverwrite.first, kWriteOverwrite.second);
-  if (file == error.file() && field == error.field() && problem == error.problem()) return error;
   return InputError(std::move(file), std::move(field), std::move(problem));
 }
 

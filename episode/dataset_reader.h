@@ -42,7 +42,8 @@ class DatasetReader {
   Episode ReadEpisode(std::int64_t i) const;
   // Episode i with only the named features' columns (names the dataset lacks are skipped; the reader may add the
   // columns it checks rows with, such as LeRobot's timestamp and episode_index), reading no more than they need:
-  // no video or image is decoded unless named. For checks of every episode before any work starts.
+  // no video or image is decoded unless named, and no preserved storage node is copied (storage.nodes stays
+  // empty). For checks of every episode before any work starts.
   Episode ReadEpisodeFeatures(std::int64_t i, const std::set<std::string>& features) const;
 
   class Impl;

@@ -35,6 +35,14 @@ struct Texture {
   VkDescriptorSet set = VK_NULL_HANDLE;
 };
 
+// The whole of a width x height target, depth 0..1.
+void SetViewportAndScissor(VkCommandBuffer cmd, std::uint32_t width, std::uint32_t height) {
+  const VkViewport viewport{0, 0, static_cast<float>(width), static_cast<float>(height), 0, 1};
+  const VkRect2D scissor{{0, 0}, {width, height}};
+  vkCmdSetViewport(cmd, 0, 1, &viewport);
+  vkCmdSetScissor(cmd, 0, 1, &scissor);
+}
+
 }  // namespace
 
 struct Renderer::Impl {
@@ -485,10 +493,7 @@ struct Renderer::Impl {
       info.layerCount = 1;
       info.pDepthAttachment = &depth;
       vkCmdBeginRendering(cmd, &info);
-      const VkViewport viewport{0, 0, static_cast<float>(size), static_cast<float>(size), 0, 1};
-      const VkRect2D scissor{{0, 0}, {size, size}};
-      vkCmdSetViewport(cmd, 0, 1, &viewport);
-      vkCmdSetScissor(cmd, 0, 1, &scissor);
+      SetViewportAndScissor(cmd, size, size);
       const std::vector<ShadowPush>& casters = plan.shadow_layers[s].casters;
       for (std::size_t i = 0; i < casters.size(); ++i) {
         const DrawItem& item = list.shadow_items[i];
@@ -549,10 +554,7 @@ struct Renderer::Impl {
     info.pColorAttachments = color.data();
     info.pDepthAttachment = &depth;
     vkCmdBeginRendering(cmd, &info);
-    const VkViewport viewport{0, 0, static_cast<float>(w), static_cast<float>(h), 0, 1};
-    const VkRect2D scissor{{0, 0}, {w, h}};
-    vkCmdSetViewport(cmd, 0, 1, &viewport);
-    vkCmdSetScissor(cmd, 0, 1, &scissor);
+    SetViewportAndScissor(cmd, w, h);
     const auto view_offset = static_cast<std::uint32_t>(view.uniform_offset);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipelines.scene_layout.get(), 0, 1, &slot.scene_set,
                             1, &view_offset);

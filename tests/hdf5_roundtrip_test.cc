@@ -121,6 +121,9 @@ TEST(HdfReader, EpisodesCarryTheirPreservedNodesNotTheSourceFile) {
     const DatasetReader reader = DatasetReader::Open(source);
     info = reader.info();
     for (std::int64_t i = 0; i < reader.num_episodes(); ++i) episodes.push_back(reader.ReadEpisode(i));
+    // A check's read of a few features copies nothing it will not write.
+    EXPECT_TRUE(reader.ReadEpisodeFeatures(0, {"action"}).storage.nodes.empty());
+    EXPECT_FALSE(episodes.front().storage.nodes.empty());
   }
   std::size_t preserved = 0;
   for (const Episode& episode : episodes) {

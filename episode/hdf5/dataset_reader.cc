@@ -522,7 +522,7 @@ Episode Hdf5Reader::Read(std::int64_t i, const std::set<std::string>* only) cons
     column.attributes = hdf5::ReadAttributes(dataset.get(), file, where);
     episode.columns.emplace(feature, std::move(column));
   }
-  if (!shape.preserved.empty()) {
+  if (!only && !shape.preserved.empty()) {  // a features-only read is a check, never written back
     std::vector<std::string> source_paths;
     for (const auto& p : shape.preserved) source_paths.push_back("/" + hdf5::JoinPath(group_path, p));
     const auto image = hdf5::CopyIntoImage(source->file.get(), source_paths, file);
