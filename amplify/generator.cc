@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "amplify/variant_pipeline.h"
+#include "common/cpu_budget.h"
 #include "episode/dataset_reader.h"
 #include "episode/input_error.h"
 #include "randomize/distribution_yaml.h"
@@ -242,7 +243,7 @@ Generator Generator::Open(const fs::path& scene, const std::optional<fs::path>& 
   impl->begin = begin;
   impl->end = end;
   if (begin < end) CheckSourceData(*impl->reader, plan, begin / options.variants, (end - 1) / options.variants);
-  impl->threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  impl->threads = ThreadsOrAvailable(options.threads);
   impl->renderer.device = options.render_device;
   impl->renderer.validation = options.render_validation;
   return Generator(std::move(impl));
@@ -267,6 +268,7 @@ std::uint64_t Generator::total_units() const {
 std::uint64_t Generator::shard_begin() const { return impl_->begin; }
 std::uint64_t Generator::shard_end() const { return impl_->end; }
 int Generator::threads() const { return impl_->threads; }
+bool Generator::renders() const { return !impl_->config.cameras.empty(); }
 const std::vector<std::string>& Generator::notes() const { return impl_->notes; }
 
 void Generator::Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,

@@ -38,7 +38,7 @@ struct GeneratorOptions {
   std::uint32_t variants = 1;  // K: synthetic episodes per source episode
   std::uint64_t seed = 0;
   Shard shard;
-  int threads = 0;  // 0: every hardware thread
+  int threads = 0;  // 0: every CPU the process may use (its affinity mask and cgroup quota)
   cuda::Device device = cuda::Device::kAuto;  // the sensor models
   std::string render_device;                  // part of a Vulkan device name; empty: a GPU, else lavapipe
   bool render_validation = false;             // run the renderer under the Vulkan validation layer
@@ -90,6 +90,7 @@ class Generator {
   std::uint64_t shard_begin() const;  // this shard's units [shard_begin, shard_end)
   std::uint64_t shard_end() const;
   int threads() const;  // options.threads resolved
+  bool renders() const;  // the output records camera streams: each worker opens a renderer
   // What a user should know about where the draws come from ("physics from the posterior of params.yaml: ...").
   const std::vector<std::string>& notes() const;
 

@@ -13,8 +13,10 @@
 #include "amplify/generator.h"
 #include "amplify/run_folder.h"
 #include "cli/progress.h"
+#include "common/cpu_budget.h"
 #include "episode/dataset_writer.h"
 #include "episode/input_error.h"
+#include "render/cpu_raster_threads.h"
 
 namespace r2s::cli {
 namespace {
@@ -93,6 +95,10 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
   // Before loading anything: real data is what a user cannot get back.
   amplify::RefuseOutOverSource(options.out, options.episodes, "RunOptions.out");
   amplify::Generator generator = amplify::Generator::Open(options.scene, options.params, options.episodes, g);
+  // Before any worker opens a renderer (and before any thread starts): the CPU renderer's own threads share the
+  // CPUs with the workers.
+  std::string rasterizer_note;
+  if (generator.renders()) rasterizer_note = render::ShareCpuRasterizer(AvailableCpus(), generator.threads());
   const bool has_conditions = !generator.conditions().empty();
   const std::uint64_t begin = generator.shard_begin(), end = generator.shard_end();
   std::optional<Progress> progress;
@@ -104,6 +110,7 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
         << g.shard.source << "): units " << begin << ".." << end << ", " << generator.threads() << " threads -> "
         << dir.string() << "\n";
     for (const std::string& note : generator.notes()) log << "generate: " << note << "\n";
+    if (!rasterizer_note.empty()) log << "generate: " << rasterizer_note << "\n";
     if (!has_conditions) {
       log << "generate: the scene has no deployment map (randomization.conditions): no coverage report\n";
     }

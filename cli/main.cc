@@ -77,7 +77,7 @@ int Run(int argc, char** argv) {
   replay_cmd->add_option("--params", replay.params, "params.yaml from r2s sysid, overlaid on the scene's values");
   replay_cmd->add_option("--out", replay.out, "folder for the replayed episodes (written in the input's layout)")
       ->required();
-  replay_cmd->add_option("--threads", replay.threads, "worker threads (default: every hardware thread)")
+  replay_cmd->add_option("--threads", replay.threads, "worker threads (default: the CPUs this process may use, e.g. its Slurm allocation)")
       ->check(CLI::NonNegativeNumber);
   replay_cmd->add_flag("--json", replay.json, "print the report as JSON");
   replay_cmd->add_flag("--overwrite", replay.overwrite, "replace replayed episodes already in --out");
@@ -97,7 +97,7 @@ int Run(int argc, char** argv) {
                         "a published reference model (JSON) to compare joint-dynamics predictions with");
   sysid_cmd->add_option("--problem", sysid.problems, "only these problems: joint_dynamics, actuators, objects");
   sysid_cmd->add_option("--held-out", sysid.held_out, "fraction at the end of each episode held out (default 0.3)");
-  sysid_cmd->add_option("--threads", sysid.threads, "simulation threads (default: every hardware thread)")
+  sysid_cmd->add_option("--threads", sysid.threads, "simulation threads (default: the CPUs this process may use, e.g. its Slurm allocation)")
       ->check(CLI::NonNegativeNumber);
   sysid_cmd->add_option("--seed", sysid.seed, "seed of the global searches (default 0)");
   sysid_cmd->add_flag("--json", sysid.json, "print the results as JSON");
@@ -147,7 +147,7 @@ int Run(int argc, char** argv) {
   generate_cmd->add_option("--seed", generate.seed, "seed of every random draw (default 0)");
   generate_cmd->add_option("--shard", generate.shard,
                            "I/N: this shard of the run (default: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, or all)");
-  generate_cmd->add_option("--threads", generate.threads, "worker threads (default: every hardware thread)")
+  generate_cmd->add_option("--threads", generate.threads, "worker threads (default: the CPUs this process may use, e.g. its Slurm allocation)")
       ->check(CLI::NonNegativeNumber);
   generate_cmd->add_option("--device", generate.device, "sensor models on auto, cpu or cuda (default auto)");
   generate_cmd->add_option("--render-device", generate.render_device,

@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cpu_budget.h"
 #include "episode/atomic_file.h"
 #include "episode/input_error.h"
+#include "render/cpu_raster_threads.h"
 #include "render/image_io.h"
 #include "render/renderer.h"
 #include "render/segmentation.h"
@@ -26,6 +28,8 @@ void RunRender(const RenderOptions& options, std::ostream& out) {
   const sim::World world(model);
   const render::SceneState state = render::CaptureState(world);
 
+  // A CPU renderer's rasterizer threads: the CPUs this process may use, not the machine's.
+  render::ShareCpuRasterizer(AvailableCpus(), 1);
   render::RendererOptions renderer_options;
   renderer_options.device = options.device;
   renderer_options.validation = options.validation;

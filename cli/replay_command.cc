@@ -4,10 +4,10 @@
 #include <cmath>
 #include <iomanip>
 #include <ostream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "common/cpu_budget.h"
 #include "sim/replay.h"
 #include "sim/scene_compiler.h"
 
@@ -85,8 +85,7 @@ void PrintText(const sim::DatasetReplay& replay, const ReplayOptions& options, i
 }  // namespace
 
 void RunReplay(const ReplayOptions& options, std::ostream& out) {
-  const int threads =
-      options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = ThreadsOrAvailable(options.threads);
   const auto model = sim::LoadScene(options.scene, options.params);
   sim::ReplayOptions replay_options;
   replay_options.threads = threads;

@@ -13,7 +13,7 @@ struct ReplayOptions {
   std::filesystem::path episodes;
   std::optional<std::filesystem::path> params;
   std::filesystem::path out;
-  int threads = 0;  // 0: every hardware thread
+  int threads = 0;  // 0: every CPU the process may use
   bool json = false;
   bool overwrite = false;
 };

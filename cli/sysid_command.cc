@@ -6,13 +6,13 @@
 #include <iostream>
 #include <ostream>
 #include <sstream>
-#include <thread>
 
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "common/cpu_budget.h"
 #include "episode/input_error.h"
 #include "sim/params_overlay.h"
 #include "sysid/identify.h"
@@ -101,8 +101,7 @@ void RunSysid(const SysidOptions& options, std::ostream& out, std::ostream& log)
 
   sysid::SysidOptions o;
   o.common.held_out_fraction = options.held_out;
-  o.common.threads =
-      options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.common.threads = ThreadsOrAvailable(options.threads);
   o.common.seed = options.seed;
   o.baseline = options.baseline;
   for (const auto& p : options.problems) o.only.push_back(ParseProblem(p));

@@ -20,7 +20,7 @@ struct SysidOptions {
   std::optional<std::filesystem::path> baseline;  // a published reference model to compare with
   std::vector<std::string> problems;              // joint_dynamics, actuators, objects; empty: all the data support
   double held_out = 0.3;
-  int threads = 0;  // 0: every hardware thread
+  int threads = 0;  // 0: every CPU the process may use
   std::uint64_t seed = 0;
   bool json = false;
   // Limits and knobs of the fits (unset: each problem's default; see docs/sysid.md).

@@ -7,9 +7,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/cpu_budget.h"
 #include "cuda/sensor_backend.h"
 #include "cuda/sensor_plan.h"
 #include "randomize/distribution.h"
@@ -251,7 +251,7 @@ void CheckYuvShapes(RgbBatch in, Yuv420Batch out) {
 int ResolveThreads(int threads) {
   if (threads < 0) throw std::invalid_argument("SensorOptions.threads = " + std::to_string(threads) + ": must be >= 0");
   if (threads > 0) return threads;
-  return std::max(1u, std::thread::hardware_concurrency());
+  return AvailableCpus();
 }
 
 // True for CUDA, false for CPU; throws when CUDA is asked for and cannot be had.

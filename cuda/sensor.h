@@ -29,7 +29,9 @@ enum class Device {
 
 struct SensorOptions {
   Device device = Device::kAuto;
-  int threads = 0;  // CPU backend worker threads; 0 = std::thread::hardware_concurrency(). Results never depend on it.
+  // CPU backend worker threads; 0: the CPUs the process may use (its affinity mask and cgroup quota). Results
+  // never depend on it.
+  int threads = 0;
 };
 
 // One frame's camera. Defaults leave a frame unchanged (up to the gamma round trip, which is exact for 8 bits).

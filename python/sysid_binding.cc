@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <pybind11/eigen.h>
@@ -11,6 +10,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include "common/cpu_budget.h"
 #include "episode/input_error.h"
 #include "python/bindings.h"
 #include "sim/params_overlay.h"
@@ -116,7 +116,7 @@ void BindSysid(py::module_& m) {
         }
         sysid::SysidOptions o;
         o.common.held_out_fraction = held_out_fraction;
-        o.common.threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        o.common.threads = ThreadsOrAvailable(threads);
         o.common.seed = seed;
         for (const std::string& p : problems) o.only.push_back(ParseProblem(p));
         o.max_episodes = max_episodes;

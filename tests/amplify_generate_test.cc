@@ -3,6 +3,7 @@
 // out, opt-in camera streams, and bad input that exits 2 with nothing written.
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <signal.h>
 #include <spawn.h>
@@ -209,6 +210,46 @@ TEST(Generate, TheOutputHasTheSourcesSchemaAndSaysItIsSynthetic) {
     }
   }
   EXPECT_EQ(seen.size(), 18u);  // every (source episode, variant) once
+}
+
+// A batch job given one CPU of the machine (Slurm, taskset and container cpusets pin the affinity mask, which a
+// child inherits) gets one worker by default, not one per CPU of the machine, and its renderer rasterizes on that
+// worker's thread instead of starting lavapipe's own threads; a user's LP_NUM_THREADS is left as set.
+TEST(Generate, DefaultThreadsAreTheCpusTheJobWasGiven) {
+  TempDir dir;
+  cpu_set_t original;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(original), &original), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &original)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  const auto generate = [&](const std::string& out) {
+    return RunR2s({"generate", "--scene", Tabletop(), "--episodes", CubeTosses(), "--variants", "1",
+                   "--max-episodes", "1", "--keep", "all", "--cameras", "wrist", "--out", (dir / out).string()});
+  };
+  unsetenv("LP_NUM_THREADS");
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  const auto pinned = generate("pinned");
+  setenv("LP_NUM_THREADS", "1", 1);
+  const auto user_set = generate("user_set");
+  unsetenv("LP_NUM_THREADS");
+  ASSERT_EQ(sched_setaffinity(0, sizeof(original), &original), 0);
+
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.err;
+  EXPECT_EQ(json::parse(pinned.out)["threads"], 1);
+  EXPECT_NE(pinned.err.find(", 1 threads -> "), std::string::npos) << pinned.err;
+  EXPECT_NE(pinned.err.find("LP_NUM_THREADS=0 (1 renderer on 1 CPU: each rasterizes on its worker's thread)"),
+            std::string::npos)
+      << pinned.err;
+  ASSERT_EQ(user_set.exit_code, 0) << user_set.err;
+  EXPECT_NE(user_set.err.find("LP_NUM_THREADS=1 from the environment (1 renderer on 1 CPU; unset, it would be 0)"),
+            std::string::npos)
+      << user_set.err;
+  // The same bytes either way: the rasterizer's threads change how fast, never what.
+  const auto a = episode::DatasetReader::Open(dir / "pinned/cube_tosses.hdf5").ReadEpisode(0);
+  const auto b = episode::DatasetReader::Open(dir / "user_set/cube_tosses.hdf5").ReadEpisode(0);
+  EXPECT_EQ(a.At("observation.images.wrist").data.bytes, b.At("observation.images.wrist").data.bytes);
 }
 
 TEST(Generate, OptInCamerasAddImageDepthAndSegmentationFeatures) {
