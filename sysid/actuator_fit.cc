@@ -930,7 +930,8 @@ void JointByJointFit::RefineJointsTogether() {
       if (!outcomes_[j].held_why[static_cast<std::size_t>(k)].empty()) continue;
       together.emplace_back(j, k);
       bounded.push_back({p.name, "", std::clamp(current_[joints_[j]].Get(p.kind), p.bounds.lower, p.bounds.upper),
-                         p.bounds.lower, p.bounds.upper, p.log_scale});
+                         p.bounds.lower, p.bounds.upper, p.log_scale,
+                         p.kind == Kind::kLatency ? simulator_.time_step_s() : 0.0});
     }
   }
   if (together.empty()) return;
@@ -959,6 +960,7 @@ void JointByJointFit::RefineJointsTogether() {
   fit.max_iterations = quick_ ? std::min(options_.max_iterations, 4) : options_.max_iterations;
   fit.threads = options_.common.threads;
   fit.uncertainty = options_.uncertainty;
+  fit.try_kinks = true;
   if (options_.progress) options_.progress(0.99, "all joints together");
   const SimFitOutcome o = FitBySimulation(bounded, static_cast<int>(all_residuals), residual, fit);
   for (std::size_t i = 0; i < together.size(); ++i) {

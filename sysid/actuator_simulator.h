@@ -68,6 +68,7 @@ class Simulator {
 
   // Simulated positions (dofs x end) of an episode run from frame 0 to frame end - 1, in measured coordinates.
   Eigen::MatrixXd Run(const std::vector<JointValues>& values, const PreparedEpisode& ep, std::int64_t end) const;
+  double time_step_s() const { return base_.sim.time_step_s; }  // the physics step: latency's kinks
 
  private:
   sim::Model base_;

@@ -299,6 +299,54 @@ void AnalyzeSolution(const FiniteDifferenceCost& cost_function, const std::vecto
   }
 }
 
+// SimFitOptions::try_kinks: each kinked parameter held at the kinks that bracket best.x in turn (at most two; none
+// when it sits on one already), the others refined from best.x; a lower cost replaces best's point, cost and
+// Ceres's message.
+void TryKinks(const std::vector<BoundedParameter>& parameters, int residual_count, const ResidualFunction& residual,
+              const SimFitOptions& options, SimFitOutcome& best) {
+  const auto n = static_cast<int>(parameters.size());
+  for (int i = 0; i < n; ++i) {
+    const double spacing = parameters[i].kink_spacing;
+    if (!(spacing > 0) || n == 1) continue;
+    const double steps = best.x(i) / spacing;
+    if (std::abs(steps - std::round(steps)) < 1e-9) continue;
+    std::vector<BoundedParameter> others;
+    for (int k = 0; k < n; ++k) {
+      if (k != i) others.push_back(parameters[k]);
+    }
+    for (const double kink : {std::floor(steps) * spacing, std::ceil(steps) * spacing}) {
+      if (kink < parameters[i].lower || kink > parameters[i].upper) continue;
+      const Eigen::VectorXd base = best.x;
+      const auto full = [&](const Eigen::VectorXd& y) {
+        Eigen::VectorXd x(n);
+        for (int k = 0, at = 0; k < n; ++k) x(k) = k == i ? kink : y(at++);
+        return x;
+      };
+      const ResidualFunction held = [&](const Eigen::VectorXd& y, Eigen::VectorXd& r) { residual(full(y), r); };
+      Eigen::VectorXd from(n - 1);
+      for (int k = 0, at = 0; k < n; ++k) {
+        if (k != i) from(at++) = std::clamp(base(k), parameters[k].lower, parameters[k].upper);
+      }
+      std::atomic<int> evaluations{0};
+      FiniteDifferenceCost held_cost(others, residual_count, held, options, evaluations);
+      Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
+      held(from, r);
+      const double from_cost = HalfSquaredNorm(r);
+      if (!std::isfinite(from_cost)) continue;
+      const Refined refined = Refine(held_cost, others, from, from_cost, options);
+      best.evaluations += evaluations.load() + 1;
+      if (refined.start.cost < best.cost) {
+        best.x = full(refined.start.x);
+        best.cost = refined.start.cost;
+        best.termination = refined.message + " (" + parameters[i].name + " held at the whole step " +
+                           std::to_string(kink) + ")";
+        best.converged = refined.start.converged;
+        best.iterations += refined.iterations;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
@@ -341,9 +389,12 @@ SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, i
     best.cost = best.global_best_cost;
   }
 
-  // 3. The uncertainty at the solution.
+  // 3. The kinks that bracket the estimate.
+  if (options.try_kinks && options.max_iterations > 0) TryKinks(parameters, residual_count, residual, options, best);
+
+  // 4. The uncertainty at the solution.
   AnalyzeSolution(cost_function, parameters, residual_count, options, best);
-  best.evaluations = evaluations.load();
+  best.evaluations += evaluations.load();
   return best;
 }
 

@@ -2,6 +2,7 @@
 // covariance (by hand and through ceres::Covariance), and the sim-in-the-loop fitter on a non-smooth cost.
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <ceres/ceres.h>
@@ -233,6 +234,43 @@ TEST(FitBySimulation, RecoversFrictionOnANonSmoothCostAndFlagsTheUnusedParameter
   options.global_samples = 8;
   const SimFitOutcome tiny = FitBySimulation(parameters, 60, residual, options);
   EXPECT_GT(std::abs(tiny.x(0) - 0.3), std::abs(one.x(0) - 0.3));
+}
+
+// A latency as the simulator's delay line applies it: held commands (a new level every 10 steps) delayed by L steps,
+// blending the two whole-step delays that bracket L, so the cost is smooth in L only between whole steps. The data
+// were made at L = 3 steps exactly, a kink. With try_kinks the fit ends on it exactly; without, Levenberg-Marquardt
+// may stop a fraction of a step beside it (never lower).
+void DelayedCommands(const Eigen::VectorXd& x, Eigen::VectorXd& r, const Eigen::VectorXd& measured) {
+  const double levels[] = {0.0, 1.0, -0.5, 2.0, 0.3, -1.2, 0.8, 1.5, -0.2, 0.6, -0.9, 1.1};
+  const auto command = [&](int k) { return k < 0 ? 0.0 : levels[(k / 10) % 12]; };
+  const int n = static_cast<int>(std::floor(x(0)));
+  const double f = x(0) - n;
+  for (int k = 0; k < r.size(); ++k) {
+    r(k) = x(1) * ((1 - f) * command(k - n) + f * command(k - n - 1)) - measured(k);
+  }
+}
+
+TEST(FitBySimulation, TriesTheKinksOfAPiecewiseSmoothParameter) {
+  Eigen::VectorXd measured(120);
+  DelayedCommands(Eigen::Vector2d(3.0, 1.0), measured, Eigen::VectorXd::Zero(120));
+  const std::vector<BoundedParameter> parameters = {{"latency", "steps", 1.4, 0, 8, false, 1.0},
+                                                    {"gain", "", 0.8, 0.5, 2, false}};
+  const ResidualFunction residual = [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
+    DelayedCommands(x, r, measured);
+  };
+  SimFitOptions options;
+  options.global_samples = 8;
+  options.refine_starts = 1;
+  options.seed = 5;
+  const SimFitOutcome plain = FitBySimulation(parameters, 120, residual, options);
+  options.try_kinks = true;
+  const SimFitOutcome kinks = FitBySimulation(parameters, 120, residual, options);
+  EXPECT_EQ(kinks.x(0), 3.0) << "from " << plain.x(0);
+  EXPECT_NEAR(kinks.x(1), 1.0, 1e-5);  // to Levenberg-Marquardt's parameter tolerance
+  EXPECT_LT(kinks.cost, 1e-9);
+  EXPECT_LE(kinks.cost, plain.cost);
+  if (plain.x(0) != 3.0) EXPECT_NE(kinks.termination.find("held at the whole step"), std::string::npos);
+  std::printf("without the kinks: latency %.6f steps, gain %.6f, cost %.3e\n", plain.x(0), plain.x(1), plain.cost);
 }
 
 TEST(FitBySimulation, RejectsBadBoundsAndPropagatesSimulationErrors) {

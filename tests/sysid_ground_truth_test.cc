@@ -354,9 +354,9 @@ void ExpectArmRecovered(const FitResult& r, const std::vector<sim::ActuatorParam
   }
 }
 
-// About 3 minutes a seed on 2 cores: CI runs the first seed, R2S_TEST_SEEDS=5 every one. Measured on 5 seeds: kp,
-// armature and latency within 2 % (a quarter frame) on all; kd and the friction pair within 2 % on seeds 1, 2 and 5
-// and within 2.4 % on seeds 3 and 4, hence 2.5 % for those until the joint refinement closes the gap.
+// About 3 minutes a seed on 2 cores: CI runs the first seed, R2S_TEST_SEEDS=5 every one. The truth's latencies lie
+// on whole physics steps, where the cost has kinks (SimFitOptions::try_kinks); before the fit tried them, kd and
+// viscous friction ended 2.2-2.45 % off on seeds 3 and 4 (and 1.6-1.9 % off on noise-free data).
 TEST(SysidGroundTruth, TwoJointGearedArmFromEverySeed) {
   testing::TempDir dir;
   const fs::path scene = WriteArmScene(dir / "arm");
@@ -366,7 +366,7 @@ TEST(SysidGroundTruth, TwoJointGearedArmFromEverySeed) {
     const Problem problem = SyntheticProblem(scene, truth, 6.0, 0.6, seed);
     const FitResult r =
         FitArm(problem, seed, {"kp", "kd", "latency_s", "coulomb_friction", "viscous_friction", "armature"});
-    ExpectArmRecovered(r, truth, 0.02, 0.025);
+    ExpectArmRecovered(r, truth, 0.02, 0.02);
     for (int d = 0; d < 2; ++d) {
       const FitParameter& latency = Find(r, d == 0 ? "robot.shoulder.latency_s" : "robot.elbow.latency_s");
       EXPECT_LT(std::abs(latency.estimate - truth[static_cast<std::size_t>(d)].latency_s), 0.25 * problem.frame_s)
