@@ -11,17 +11,13 @@
 # frames), robomimic output; medians of wall, process CPU (user + system) and peak RSS over REPEATS runs.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-BUILD_DIR="${BUILD_DIR:-build/release}"
-if [[ ! -x "$BUILD_DIR/cli/r2s" ]]; then bash scripts/build.sh; fi
-r2s="$BUILD_DIR/cli/r2s"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 REPEATS="${REPEATS:-3}"
 MACHINE_CPUS="${MACHINE_CPUS:-16}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cpus=$(nproc)
-echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $cpus CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 
 # row label, pin (a CPU list for taskset or "-"), LP_NUM_THREADS ("-": left to r2s), then r2s generate arguments
 row() {

@@ -12,11 +12,7 @@
 # unless a GPU is present), to HDF5 and, from the LeRobot tosses, to LeRobot (video), with bytes per camera frame.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-BUILD_DIR="${BUILD_DIR:-build/release}"
-if [[ ! -x "$BUILD_DIR/cli/r2s" ]]; then bash scripts/build.sh; fi
-r2s="$BUILD_DIR/cli/r2s"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 THREADS="${THREADS:-$(nproc)}"
 VARIANTS="${VARIANTS:-4}"
 WORK_DIR="${WORK_DIR:-$(mktemp -d)}"
@@ -25,7 +21,7 @@ scene=scenes/tabletop
 tosses=scenes/tabletop/episodes/cube_tosses.hdf5
 panda=scenes/panda_gaz2019/episode_0.hdf5
 
-echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 echo "== $("$r2s" --version), threads $THREADS, variants $VARIANTS, outputs in $WORK_DIR"
 if [[ ! -f "$WORK_DIR/params.yaml" ]]; then
   "$r2s" sysid --scene "$scene" --episodes "$tosses" --problem objects --out "$WORK_DIR/params.yaml" >/dev/null

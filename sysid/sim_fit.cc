@@ -300,14 +300,14 @@ void AnalyzeSolution(const FiniteDifferenceCost& cost_function, const std::vecto
 }
 
 // SimFitOptions::try_kinks: each kinked parameter held at the kinks that bracket best.x in turn (at most two; none
-// when it sits on one already), the others refined from best.x; a lower cost replaces best's point, cost and
-// Ceres's message.
+// when it sits on one already), the others refined from best.x (or, with no others, the kink's cost alone); a lower
+// cost replaces best's point, cost and Ceres's message.
 void TryKinks(const std::vector<BoundedParameter>& parameters, int residual_count, const ResidualFunction& residual,
               const SimFitOptions& options, SimFitOutcome& best) {
   const auto n = static_cast<int>(parameters.size());
   for (int i = 0; i < n; ++i) {
     const double spacing = parameters[i].kink_spacing;
-    if (!(spacing > 0) || n == 1) continue;
+    if (!(spacing > 0)) continue;
     const double steps = best.x(i) / spacing;
     if (std::abs(steps - std::round(steps)) < 1e-9) continue;
     std::vector<BoundedParameter> others;
@@ -316,7 +316,6 @@ void TryKinks(const std::vector<BoundedParameter>& parameters, int residual_coun
     }
     for (const double kink : {std::floor(steps) * spacing, std::ceil(steps) * spacing}) {
       if (kink < parameters[i].lower || kink > parameters[i].upper) continue;
-      const Eigen::VectorXd base = best.x;
       const auto full = [&](const Eigen::VectorXd& y) {
         Eigen::VectorXd x(n);
         for (int k = 0, at = 0; k < n; ++k) x(k) = k == i ? kink : y(at++);
@@ -325,16 +324,23 @@ void TryKinks(const std::vector<BoundedParameter>& parameters, int residual_coun
       const ResidualFunction held = [&](const Eigen::VectorXd& y, Eigen::VectorXd& r) { residual(full(y), r); };
       Eigen::VectorXd from(n - 1);
       for (int k = 0, at = 0; k < n; ++k) {
-        if (k != i) from(at++) = std::clamp(base(k), parameters[k].lower, parameters[k].upper);
+        if (k != i) from(at++) = std::clamp(best.x(k), parameters[k].lower, parameters[k].upper);
       }
-      std::atomic<int> evaluations{0};
-      FiniteDifferenceCost held_cost(others, residual_count, held, options, evaluations);
       Eigen::VectorXd r = Eigen::VectorXd::Zero(residual_count);
       held(from, r);
-      const double from_cost = HalfSquaredNorm(r);
-      if (!std::isfinite(from_cost)) continue;
-      const Refined refined = Refine(held_cost, others, from, from_cost, options);
-      best.evaluations += evaluations.load() + 1;
+      ++best.evaluations;
+      Refined refined;
+      refined.start.x = from;
+      refined.start.cost = HalfSquaredNorm(r);
+      refined.start.converged = true;
+      refined.message = "the kink's cost: no other parameter to refine";
+      if (!std::isfinite(refined.start.cost)) continue;
+      if (!others.empty()) {
+        std::atomic<int> evaluations{0};
+        FiniteDifferenceCost held_cost(others, residual_count, held, options, evaluations);
+        refined = Refine(held_cost, others, from, refined.start.cost, options);
+        best.evaluations += evaluations.load();
+      }
       if (refined.start.cost < best.cost) {
         best.x = full(refined.start.x);
         best.cost = refined.start.cost;

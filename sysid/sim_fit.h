@@ -49,7 +49,7 @@ struct SimFitOptions {
   std::uint64_t seed = 0;       // of the Halton scrambling: the search is deterministic
   int threads = 1;              // evaluations of the global search run on this many threads (the caller's choice)
   // After the refinement, each parameter with a kink_spacing is held at the two kinks that bracket its estimate in
-  // turn while the others are refined again; the lowest cost wins. Levenberg-Marquardt's finite differences
+  // turn while the others (if any) are refined again; the lowest cost wins. Levenberg-Marquardt's finite differences
   // straddle a kink and can stall beside it: on noise-free data of a two-joint arm whose latencies lay on whole
   // steps it stopped with kd and viscous friction 1.6-1.9 % off, compensating a latency a fraction of a step off.
   bool try_kinks = false;

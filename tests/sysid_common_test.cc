@@ -269,8 +269,24 @@ TEST(FitBySimulation, TriesTheKinksOfAPiecewiseSmoothParameter) {
   EXPECT_NEAR(kinks.x(1), 1.0, 1e-5);  // to Levenberg-Marquardt's parameter tolerance
   EXPECT_LT(kinks.cost, 1e-9);
   EXPECT_LE(kinks.cost, plain.cost);
-  if (plain.x(0) != 3.0) EXPECT_NE(kinks.termination.find("held at the whole step"), std::string::npos);
+  if (plain.x(0) != 3.0) {
+    EXPECT_NE(kinks.termination.find("held at the whole step"), std::string::npos);
+  }
   std::printf("without the kinks: latency %.6f steps, gain %.6f, cost %.3e\n", plain.x(0), plain.x(1), plain.cost);
+
+  // The latency alone (the gain known): nothing else to refine, so the kinks' own costs decide.
+  const ResidualFunction latency_only = [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
+    DelayedCommands(Eigen::Vector2d(x(0), 1.0), r, measured);
+  };
+  const SimFitOutcome alone = FitBySimulation({parameters[0]}, 120, latency_only, options);
+  EXPECT_EQ(alone.x(0), 3.0);
+  options.try_kinks = false;
+  const SimFitOutcome alone_plain = FitBySimulation({parameters[0]}, 120, latency_only, options);
+  if (alone_plain.x(0) != 3.0) {
+    EXPECT_NE(alone.termination.find("the kink's cost"), std::string::npos) << alone.termination;
+  }
+  std::printf("the latency alone without the kinks: %.9f steps\n", alone_plain.x(0));
+  EXPECT_LT(alone.cost, 1e-20);
 }
 
 TEST(FitBySimulation, RejectsBadBoundsAndPropagatesSimulationErrors) {
