@@ -10,8 +10,10 @@
 //
 // The residual of joint j is its simulated minus measured position (rad or m) on every fitted frame after the first
 // of every episode, with the whole robot simulated; joints are fitted one at a time (block coordinate descent), the
-// others running with their current values. That keeps each search low-dimensional (the Halton stage needs it) at
-// the price of ignoring cross-joint covariance: the covariance is block diagonal, one block per joint.
+// others running with their current values. That keeps each search low-dimensional (the Halton stage needs it).
+// Coupled joints end with one refinement of all together, whose analysis (cross-joint covariances included) is the
+// one reported; a single joint reports its last analysis. Both are widened where the cost is flatter than its
+// curvature (SimFitOptions::widen_to_flat_cost).
 //
 // What the data can tell apart, and what is done about what they cannot:
 //   - passive damping and viscous friction are one torque, -(viscous_friction + damping) qd: damping is never
@@ -412,6 +414,13 @@ struct JointOutcome {
   int iterations = 0;
 };
 
+// The joint refinement's analysis (coupled joints): its parameters as (joint, parameter index) and their uncertainty,
+// cross-joint covariances included. Empty when there was no joint refinement.
+struct TogetherOutcome {
+  std::vector<std::pair<std::size_t, int>> analysed;
+  Uncertainty uncertainty;
+};
+
 // Where one start of a joint's fit ended.
 struct StartEnd {
   JointValues values;
@@ -434,6 +443,7 @@ class JointByJointFit {
 
   const std::vector<JointValues>& values() const { return current_; }
   const std::vector<JointOutcome>& outcomes() const { return outcomes_; }
+  const TogetherOutcome& together() const { return together_; }
 
  private:
   // Every fitted value with the scale its change is measured against: the rounds' convergence test.
@@ -441,6 +451,8 @@ class JointByJointFit {
   void FitJoint(std::size_t j, int pass);
   // The residual of joint j with its free parameters x, the others at their current values.
   ResidualFunction ResidualOf(std::size_t j, const std::vector<int>& free) const;
+  // Joint j's parameters `free` for FitBySimulation, starting at their current values (clamped to their bounds).
+  std::vector<BoundedParameter> BoundedOf(std::size_t j, const std::vector<int>& free) const;
   // global: the Halton search only (no refinement: a limit left above what the data demand is flat there, and
   // the limit scan must see the search's best point first); else Levenberg-Marquardt from `current`.
   SimFitOutcome FitFree(std::size_t j, int pass, const std::vector<int>& free, bool global, JointOutcome& out);
@@ -469,6 +481,7 @@ class JointByJointFit {
   std::vector<JointValues> current_;
   std::vector<bool> velocity_reference_;  // per joint: its commands carry a velocity reference
   std::vector<JointOutcome> outcomes_;
+  TogetherOutcome together_;
   std::int64_t residual_count_ = 0;
   bool quick_ = false;
   int starts_ = 0;
@@ -605,7 +618,28 @@ void JointByJointFit::FitJoint(std::size_t j, int pass) {
   HoldBarelyReachedLimits(j, pass, free, o, out);
   HoldKdWhereOnlyTheSumIsSeen(j, pass, free, o, out);
   HoldWhatTheDataCannotSee(j, pass, free, o, out);
+  // A single joint's last analysis is the one reported (coupled joints report the joint refinement's): widened
+  // where the cost is flatter than its curvature (SimFitOptions::widen_to_flat_cost).
+  if (joints_.size() == 1 && !out.analysed.empty()) {
+    WidenToTheFlatCost(BoundedOf(j, out.analysed), static_cast<int>(residual_count_), ResidualOf(j, out.analysed),
+                       options_.common.threads, o);
+    out.uncertainty = o.uncertainty;
+  }
   outcomes_[j] = std::move(out);
+}
+
+std::vector<BoundedParameter> JointByJointFit::BoundedOf(std::size_t j, const std::vector<int>& free) const {
+  const int d = joints_[j];
+  const std::vector<JointParameter>& params = joint_parameters_[j];
+  const bool prismatic = robot_.dof_link(d).joint_type == sim::JointType::kPrismatic;
+  std::vector<BoundedParameter> bounded;
+  for (int k : free) {
+    const JointParameter& p = params[static_cast<std::size_t>(k)];
+    bounded.push_back({p.name, KindUnit(p.kind, prismatic),
+                       std::clamp(current_[d].Get(p.kind), p.bounds.lower, p.bounds.upper), p.bounds.lower,
+                       p.bounds.upper, p.log_scale});
+  }
+  return bounded;
 }
 
 ResidualFunction JointByJointFit::ResidualOf(std::size_t j, const std::vector<int>& free) const {
@@ -628,15 +662,7 @@ SimFitOutcome JointByJointFit::FitFree(std::size_t j, int pass, const std::vecto
                                        JointOutcome& out) {
   const int d = joints_[j];
   const std::vector<JointParameter>& params = joint_parameters_[j];
-  const bool prismatic = robot_.dof_link(d).joint_type == sim::JointType::kPrismatic;
-  std::vector<BoundedParameter> bounded;
-  Eigen::VectorXd x(static_cast<Eigen::Index>(free.size()));
-  for (std::size_t i = 0; i < free.size(); ++i) {
-    const JointParameter& p = params[free[i]];
-    x[static_cast<Eigen::Index>(i)] = std::clamp(current_[d].Get(p.kind), p.bounds.lower, p.bounds.upper);
-    bounded.push_back({p.name, KindUnit(p.kind, prismatic), x[static_cast<Eigen::Index>(i)], p.bounds.lower,
-                       p.bounds.upper, p.log_scale});
-  }
+  const std::vector<BoundedParameter> bounded = BoundedOf(j, free);
   SimFitOptions fit;
   // Later rounds refine from where the last one left off: the global search has been done.
   fit.global_samples = global ? (quick_ ? std::min(options_.global_samples, 8) : options_.global_samples) : 0;
@@ -920,7 +946,9 @@ void JointByJointFit::HoldWhatTheDataCannotSee(std::size_t j, int pass, std::vec
 // arm: within 0.2 % per round after 5 rounds, yet 2-4 % from the truth, because each round shrinks the coupling's
 // error by little). One Levenberg-Marquardt refinement of every joint's identified parameters together, on every
 // joint's residual, removes what the rounds leave (the same arm: within 1 %). Its Jacobian covers all the joints'
-// parameters, so it stays small: no global search here.
+// parameters, so it stays small: no global search here. Its analysis is the one reported: a joint's own last round
+// holds the other joints fixed, so its std leaves out the coupling (the same arm, seed 4: the elbow's kd 1.9 % off
+// with a per-joint std of 0.56 %).
 void JointByJointFit::RefineJointsTogether() {
   std::vector<std::pair<std::size_t, int>> together;  // (joint, parameter)
   std::vector<BoundedParameter> bounded;
@@ -946,11 +974,12 @@ void JointByJointFit::RefineJointsTogether() {
     for (std::size_t i = 0; i < together.size(); ++i) {
       values[joints_[together[i].first]].Set(kind_of(i), x[static_cast<Eigen::Index>(i)]);
     }
+    // Frame by frame, the joints of a frame side by side: the layout the robust covariance's time lags count in.
     Eigen::Index at = 0;
     for (const auto& ep : episodes_) {
       const Eigen::MatrixXd q = simulator_.Run(values, ep, ep.split);
-      for (int d : joints_) {
-        for (std::int64_t i = 1; i < ep.split; ++i) r[at++] = q(d, i) - ep.q_meas(d, i);
+      for (std::int64_t i = 1; i < ep.split; ++i) {
+        for (int d : joints_) r[at++] = q(d, i) - ep.q_meas(d, i);
       }
     }
   };
@@ -960,23 +989,62 @@ void JointByJointFit::RefineJointsTogether() {
   fit.max_iterations = quick_ ? std::min(options_.max_iterations, 4) : options_.max_iterations;
   fit.threads = options_.common.threads;
   fit.uncertainty = options_.uncertainty;
+  fit.uncertainty.residual_groups.clear();
+  for (const auto& ep : episodes_) {
+    fit.uncertainty.residual_groups.insert(fit.uncertainty.residual_groups.end(),
+                                           static_cast<std::size_t>(ep.split - 1) * joints_.size(), ep.index);
+  }
+  fit.uncertainty.rows_per_step = static_cast<int>(joints_.size());
   fit.try_kinks = true;
+  fit.widen_to_flat_cost = true;
   if (options_.progress) options_.progress(0.99, "all joints together");
   const SimFitOutcome o = FitBySimulation(bounded, static_cast<int>(all_residuals), residual, fit);
   for (std::size_t i = 0; i < together.size(); ++i) {
     current_[joints_[together[i].first]].Set(kind_of(i), o.x[static_cast<Eigen::Index>(i)]);
   }
   result_.iterations += o.iterations;
+  together_.analysed = std::move(together);
+  together_.uncertainty = o.uncertainty;
 }
 
 // ---- After the fit: the result's parameters and covariance, the predictions, the warnings ----
 
-// The result's entry for parameter k of a joint (estimate: its fitted or held value), or none for a limit the
-// scene leaves infinite and the data never reach. Appends the analysis position of a parameter that stays
-// identified to `kept`, and what a user should know to `warnings`.
-std::optional<FitParameter> ResultParameter(const JointParameter& p, std::size_t k, const std::string& unit,
-                                            double estimate, const JointOutcome& out, std::vector<int>& kept,
+// Where a parameter's final analysis placed it: the analysis (a joint's own last round, or the joint refinement
+// of coupled joints) and its position there; no analysis when it was never analysed.
+struct AnalysisPlace {
+  const Uncertainty* uncertainty = nullptr;
+  std::size_t position = 0;
+
+  bool identified() const {
+    return uncertainty != nullptr && position < uncertainty->identified.size() && uncertainty->identified[position];
+  }
+  // The row of an identified parameter in its analysis's covariance (which covers the identified ones only).
+  Eigen::Index covariance_row() const {
+    return static_cast<Eigen::Index>(std::count(uncertainty->identified.begin(),
+                                                uncertainty->identified.begin() + static_cast<std::ptrdiff_t>(position),
+                                                true));
+  }
+};
+
+// Parameter k of joint j in the joint refinement's analysis if that covers it, else in the joint's own.
+AnalysisPlace PlaceOf(std::size_t j, std::size_t k, const JointOutcome& out, const TogetherOutcome& together) {
+  const std::pair<std::size_t, int> key(j, static_cast<int>(k));
+  const auto t = std::find(together.analysed.begin(), together.analysed.end(), key);
+  if (t != together.analysed.end()) {
+    return {&together.uncertainty, static_cast<std::size_t>(t - together.analysed.begin())};
+  }
+  const auto at = std::find(out.analysed.begin(), out.analysed.end(), static_cast<int>(k));
+  if (at == out.analysed.end()) return {};
+  return {&out.uncertainty, static_cast<std::size_t>(at - out.analysed.begin())};
+}
+
+// The result's entry for a parameter of a joint (estimate: its fitted or held value; held_why: why it was held, or
+// empty), or none for a limit the scene leaves infinite and the data never reach. `kept` says whether it stays
+// identified (and so enters the covariance); what a user should know goes to `warnings`.
+std::optional<FitParameter> ResultParameter(const JointParameter& p, const std::string& unit, double estimate,
+                                            const AnalysisPlace& place, const std::string& held_why, bool& kept,
                                             std::vector<std::string>& warnings) {
+  kept = false;
   FitParameter f;
   f.name = p.name;
   f.unit = unit;
@@ -985,15 +1053,11 @@ std::optional<FitParameter> ResultParameter(const JointParameter& p, std::size_t
   f.upper = p.bounds.upper;
   f.overlays_scene = true;  // position_offset too: params.yaml applies it (sim::RobotModel::position_offset)
   f.estimate = estimate;
-  const auto at = std::find(out.analysed.begin(), out.analysed.end(), static_cast<int>(k));
-  const bool analysed = at != out.analysed.end();
-  const auto i = static_cast<std::size_t>(at - out.analysed.begin());
   // Against (or within kAtBound of) a bound: the data push it there, so its value says only which side the
   // truth lies on; not reported as identified.
   const double u = ToUnit({p.name, "", f.estimate, f.lower, f.upper, p.log_scale}, f.estimate);
   const char* at_bound = u <= kAtBound ? "lower" : u >= 1 - kAtBound ? "upper" : nullptr;
-  const bool fitted_free = analysed && out.uncertainty.identified.size() == out.analysed.size() &&
-                           out.uncertainty.identified[i] && out.held_why[k].empty();
+  const bool fitted_free = place.identified() && held_why.empty();
   if (fitted_free && at_bound != nullptr) {
     f.identified = false;
     f.why_not_identified = std::string("at its ") + at_bound + " bound (" +
@@ -1004,14 +1068,15 @@ std::optional<FitParameter> ResultParameter(const JointParameter& p, std::size_t
                        " bound; not confidently identified (widen its bounds if the value is plausible)");
   } else if (fitted_free) {
     f.identified = true;
-    f.std_dev = out.uncertainty.std_dev[static_cast<Eigen::Index>(i)];
-    kept.push_back(static_cast<int>(i));
+    f.std_dev = place.uncertainty->std_dev[static_cast<Eigen::Index>(place.position)];
+    kept = true;
   } else {
     f.identified = false;
-    f.why_not_identified = !out.held_why[k].empty()                         ? out.held_why[k]
-                           : !p.why_not_fitted.empty()                      ? p.why_not_fitted
-                           : analysed && i < out.uncertainty.why_not.size() ? out.uncertainty.why_not[i]
-                                                                            : "not analysed";
+    const bool analysed = place.uncertainty != nullptr && place.position < place.uncertainty->why_not.size();
+    f.why_not_identified = !held_why.empty()           ? held_why
+                           : !p.why_not_fitted.empty() ? p.why_not_fitted
+                           : analysed                  ? place.uncertainty->why_not[place.position]
+                                                       : "not analysed";
     f.std_dev = (f.upper - f.lower) / std::sqrt(12.0);
     if (!std::isfinite(f.estimate)) {
       // A limit the scene leaves infinite and the data never reach: the scene keeps it; nothing to overlay.
@@ -1023,51 +1088,53 @@ std::optional<FitParameter> ResultParameter(const JointParameter& p, std::size_t
   return f;
 }
 
-// The covariance block of a joint's identified parameters (`kept`, positions in its final analysis): the final
-// analysis restricted to them (a held parameter's covariance rows belong to the analysis that flagged it).
-Eigen::MatrixXd CovarianceBlock(const JointOutcome& out, const std::vector<int>& kept) {
-  std::vector<int> identified_index;  // into the analysis' identified list
-  {
-    std::vector<int> order;  // analysis position -> index in its covariance
-    int c = 0;
-    for (std::size_t i = 0; i < out.analysed.size(); ++i) {
-      order.push_back(out.uncertainty.identified.size() == out.analysed.size() && out.uncertainty.identified[i] ? c++
-                                                                                                              : -1);
-    }
-    for (int i : kept) identified_index.push_back(order[i]);
-  }
-  Eigen::MatrixXd block(identified_index.size(), identified_index.size());
-  for (std::size_t a = 0; a < identified_index.size(); ++a) {
-    for (std::size_t b = 0; b < identified_index.size(); ++b) {
-      block(a, b) = out.uncertainty.covariance(identified_index[a], identified_index[b]);
+// The covariance of the identified parameters, in order: within one analysis, that analysis's; between two
+// analyses (joints fitted only one at a time), zero.
+Eigen::MatrixXd KeptCovariance(const std::vector<AnalysisPlace>& kept) {
+  const auto n = static_cast<Eigen::Index>(kept.size());
+  Eigen::MatrixXd covariance = Eigen::MatrixXd::Zero(n, n);
+  for (Eigen::Index a = 0; a < n; ++a) {
+    for (Eigen::Index b = 0; b < n; ++b) {
+      const AnalysisPlace& pa = kept[static_cast<std::size_t>(a)];
+      const AnalysisPlace& pb = kept[static_cast<std::size_t>(b)];
+      if (pa.uncertainty == pb.uncertainty) {
+        covariance(a, b) = pa.uncertainty->covariance(pa.covariance_row(), pb.covariance_row());
+      }
     }
   }
-  return block;
+  return covariance;
 }
 
-// The result's parameters, its block-diagonal covariance (one block per joint), and each joint's diagnostics.
+// The result's parameters, their covariance (from the joint refinement where coupled joints had one, else one
+// block per joint), and each joint's diagnostics.
 void ReportParameters(const sim::RobotModel& robot, const std::vector<int>& joints,
                       const std::vector<std::vector<JointParameter>>& joint_parameters,
-                      const std::vector<JointOutcome>& outcomes, const std::vector<JointValues>& values,
-                      FitResult& result) {
-  std::vector<Eigen::MatrixXd> blocks;
+                      const std::vector<JointOutcome>& outcomes, const TogetherOutcome& together,
+                      const std::vector<JointValues>& values, FitResult& result) {
+  std::vector<AnalysisPlace> kept;
   for (std::size_t j = 0; j < joints.size(); ++j) {
     const int d = joints[j];
     const bool prismatic = robot.dof_link(d).joint_type == sim::JointType::kPrismatic;
     const JointOutcome& out = outcomes[j];
     const std::vector<JointParameter>& params = joint_parameters[j];
-    std::vector<int> kept;  // positions in out.analysed that stay identified
     for (std::size_t k = 0; k < params.size(); ++k) {
       const JointParameter& p = params[k];
-      std::optional<FitParameter> f = ResultParameter(p, k, KindUnit(p.kind, prismatic), values[d].Get(p.kind), out,
-                                                      kept, result.warnings);
+      const AnalysisPlace place = PlaceOf(j, k, out, together);
+      bool identified = false;
+      std::optional<FitParameter> f = ResultParameter(p, KindUnit(p.kind, prismatic), values[d].Get(p.kind), place,
+                                                      k < out.held_why.size() ? out.held_why[k] : "", identified,
+                                                      result.warnings);
+      if (identified) {
+        kept.push_back(place);
+        result.covariance_names.push_back(p.name);
+      }
       if (f) result.parameters.push_back(std::move(*f));
     }
-    blocks.push_back(CovarianceBlock(out, kept));
-    for (int i : kept) result.covariance_names.push_back(params[out.analysed[i]].name);
-    result.condition_number = std::max(result.condition_number, out.uncertainty.condition_number);
-    result.rank += out.uncertainty.rank;
-    for (const auto& w : out.uncertainty.warnings) result.warnings.push_back(w);
+    if (together.analysed.empty()) {
+      result.condition_number = std::max(result.condition_number, out.uncertainty.condition_number);
+      result.rank += out.uncertainty.rank;
+      for (const auto& w : out.uncertainty.warnings) result.warnings.push_back(w);
+    }
     result.termination +=
         (result.termination.empty() ? "" : "; ") + robot.dof_link(d).joint_name + ": " + out.termination;
     result.converged = (j == 0 || result.converged) && out.converged;
@@ -1077,14 +1144,12 @@ void ReportParameters(const sim::RobotModel& robot, const std::vector<int>& join
                                 out.termination);
     }
   }
-  Eigen::Index total = 0;
-  for (const auto& b : blocks) total += b.rows();
-  result.covariance = Eigen::MatrixXd::Zero(total, total);
-  Eigen::Index at = 0;
-  for (const auto& b : blocks) {
-    result.covariance.block(at, at, b.rows(), b.cols()) = b;
-    at += b.rows();
+  if (!together.analysed.empty()) {
+    result.condition_number = together.uncertainty.condition_number;
+    result.rank = together.uncertainty.rank;
+    for (const auto& w : together.uncertainty.warnings) result.warnings.push_back(w);
   }
+  result.covariance = KeptCovariance(kept);
   // kd held because only kd + viscous_friction is observable: the pair is reported and drawn by its sum.
   for (std::size_t j = 0; j < joints.size(); ++j) {
     if (!outcomes[j].kd_in_viscous) continue;
@@ -1232,7 +1297,7 @@ FitResult FitActuators(const ProblemInput& input, const ActuatorFitOptions& opti
   const Simulator simulator(model);
   JointByJointFit fit(robot, joints, joint_parameters, episodes, simulator, options, nominal, result);
   fit.Run();
-  ReportParameters(robot, joints, joint_parameters, fit.outcomes(), fit.values(), result);
+  ReportParameters(robot, joints, joint_parameters, fit.outcomes(), fit.together(), fit.values(), result);
   Predict(robot, simulator, joints, episodes, fit.values(), BaselineOf(nominal, options), result);
   AddModelWarnings(model, simulator, joints, episodes, fit.values(), options, result);
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

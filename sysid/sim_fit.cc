@@ -12,6 +12,7 @@
 #include <ceres/ceres.h>
 
 #include "common/parallel_for.h"
+#include "sysid/fit_result.h"
 
 namespace r2s::sysid {
 namespace {
@@ -355,6 +356,94 @@ void TryKinks(const std::vector<BoundedParameter>& parameters, int residual_coun
 
 }  // namespace
 
+// Along each identified parameter's linearized profile (C e_i / sqrt(C_ii): the direction in which the quadratic
+// cost rises least for a move of that parameter), the distance at which the cost first rises by the threshold, the
+// larger of both ways; the parameter's row and column of the covariance grow by that distance over its half-width
+// where that exceeds 1 (correlations kept).
+void WidenToTheFlatCost(const std::vector<BoundedParameter>& parameters, int residual_count,
+                        const ResidualFunction& residual, int threads, SimFitOutcome& best) {
+  Uncertainty& u = best.uncertainty;
+  const auto n = static_cast<Eigen::Index>(parameters.size());
+  std::vector<Eigen::Index> identified;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (static_cast<std::size_t>(i) < u.identified.size() && u.identified[static_cast<std::size_t>(i)]) {
+      identified.push_back(i);
+    }
+  }
+  const auto p = static_cast<Eigen::Index>(identified.size());
+  if (p == 0 || u.covariance.rows() != p || residual_count <= n || !std::isfinite(best.cost)) return;
+  const double s2 = 2 * best.cost / static_cast<double>(residual_count - n);
+  const double threshold = 0.5 * 3.8415 * s2;
+  constexpr double kZ = 1.96;
+  constexpr double kMultiples[] = {1, 2, 4, 8};
+  std::vector<Eigen::VectorXd> points;  // parameter a, side, multiple: in that order
+  std::vector<bool> inside;
+  for (Eigen::Index a = 0; a < p; ++a) {
+    const double variance = u.covariance(a, a);
+    const Eigen::VectorXd step =
+        variance > 0 ? Eigen::VectorXd(kZ * u.covariance.col(a) / std::sqrt(variance)) : Eigen::VectorXd::Zero(p);
+    for (const double side : {-1.0, 1.0}) {
+      for (const double m : kMultiples) {
+        Eigen::VectorXd x = best.x;
+        bool within = true;
+        for (Eigen::Index b = 0; b < p; ++b) {
+          const Eigen::Index i = identified[static_cast<std::size_t>(b)];
+          x(i) += side * m * step(b);
+          within = within && x(i) >= parameters[static_cast<std::size_t>(i)].lower &&
+                   x(i) <= parameters[static_cast<std::size_t>(i)].upper;
+        }
+        points.push_back(std::move(x));
+        inside.push_back(within);
+      }
+    }
+  }
+  // A point beyond a bound is not simulated (the simulator may refuse it) and counts as a rise past the threshold:
+  // the interval does not widen past a bound.
+  std::vector<Eigen::VectorXd> evaluated;
+  for (std::size_t c = 0; c < points.size(); ++c) {
+    if (inside[c]) evaluated.push_back(points[c]);
+  }
+  const std::vector<double> inside_costs = CostsAt(evaluated, residual_count, residual, threads);
+  best.evaluations += static_cast<int>(evaluated.size());
+  std::vector<double> costs(points.size(), kInf);
+  for (std::size_t c = 0, e = 0; c < points.size(); ++c) {
+    if (inside[c]) costs[c] = inside_costs[e++];
+  }
+  Eigen::VectorXd factor = Eigen::VectorXd::Ones(p);
+  std::size_t at = 0;
+  for (Eigen::Index a = 0; a < p; ++a) {
+    double reach = 0;  // in half-widths, the larger side's
+    for (int side = 0; side < 2; ++side) {
+      double before = 0, rise_before = 0;
+      bool crossed = false;
+      for (const double m : kMultiples) {
+        const double rise = costs[at++] - best.cost;
+        if (crossed) continue;
+        if (rise <= threshold) {
+          before = m;
+          rise_before = std::max(0.0, rise);
+          continue;
+        }
+        // Crossed between `before` and m: where the rise, taken as linear in between, meets the threshold.
+        crossed = true;
+        before = std::isfinite(rise) ? before + (m - before) * (threshold - rise_before) / (rise - rise_before)
+                                     : before;
+      }
+      reach = std::max(reach, before);
+    }
+    factor(a) = std::max(1.0, reach);
+  }
+  if (!(factor.maxCoeff() > 1)) return;
+  u.covariance = factor.asDiagonal() * u.covariance * factor.asDiagonal();
+  for (Eigen::Index a = 0; a < p; ++a) {
+    const Eigen::Index i = identified[static_cast<std::size_t>(a)];
+    u.std_dev(i) *= factor(a);
+    if (u.inflation.size() == n && std::isfinite(u.inflation(i))) u.inflation(i) *= factor(a);
+  }
+  u.method += "; widened up to " + FormatNumber(factor.maxCoeff(), 3) +
+              "x where the cost is flatter than its curvature along a parameter's profile";
+}
+
 SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
                               const ResidualFunction& residual, const SimFitOptions& options) {
   CheckParameters(parameters);
@@ -400,6 +489,7 @@ SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, i
 
   // 4. The uncertainty at the solution.
   AnalyzeSolution(cost_function, parameters, residual_count, options, best);
+  if (options.widen_to_flat_cost) WidenToTheFlatCost(parameters, residual_count, residual, options.threads, best);
   best.evaluations += evaluations.load();
   return best;
 }

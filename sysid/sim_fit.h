@@ -53,6 +53,13 @@ struct SimFitOptions {
   // straddle a kink and can stall beside it: on noise-free data of a two-joint arm whose latencies lay on whole
   // steps it stopped with kd and viscous friction 1.6-1.9 % off, compensating a latency a fraction of a step off.
   bool try_kinks = false;
+  // After the analysis, the cost is evaluated along each identified parameter's linearized profile (the parameter
+  // moved, the others by their regression on it), both ways, at 1, 2, 4 and 8 times its 95 % half-width; where it
+  // rises by less than the classical 95 % threshold (1/2 chi2_1(0.95) s^2, s^2 = 2 cost / (m - n)), that parameter's
+  // interval widens to where it reaches it (never narrows; correlations kept). The Jacobian's curvature holds at
+  // the scale of its finite-difference step; a cost that is flatter further out leaves the linearized interval too
+  // narrow. Costs 8 simulations per identified parameter.
+  bool widen_to_flat_cost = false;
   UncertaintyOptions uncertainty;
 };
 
@@ -98,5 +105,11 @@ std::vector<double> CostsAt(const std::vector<Eigen::VectorXd>& points, int resi
 
 SimFitOutcome FitBySimulation(const std::vector<BoundedParameter>& parameters, int residual_count,
                               const ResidualFunction& residual, const SimFitOptions& options = {});
+
+// SimFitOptions::widen_to_flat_cost on its own, for a caller that analyses a fit's final point itself:
+// outcome.x, .cost and .uncertainty (over the parameters, in order) as FitBySimulation leaves them; widens
+// outcome.uncertainty in place (its method says so) and counts the simulations in outcome.evaluations.
+void WidenToTheFlatCost(const std::vector<BoundedParameter>& parameters, int residual_count,
+                        const ResidualFunction& residual, int threads, SimFitOutcome& outcome);
 
 }  // namespace r2s::sysid

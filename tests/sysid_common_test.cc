@@ -289,6 +289,55 @@ TEST(FitBySimulation, TriesTheKinksOfAPiecewiseSmoothParameter) {
   EXPECT_LT(alone.cost, 1e-20);
 }
 
+// A gain `a` seen linearly and a parameter `b` seen through a step of width w: steep where the fit ends, flat a
+// few widths away, where the cost has risen by less than the 95 % threshold. The Jacobian's interval on b is far
+// too narrow; widen_to_flat_cost widens it (here to 4 half-widths: the next probe lies beyond a bound) and leaves `a`'s alone.
+TEST(FitBySimulation, WidensTheIntervalWhereTheCostIsFlatterThanItsCurvature) {
+  constexpr int kRows = 200;
+  constexpr double kStepWidth = 0.05, kStepSize = 0.01, kNoise = 0.1;
+  const auto model = [&](const Eigen::VectorXd& x, int i) {
+    const double u = std::sin(0.1 * i), v = i % 2 == 0 ? 1.0 : -1.0;
+    return x(0) * u + kStepSize * std::tanh((x(1) - 1.0) / kStepWidth) * v;
+  };
+  std::mt19937 random(7);
+  std::normal_distribution<double> noise(0.0, kNoise);
+  Eigen::VectorXd measured(kRows);
+  for (int i = 0; i < kRows; ++i) measured(i) = model(Eigen::Vector2d(1.0, 1.0), i) + noise(random);
+  const ResidualFunction residual = [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
+    for (int i = 0; i < kRows; ++i) r(i) = model(x, i) - measured(i);
+  };
+  const std::vector<BoundedParameter> parameters = {{"a", "", 0.8, 0, 3, false}, {"b", "", 1.1, 0, 3, false}};
+  SimFitOptions options;
+  options.global_samples = 16;
+  options.refine_starts = 2;
+  const SimFitOutcome plain = FitBySimulation(parameters, kRows, residual, options);
+  options.widen_to_flat_cost = true;
+  const SimFitOutcome widened = FitBySimulation(parameters, kRows, residual, options);
+  ASSERT_TRUE(plain.uncertainty.identified[0] && plain.uncertainty.identified[1]);
+  EXPECT_EQ(widened.x, plain.x);  // the estimate is not touched
+  EXPECT_NEAR(widened.uncertainty.std_dev(0), plain.uncertainty.std_dev(0), 0.02 * plain.uncertainty.std_dev(0));
+  EXPECT_GT(widened.uncertainty.std_dev(1), 3 * plain.uncertainty.std_dev(1));
+  EXPECT_NE(widened.uncertainty.method.find("widened"), std::string::npos) << widened.uncertainty.method;
+  EXPECT_NEAR(widened.uncertainty.covariance(1, 1), widened.uncertainty.std_dev(1) * widened.uncertainty.std_dev(1),
+              1e-12);
+  std::printf("b: %.4f, std %.4g linearized, %.4g widened\n", plain.x(1), plain.uncertainty.std_dev(1),
+              widened.uncertainty.std_dev(1));
+
+  // A linear model: the cost rises exactly as its curvature says, so nothing widens.
+  const ResidualFunction linear = [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
+    for (int i = 0; i < kRows; ++i) r(i) = x(0) * std::sin(0.1 * i) + x(1) * (i % 2 == 0 ? 1.0 : -1.0) - measured(i);
+  };
+  options.widen_to_flat_cost = false;
+  const SimFitOutcome linear_plain = FitBySimulation(parameters, kRows, linear, options);
+  options.widen_to_flat_cost = true;
+  const SimFitOutcome linear_widened = FitBySimulation(parameters, kRows, linear, options);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_NEAR(linear_widened.uncertainty.std_dev(i), linear_plain.uncertainty.std_dev(i),
+                1e-6 * linear_plain.uncertainty.std_dev(i));
+  }
+  EXPECT_EQ(linear_widened.uncertainty.method.find("widened"), std::string::npos);
+}
+
 TEST(FitBySimulation, RejectsBadBoundsAndPropagatesSimulationErrors) {
   const ResidualFunction zero = [](const Eigen::VectorXd&, Eigen::VectorXd& r) { r.setZero(); };
   EXPECT_THROW(FitBySimulation({{"k", "", 5, 0, 1, false}}, 3, zero), std::invalid_argument);
