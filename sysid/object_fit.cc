@@ -587,7 +587,7 @@ void ScanForOtherBasins(const SimFitOutcome& outcome, const FitPlan& plan, const
     const double inflation = std::isfinite(u.inflation[ii]) ? u.inflation[ii] : 1.0;
     // Within the classical threshold: as deep as the fit's own basin, so the interval widens to reach it.
     // Within the robust one only: flagged (widening to the bounds would make every rugged parameter unknown).
-    const double deep = 0.5 * 3.8415 * s2, shallow = deep * inflation * inflation;
+    const double deep = 0.5 * kChiSquare1Dof95 * s2, shallow = deep * inflation * inflation;
     double reach_deep = 0, reach = 0, at = x[ii], rise = 0;
     for (std::size_t k = 0; k < points.size(); ++k) {
       if (owner[k] != i || !(costs[k] - outcome.cost <= shallow)) continue;

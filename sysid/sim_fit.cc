@@ -373,11 +373,13 @@ void WidenToTheFlatCost(const std::vector<BoundedParameter>& parameters, int res
   const auto p = static_cast<Eigen::Index>(identified.size());
   if (p == 0 || u.covariance.rows() != p || residual_count <= n || !std::isfinite(best.cost)) return;
   const double s2 = 2 * best.cost / static_cast<double>(residual_count - n);
-  const double threshold = 0.5 * 3.8415 * s2;
-  constexpr double kZ = 1.96;
+  const double threshold = 0.5 * kChiSquare1Dof95 * s2;
+  constexpr double kZ = 1.96;  // a 95 % half-width in std (the cost rises by just over the threshold there)
   constexpr double kMultiples[] = {1, 2, 4, 8};
-  std::vector<Eigen::VectorXd> points;  // parameter a, side, multiple: in that order
-  std::vector<bool> inside;
+  // Each probe (parameter a, side, multiple: in that order) is simulated unless it lies beyond a bound (the
+  // simulator may refuse it); such a probe counts as a rise past the threshold: no interval widens past a bound.
+  std::vector<Eigen::VectorXd> evaluated;
+  std::vector<int> slot;  // per probe: its index in `evaluated`, -1 beyond a bound
   for (Eigen::Index a = 0; a < p; ++a) {
     const double variance = u.covariance(a, a);
     const Eigen::VectorXd step =
@@ -392,23 +394,13 @@ void WidenToTheFlatCost(const std::vector<BoundedParameter>& parameters, int res
           within = within && x(i) >= parameters[static_cast<std::size_t>(i)].lower &&
                    x(i) <= parameters[static_cast<std::size_t>(i)].upper;
         }
-        points.push_back(std::move(x));
-        inside.push_back(within);
+        slot.push_back(within ? static_cast<int>(evaluated.size()) : -1);
+        if (within) evaluated.push_back(std::move(x));
       }
     }
   }
-  // A point beyond a bound is not simulated (the simulator may refuse it) and counts as a rise past the threshold:
-  // the interval does not widen past a bound.
-  std::vector<Eigen::VectorXd> evaluated;
-  for (std::size_t c = 0; c < points.size(); ++c) {
-    if (inside[c]) evaluated.push_back(points[c]);
-  }
-  const std::vector<double> inside_costs = CostsAt(evaluated, residual_count, residual, threads);
+  const std::vector<double> costs = CostsAt(evaluated, residual_count, residual, threads);
   best.evaluations += static_cast<int>(evaluated.size());
-  std::vector<double> costs(points.size(), kInf);
-  for (std::size_t c = 0, e = 0; c < points.size(); ++c) {
-    if (inside[c]) costs[c] = inside_costs[e++];
-  }
   Eigen::VectorXd factor = Eigen::VectorXd::Ones(p);
   std::size_t at = 0;
   for (Eigen::Index a = 0; a < p; ++a) {
@@ -417,7 +409,8 @@ void WidenToTheFlatCost(const std::vector<BoundedParameter>& parameters, int res
       double before = 0, rise_before = 0;
       bool crossed = false;
       for (const double m : kMultiples) {
-        const double rise = costs[at++] - best.cost;
+        const int k = slot[at++];
+        const double rise = k < 0 ? kInf : costs[static_cast<std::size_t>(k)] - best.cost;
         if (crossed) continue;
         if (rise <= threshold) {
           before = m;

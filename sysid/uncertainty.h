@@ -46,6 +46,10 @@ class Problem;
 
 namespace r2s::sysid {
 
+// chi2_1(0.95) = 1.96^2: a cost 1/2 of this times s^2 above the optimum bounds a parameter's 95 % interval (the
+// classical threshold both the object fit's basin scan and SimFitOptions::widen_to_flat_cost use).
+inline constexpr double kChiSquare1Dof95 = 3.8415;
+
 struct UncertaintyOptions {
   double rcond = 1e-6;                // singular values below rcond * sigma_max span the null space
   double correlation_warning = 0.95;  // |rho| above this gets a warning

@@ -191,10 +191,27 @@ sim::ActuatorParams PendulumTruth() {
   return a;
 }
 
+// How many of the fit's 95 % intervals (estimate +- 1.96 std) contain the truth, of how many.
+struct Coverage {
+  int covered = 0;
+  int intervals = 0;
+};
+
+// Counts the 95 % interval of `p` in `coverage` and prints its error in its own std.
+void CountInterval(const FitParameter& p, double truth, Coverage& coverage) {
+  const double error = std::abs(p.estimate - truth);
+  std::printf("%s: %.5g (true %.5g, error %+.2f %%, std %.2f %%, %.1f std)\n", p.name.c_str(), p.estimate, truth,
+              100 * (p.estimate - truth) / truth, 100 * p.std_dev / truth, error / p.std_dev);
+  coverage.covered += error <= 1.96 * p.std_dev ? 1 : 0;
+  ++coverage.intervals;
+}
+
+// Every value within 2 % of the truth from every seed, and at least 80 % of the 95 % intervals contain the truth.
 TEST(SysidGroundTruth, PendulumFromEverySeed) {
   testing::TempDir dir;
   const fs::path scene = WritePendulumScene(dir / "scene", /*velocity_reference=*/true);
   const sim::ActuatorParams truth = PendulumTruth();
+  Coverage coverage;
   for (std::uint64_t seed : Seeds()) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const Problem problem = SyntheticProblem(scene, {truth}, 6.0, 1.0, seed);
@@ -211,6 +228,7 @@ TEST(SysidGroundTruth, PendulumFromEverySeed) {
              {"armature", truth.armature}}) {
       EXPECT_LT(RelativeError(p(kind).estimate, value), 0.02) << kind << " " << p(kind).estimate;
       EXPECT_TRUE(p(kind).identified) << kind << ": " << p(kind).why_not_identified;
+      CountInterval(p(kind), value, coverage);
     }
     EXPECT_LT(std::abs(p("latency_s").estimate - truth.latency_s), 0.25 * problem.frame_s) << p("latency_s").estimate;
     // A velocity limit the motion never reaches: not identified, not confidently wrong.
@@ -227,6 +245,8 @@ TEST(SysidGroundTruth, PendulumFromEverySeed) {
     ASSERT_EQ(r.noise_floor.size(), 1u);
     EXPECT_NEAR(r.noise_floor[0], std::hypot(kNoiseRad, kEncoderStep / std::sqrt(12.0)), 0.0003);
   }
+  std::printf("95 %% intervals containing the truth: %d of %d\n", coverage.covered, coverage.intervals);
+  EXPECT_GE(coverage.covered, 0.8 * coverage.intervals);  // measured: 29 of 30 (docs/sysid.md)
 }
 
 // Without a velocity reference and with a drive that never saturates, kd (0 - qd) is viscous friction's torque:
@@ -333,12 +353,6 @@ FitResult FitArm(const Problem& problem, std::uint64_t seed, const std::vector<s
   return r;
 }
 
-// How many of the fit's 95 % intervals (estimate +- 1.96 std) contain the truth, of how many.
-struct Coverage {
-  int covered = 0;
-  int intervals = 0;
-};
-
 // kp, kd, the friction pair and armature of both joints within their tolerance of the truth and identified:
 // gains_tolerance for kp and armature, damping_tolerance for kd and the frictions (relative). Adds their 95 %
 // intervals to `coverage`.
@@ -351,11 +365,7 @@ void ExpectArmRecovered(const FitResult& r, const std::vector<sim::ActuatorParam
              {"kp", t.kp}, {"kd", t.kd}, {"coulomb_friction", t.coulomb_friction},
              {"viscous_friction", t.viscous_friction}, {"armature", t.armature}}) {
       const FitParameter& p = Find(r, joint + kind);
-      std::printf("%s: %.5g (true %.5g, error %+.2f %%, std %.2f %%, %.1f std)\n", p.name.c_str(), p.estimate,
-                  value, 100 * (p.estimate - value) / value, 100 * p.std_dev / value,
-                  std::abs(p.estimate - value) / p.std_dev);
-      coverage.covered += std::abs(p.estimate - value) <= 1.96 * p.std_dev ? 1 : 0;
-      ++coverage.intervals;
+      CountInterval(p, value, coverage);
       const bool gain = std::string_view(kind) == "kp" || std::string_view(kind) == "armature";
       EXPECT_LT(RelativeError(p.estimate, value), gain ? gains_tolerance : damping_tolerance)
           << p.name << " " << p.estimate;
