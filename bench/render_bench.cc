@@ -5,15 +5,22 @@
 // MuJoCo; bench/run_render.sh runs both (bench/README.md).
 //
 //   render_bench [--source_dir=DIR] [--device=NAME] [--shadow_casters=visual|collision] [--shadow_map_px=N]
-//                [--no_shadows] [--collision_shadows] [--write_png=DIR] [google benchmark flags]
+//                [--no_shadows] [--collision_shadows] [--write_png=DIR] [--batches=1,16,64]
+//                [google benchmark flags]
 //
 // The shadow options start from the scene's rendering: section (its defaults: docs/scenes.md) and the flags
 // override them as r2s render's --shadow-casters, --shadow-map-px and --shadows do (--collision_shadows is
 // --shadow_casters=collision). --write_png=DIR writes each benchmark's frames (after the warm-up) as
 // DIR/<width>x<height>_view<i>.png, to compare the images the options draw.
 //
+// --batches lists the views per batch (default 1,16,64; a GPU run adds 256). Batches up to 16 go in one
+// submission; larger ones run twice, 16 views per submission and the whole batch in one.
+//
 // Benchmarks are named Render/<width>/<height>/<views per batch>/<views per submission>.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -35,7 +42,8 @@ std::string g_source_dir = R2S_SOURCE_DIR;
 std::string g_device;
 r2s::render::RenderingOverrides g_rendering;
 std::string g_write_png;
-constexpr int kMaxViews = 64;
+std::vector<int> g_batches = {1, 16, 64};
+int g_max_views = 64;  // the largest batch: that many arm poses are prepared
 
 double ProcessCpuSeconds() {
   timespec t{};
@@ -45,7 +53,7 @@ double ProcessCpuSeconds() {
 
 struct Workload {
   std::shared_ptr<const r2s::sim::Model> model;
-  std::vector<r2s::render::SceneState> states;  // kMaxViews arm poses spread over the log
+  std::vector<r2s::render::SceneState> states;  // g_max_views arm poses spread over the log
 };
 
 const Workload& GetWorkload() {
@@ -57,9 +65,9 @@ const Workload& GetWorkload() {
     const std::size_t samples = q.size() / 7;
     r2s::sim::World world(w.model);
     const int n = w.model->robot->num_dofs();
-    for (int v = 0; v < kMaxViews; ++v) {
+    for (int v = 0; v < g_max_views; ++v) {
       Eigen::VectorXd pose = w.model->robot->initial_q;
-      const std::size_t sample = (samples - 1) * v / (kMaxViews - 1);
+      const std::size_t sample = (samples - 1) * v / std::max(1, g_max_views - 1);
       for (int j = 0; j < 7; ++j) pose[j] = q[7 * sample + j];
       world.SetJointState(pose, Eigen::VectorXd::Zero(n));
       w.states.push_back(r2s::render::CaptureState(world));
@@ -139,6 +147,20 @@ int main(int argc, char** argv) {
       g_write_png = argv[i] + 12;
     } else if (std::strcmp(argv[i], "--no_shadows") == 0) {
       g_rendering.shadows = "off";
+    } else if (std::strncmp(argv[i], "--batches=", 10) == 0) {
+      g_batches.clear();
+      for (const char* c = argv[i] + 10; *c != '\0';) {
+        char* end = nullptr;
+        const long b = std::strtol(c, &end, 10);
+        if (end == c || b < 1) {
+          std::fprintf(stderr, "render_bench: --batches wants positive counts separated by commas, got '%s'\n",
+                       argv[i] + 10);
+          return 2;
+        }
+        g_batches.push_back(static_cast<int>(b));
+        c = *end == ',' ? end + 1 : end;
+      }
+      g_max_views = *std::max_element(g_batches.begin(), g_batches.end());
     } else if (std::strncmp(argv[i], "--shadow_map_px=", 16) == 0) {
       g_rendering.shadow_map_px = std::atoi(argv[i] + 16);
     } else {
@@ -149,9 +171,9 @@ int main(int argc, char** argv) {
   GetWorkload();  // load outside the timed region
   auto* bench = benchmark::RegisterBenchmark("Render", BM_Render);
   for (const auto& [w, h] : {std::pair{128, 128}, std::pair{640, 480}}) {
-    for (int b : {1, 16, 64}) {
+    for (int b : g_batches) {
       bench->Args({w, h, b, std::min(b, 16)});
-      if (b == 64) bench->Args({w, h, b, 64});  // the whole batch in one submission
+      if (b > 16) bench->Args({w, h, b, b});  // the whole batch in one submission
     }
   }
   bench->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
