@@ -454,8 +454,10 @@ class JointByJointFit {
   // Joint j's parameters `free` for FitBySimulation, starting at their current values (clamped to their bounds).
   std::vector<BoundedParameter> BoundedOf(std::size_t j, const std::vector<int>& free) const;
   // global: the Halton search only (no refinement: a limit left above what the data demand is flat there, and
-  // the limit scan must see the search's best point first); else Levenberg-Marquardt from `current`.
-  SimFitOutcome FitFree(std::size_t j, int pass, const std::vector<int>& free, bool global, JointOutcome& out);
+  // the limit scan must see the search's best point first); else Levenberg-Marquardt from `current`, and with
+  // try_kinks the latency's whole steps that bracket its estimate (SimFitOptions::try_kinks).
+  SimFitOutcome FitFree(std::size_t j, int pass, const std::vector<int>& free, bool global, JointOutcome& out,
+                        bool try_kinks = false);
   std::vector<SimFitStart> StartPoints(std::size_t j, int pass, const std::vector<int>& free, JointOutcome& out);
   StartEnd RefineStart(std::size_t j, int pass, const std::vector<int>& free, const SimFitStart& start,
                        double best_so_far, JointOutcome& out);
@@ -615,6 +617,15 @@ void JointByJointFit::FitJoint(std::size_t j, int pass) {
   } else {
     Report(1, joint_name + ": pass " + std::to_string(pass + 1));
   }
+  // A lone joint's latency: Levenberg-Marquardt's central differences straddle the kink at a whole physics step and
+  // can stall beside it (the joint refinement does this for coupled joints). The kinks that bracket the estimate
+  // are tried with the other parameters refined again; a lower cost wins.
+  const bool latency_free = std::any_of(free.begin(), free.end(), [&](int k) {
+    return params[static_cast<std::size_t>(k)].kind == Kind::kLatency;
+  });
+  if (joints_.size() == 1 && latency_free && !quick_ && options_.max_iterations > 0) {
+    o = FitFree(j, pass, free, false, out, /*try_kinks=*/true);
+  }
   HoldBarelyReachedLimits(j, pass, free, o, out);
   HoldKdWhereOnlyTheSumIsSeen(j, pass, free, o, out);
   HoldWhatTheDataCannotSee(j, pass, free, o, out);
@@ -659,11 +670,17 @@ ResidualFunction JointByJointFit::ResidualOf(std::size_t j, const std::vector<in
 }
 
 SimFitOutcome JointByJointFit::FitFree(std::size_t j, int pass, const std::vector<int>& free, bool global,
-                                       JointOutcome& out) {
+                                       JointOutcome& out, bool try_kinks) {
   const int d = joints_[j];
   const std::vector<JointParameter>& params = joint_parameters_[j];
-  const std::vector<BoundedParameter> bounded = BoundedOf(j, free);
+  std::vector<BoundedParameter> bounded = BoundedOf(j, free);
+  if (try_kinks) {
+    for (std::size_t i = 0; i < free.size(); ++i) {
+      if (params[free[i]].kind == Kind::kLatency) bounded[i].kink_spacing = simulator_.time_step_s();
+    }
+  }
   SimFitOptions fit;
+  fit.try_kinks = try_kinks;
   // Later rounds refine from where the last one left off: the global search has been done.
   fit.global_samples = global ? (quick_ ? std::min(options_.global_samples, 8) : options_.global_samples) : 0;
   fit.refine_starts = global ? starts_ : 1;
