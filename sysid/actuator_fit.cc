@@ -451,8 +451,11 @@ class JointByJointFit {
   void FitJoint(std::size_t j, int pass);
   // The residual of joint j with its free parameters x, the others at their current values.
   ResidualFunction ResidualOf(std::size_t j, const std::vector<int>& free) const;
-  // Joint j's parameters `free` for FitBySimulation, starting at their current values (clamped to their bounds).
-  std::vector<BoundedParameter> BoundedOf(std::size_t j, const std::vector<int>& free) const;
+  // Parameter k of joint j for FitBySimulation, starting at its value in `values` (clamped to its bounds); with
+  // kinks, a latency's kinks at whole physics steps (SimFitOptions::try_kinks).
+  BoundedParameter BoundedOne(std::size_t j, int k, const JointValues& values, bool kinks) const;
+  // Joint j's parameters `free` for FitBySimulation, starting at their current values.
+  std::vector<BoundedParameter> BoundedOf(std::size_t j, const std::vector<int>& free, bool kinks = false) const;
   // global: the Halton search only (no refinement: a limit left above what the data demand is flat there, and
   // the limit scan must see the search's best point first); else Levenberg-Marquardt from `current`, and with
   // try_kinks the latency's whole steps that bracket its estimate (SimFitOptions::try_kinks).
@@ -639,17 +642,18 @@ void JointByJointFit::FitJoint(std::size_t j, int pass) {
   outcomes_[j] = std::move(out);
 }
 
-std::vector<BoundedParameter> JointByJointFit::BoundedOf(std::size_t j, const std::vector<int>& free) const {
-  const int d = joints_[j];
-  const std::vector<JointParameter>& params = joint_parameters_[j];
-  const bool prismatic = robot_.dof_link(d).joint_type == sim::JointType::kPrismatic;
+BoundedParameter JointByJointFit::BoundedOne(std::size_t j, int k, const JointValues& values, bool kinks) const {
+  const JointParameter& p = joint_parameters_[j][static_cast<std::size_t>(k)];
+  const bool prismatic = robot_.dof_link(joints_[j]).joint_type == sim::JointType::kPrismatic;
+  return {p.name,         KindUnit(p.kind, prismatic), std::clamp(values.Get(p.kind), p.bounds.lower, p.bounds.upper),
+          p.bounds.lower, p.bounds.upper,              p.log_scale,
+          kinks && p.kind == Kind::kLatency ? simulator_.time_step_s() : 0.0};
+}
+
+std::vector<BoundedParameter> JointByJointFit::BoundedOf(std::size_t j, const std::vector<int>& free,
+                                                         bool kinks) const {
   std::vector<BoundedParameter> bounded;
-  for (int k : free) {
-    const JointParameter& p = params[static_cast<std::size_t>(k)];
-    bounded.push_back({p.name, KindUnit(p.kind, prismatic),
-                       std::clamp(current_[d].Get(p.kind), p.bounds.lower, p.bounds.upper), p.bounds.lower,
-                       p.bounds.upper, p.log_scale});
-  }
+  for (int k : free) bounded.push_back(BoundedOne(j, k, current_[joints_[j]], kinks));
   return bounded;
 }
 
@@ -673,12 +677,7 @@ SimFitOutcome JointByJointFit::FitFree(std::size_t j, int pass, const std::vecto
                                        JointOutcome& out, bool try_kinks) {
   const int d = joints_[j];
   const std::vector<JointParameter>& params = joint_parameters_[j];
-  std::vector<BoundedParameter> bounded = BoundedOf(j, free);
-  if (try_kinks) {
-    for (std::size_t i = 0; i < free.size(); ++i) {
-      if (params[free[i]].kind == Kind::kLatency) bounded[i].kink_spacing = simulator_.time_step_s();
-    }
-  }
+  const std::vector<BoundedParameter> bounded = BoundedOf(j, free, try_kinks);
   SimFitOptions fit;
   fit.try_kinks = try_kinks;
   // Later rounds refine from where the last one left off: the global search has been done.
@@ -792,9 +791,7 @@ void JointByJointFit::RecordStarts(std::size_t j, const std::vector<int>& free, 
   std::vector<BoundedParameter> bounded;
   Eigen::VectorXd best_x(static_cast<Eigen::Index>(free.size()));
   for (std::size_t i = 0; i < free.size(); ++i) {
-    const JointParameter& p = params[free[i]];
-    bounded.push_back({p.name, "", std::clamp(best.values.Get(p.kind), p.bounds.lower, p.bounds.upper),
-                       p.bounds.lower, p.bounds.upper, p.log_scale});
+    bounded.push_back(BoundedOne(j, free[i], best.values, /*kinks=*/false));
     best_x[static_cast<Eigen::Index>(i)] = bounded.back().nominal;
   }
   int rivals = 0;
@@ -971,12 +968,9 @@ void JointByJointFit::RefineJointsTogether() {
   std::vector<BoundedParameter> bounded;
   for (std::size_t j = 0; j < joints_.size(); ++j) {
     for (int k : outcomes_[j].analysed) {
-      const JointParameter& p = joint_parameters_[j][static_cast<std::size_t>(k)];
       if (!outcomes_[j].held_why[static_cast<std::size_t>(k)].empty()) continue;
       together.emplace_back(j, k);
-      bounded.push_back({p.name, "", std::clamp(current_[joints_[j]].Get(p.kind), p.bounds.lower, p.bounds.upper),
-                         p.bounds.lower, p.bounds.upper, p.log_scale,
-                         p.kind == Kind::kLatency ? simulator_.time_step_s() : 0.0});
+      bounded.push_back(BoundedOne(j, k, current_[joints_[j]], /*kinks=*/true));
     }
   }
   if (together.empty()) return;
