@@ -10,7 +10,7 @@ namespace r2s::episode {
 
 FrameStorage FrameStorageFor(const FeatureSpec& spec) {
   // Per-pixel maps (depth in metres, segmentation ids: [H, W] frames) are stored like images, losslessly
-  // compressed, with their bytes shuffled: raw they were most of a rendered dataset's size.
+  // compressed, their bytes shuffled where that deflates smaller: raw they were most of a rendered dataset's size.
   // [H, W, 1] is the robomimic layout's shape for them (robosuite's, what its depth processing expects).
   const bool pixel_map = !spec.IsImage() &&
                          (spec.shape.size() == 2 || (spec.shape.size() == 3 && spec.shape[2] == 1)) &&
@@ -51,6 +51,22 @@ std::span<const std::byte> FrameDeflater::Deflate(const std::byte* frame) {
   return {out_.data(), size};
 }
 
+bool ShuffleDeflatesSmaller(const Array& frames, int level) {
+  if (DTypeSize(frames.dtype) < 2 || frames.shape.empty() || frames.shape[0] == 0 || frames.bytes.empty()) {
+    return false;
+  }
+  const std::size_t count = static_cast<std::size_t>(frames.shape[0]);
+  const std::size_t frame_bytes = frames.bytes.size() / count;
+  const std::byte* middle = frames.bytes.data() + count / 2 * frame_bytes;
+  const std::size_t shuffled = FrameDeflater(frame_bytes, DTypeSize(frames.dtype), level, true).Deflate(middle).size();
+  const std::size_t plain = FrameDeflater(frame_bytes, DTypeSize(frames.dtype), level, false).Deflate(middle).size();
+  return shuffled <= plain;
+}
+
+bool ShuffleFor(const FrameStorage& storage, const Array& frames, int level) {
+  return storage.may_shuffle && ShuffleDeflatesSmaller(frames, level);
+}
+
 DeflatedFrames DeflateFrames(const Array& frames, int level, bool shuffle) {
   DeflatedFrames out;
   out.level = level;
@@ -73,7 +89,8 @@ void DeflateFrameColumns(Episode& episode, const DatasetInfo& info, int level) {
     if (spec == info.features.end()) continue;
     const FrameStorage storage = FrameStorageFor(spec->second);
     if (!storage.per_frame || column.data.shape.size() < 3) continue;
-    column.deflated = std::make_shared<const DeflatedFrames>(DeflateFrames(column.data, level, storage.shuffle));
+    column.deflated = std::make_shared<const DeflatedFrames>(
+        DeflateFrames(column.data, level, ShuffleFor(storage, column.data, level)));
   }
 }
 

@@ -22,12 +22,24 @@ struct DeflatedFrames {
 };
 
 // How the HDF5 writer stores a feature's frames: images (uint8 [H, W, C]) and per-pixel maps ([H, W] or [H, W, 1] of
-// at least 16x16: depth, segmentation) one frame per compressed chunk, the maps' multi-byte values shuffled.
+// at least 16x16: depth, segmentation) one frame per compressed chunk; the maps' multi-byte values may be shuffled
+// (ShuffleFor decides, column by column).
 struct FrameStorage {
   bool per_frame = false;
-  bool shuffle = false;
+  bool may_shuffle = false;
 };
 FrameStorage FrameStorageFor(const FeatureSpec& spec);
+
+// Whether `frames` ({T, ...}, multi-byte values) deflate smaller at `level` with their bytes shuffled (HDF5's
+// shuffle filter), tried both ways on the middle frame. Shuffling groups the bytes by significance, which suits
+// values that vary smoothly (a rendered depth map: each pixel's float differs only in its low bytes); values that
+// repeat exactly (a depth sensor's disparity steps, a few thousand distinct floats) deflate smaller unshuffled,
+// where whole values match earlier ones: on the tabletop's 640x480 noisy depth 250 kB against 456 kB a frame, and
+// in 70 % of the time. Deterministic: the bytes decide. False for one-byte values and for no frames.
+bool ShuffleDeflatesSmaller(const Array& frames, int level);
+
+// The shuffle a column of `frames` is stored with: when storage.may_shuffle, ShuffleDeflatesSmaller.
+bool ShuffleFor(const FrameStorage& storage, const Array& frames, int level);
 
 // Deflates one frame at a time, reusing its compressor and buffers: for a writer that streams frames to the file
 // without holding a column's compressed chunks. Not thread-safe; one per thread.

@@ -224,6 +224,57 @@ print("ok")
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+// Depth as a renderer gives it: a tilted plane whose every pixel is a different float (smooth, only the low bytes
+// change from pixel to pixel).
+std::vector<float> SmoothDepth(int frames, int height, int width) {
+  std::vector<float> depth;
+  for (int t = 0; t < frames; ++t) {
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) depth.push_back(0.6f + 0.00031f * x + 0.00047f * y + 0.0001f * t);
+    }
+  }
+  return depth;
+}
+
+// Depth as a stereo sensor gives it (cuda/depth_model.h): the plane with noise, then the disparity rounded to an
+// eighth of a pixel, so each value is one of a few hundred floats.
+std::vector<float> QuantizedDepth(int frames, int height, int width) {
+  const std::vector<float> smooth = SmoothDepth(frames, height, width);
+  std::vector<float> depth;
+  std::uint32_t state = 12345;
+  for (const float z : smooth) {
+    state = state * 1664525u + 1013904223u;
+    const float noisy = z * (1.0f + 0.004f * (static_cast<float>(state >> 8) / 16777216.0f - 0.5f));
+    const float focal_baseline = 600.0f * 0.05f;  // px * m
+    const float disparity = std::round(focal_baseline / noisy * 8.0f) / 8.0f;
+    depth.push_back(focal_baseline / disparity);
+  }
+  return depth;
+}
+
+// A depth map's bytes are shuffled when that deflates smaller: a rendered (smooth) map's are, a sensor's quantized
+// map's are not (whole repeated values deflate better as they are); one-byte values never.
+TEST(FrameDeflate, ShufflesTheMapsThatDeflateSmallerShuffled) {
+  const int t = 3, h = 48, w = 64;
+  const Array smooth = Array::Of<float>({t, h, w, 1}, SmoothDepth(t, h, w));
+  const Array quantized = Array::Of<float>({t, h, w, 1}, QuantizedDepth(t, h, w));
+  EXPECT_TRUE(ShuffleDeflatesSmaller(smooth, 1));
+  EXPECT_FALSE(ShuffleDeflatesSmaller(quantized, 1));
+  const auto size = [](const Array& frames, bool shuffle) {
+    std::size_t bytes = 0;
+    for (const auto& chunk : DeflateFrames(frames, 1, shuffle).chunks) bytes += chunk.size();
+    return bytes;
+  };
+  EXPECT_LT(size(smooth, true), size(smooth, false));
+  EXPECT_LT(size(quantized, false), size(quantized, true));
+  EXPECT_FALSE(ShuffleDeflatesSmaller(Array::Zeros(DType::kUInt8, {2, h, w, 3}), 1));
+  EXPECT_FALSE(ShuffleDeflatesSmaller(Array::Zeros(DType::kFloat32, {0, h, w, 1}), 1));
+  const FrameStorage maps = FrameStorageFor({DType::kFloat32, {h, w, 1}, {{}, {}, {}}, "m"});
+  EXPECT_TRUE(maps.per_frame && maps.may_shuffle);
+  EXPECT_TRUE(ShuffleFor(maps, smooth, 1));
+  EXPECT_FALSE(ShuffleFor(FrameStorageFor({DType::kUInt8, {h, w, 3}, {{}, {}, {}}, ""}), smooth, 1));
+}
+
 // As generate writes them in the robomimic layout: [H, W, 1] under robosuite's flat keys (robomimic's loaders take
 // an obs key as one path component and expect depth with a channel axis).
 TEST(HdfWriter, DepthAndSegmentationMapsAreStoredCompressedLosslessly) {
@@ -231,45 +282,57 @@ TEST(HdfWriter, DepthAndSegmentationMapsAreStoredCompressedLosslessly) {
   DatasetInfo info;
   info.layout = StorageLayout::kRobomimic;
   info.features["observation.depth.front"] = {DType::kFloat32, {24, 32, 1}, {{}, {}, {}}, "m"};
+  info.features["observation.depth.wrist"] = {DType::kFloat32, {24, 32, 1}, {{}, {}, {}}, "m"};
   info.features["observation.segmentation.front"] = {DType::kUInt16, {24, 32, 1}, {{}, {}, {}}, ""};
   Episode e;
   e.metadata.length = 5;
-  std::vector<float> depth;
   std::vector<std::uint16_t> ids;
   for (int t = 0; t < 5; ++t) {
-    for (int p = 0; p < 24 * 32; ++p) {
-      depth.push_back(0.5f + 0.001f * static_cast<float>((p * 13 + t) % 97));
-      ids.push_back(static_cast<std::uint16_t>(p / 100 + t));
-    }
+    for (int p = 0; p < 24 * 32; ++p) ids.push_back(static_cast<std::uint16_t>(p / 100 + t));
   }
-  e.columns["observation.depth.front"].data = Array::Of<float>({5, 24, 32, 1}, depth);
+  const std::vector<float> smooth = SmoothDepth(5, 24, 32), quantized = QuantizedDepth(5, 24, 32);
+  e.columns["observation.depth.front"].data = Array::Of<float>({5, 24, 32, 1}, smooth);
+  e.columns["observation.depth.wrist"].data = Array::Of<float>({5, 24, 32, 1}, quantized);
   e.columns["observation.segmentation.front"].data = Array::Of<std::uint16_t>({5, 24, 32, 1}, ids);
+  const bool ids_shuffled = ShuffleDeflatesSmaller(e.columns["observation.segmentation.front"].data, 1);
   {
     DatasetWriter writer = DatasetWriter::Create(dir / "maps.hdf5", info);
     writer.Append(e);
     writer.Commit();
   }
   const Episode back = DatasetReader::Open(dir / "maps.hdf5").ReadEpisode(0);
-  EXPECT_EQ(back.At("observation.depth.front").data, e.columns["observation.depth.front"].data);
-  EXPECT_EQ(back.At("observation.segmentation.front").data, e.columns["observation.segmentation.front"].data);
-  // h5py (what robomimic reads with) sees per-frame chunks, shuffle and gzip, and the same values.
+  for (const char* name : {"observation.depth.front", "observation.depth.wrist", "observation.segmentation.front"}) {
+    EXPECT_EQ(back.At(name).data, e.columns[name].data) << name;
+  }
+  // h5py (what robomimic reads with) sees per-frame chunks, gzip, the shuffle filter where the writer chose it,
+  // and the same values.
+  {
+    std::ofstream out(dir / "smooth.f32", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(smooth.data()), static_cast<std::streamsize>(smooth.size() * 4));
+    std::ofstream q(dir / "quantized.f32", std::ios::binary);
+    q.write(reinterpret_cast<const char*>(quantized.data()), static_cast<std::streamsize>(quantized.size() * 4));
+  }
   const auto result = RunPython(R"(
 import sys, h5py, numpy as np
-with h5py.File(sys.argv[1]) as f:
-    assert sorted(f["data/demo_0/obs"]) == ["front_depth", "front_segmentation"], list(f["data/demo_0/obs"])
-    for key in ("obs/front_depth", "obs/front_segmentation"):
-        d = f["data/demo_0/" + key]
+folder = sys.argv[1]
+with h5py.File(folder + "/maps.hdf5") as f:
+    obs = f["data/demo_0/obs"]
+    assert sorted(obs) == ["front_depth", "front_segmentation", "wrist_depth"], list(obs)
+    shuffled = {"front_depth": True, "wrist_depth": False, "front_segmentation": sys.argv[2] == "1"}
+    for key, expected in shuffled.items():
+        d = obs[key]
         assert d.chunks == (1, 24, 32, 1), (key, d.chunks)
-        assert d.compression == "gzip" and d.shuffle, (key, d.compression, d.shuffle)
+        assert d.compression == "gzip" and d.shuffle == expected, (key, d.compression, d.shuffle, expected)
     # Every value, through h5py's own filters (the writer deflates and shuffles chunks itself, with libdeflate).
+    for key, raw in (("front_depth", "smooth"), ("wrist_depth", "quantized")):
+        expected = np.fromfile(folder + "/" + raw + ".f32", dtype=np.float32).reshape(5, 24, 32, 1)
+        assert np.array_equal(obs[key][()], expected), key
     t, p = np.meshgrid(np.arange(5), np.arange(24 * 32), indexing="ij")
-    depth = (np.float32(0.5) + np.float32(0.001) * ((p * 13 + t) % 97).astype(np.float32)).reshape(5, 24, 32, 1)
-    assert np.array_equal(f["data/demo_0/obs/front_depth"][()], depth)
     ids = (p // 100 + t).astype(np.uint16).reshape(5, 24, 32, 1)
-    assert np.array_equal(f["data/demo_0/obs/front_segmentation"][()], ids)
+    assert np.array_equal(obs["front_segmentation"][()], ids)
 print("ok")
 )",
-                                {(dir / "maps.hdf5").string()});
+                                {dir.path().string(), ids_shuffled ? "1" : "0"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
@@ -303,7 +366,8 @@ TEST(HdfWriter, FramesDeflatedAheadGiveTheSameFile) {
   DeflateFrameColumns(ahead, info, WriteOptions{}.image_deflate_level);
   ASSERT_TRUE(ahead.columns["observation.images.front"].deflated);
   ASSERT_TRUE(ahead.columns["observation.depth.front"].deflated);
-  EXPECT_TRUE(ahead.columns["observation.depth.front"].deflated->shuffle);
+  EXPECT_EQ(ahead.columns["observation.depth.front"].deflated->shuffle,
+            ShuffleDeflatesSmaller(e.columns["observation.depth.front"].data, WriteOptions{}.image_deflate_level));
   EXPECT_FALSE(ahead.columns["observation.state"].deflated);
   EXPECT_TRUE(write(ahead, "ahead.hdf5") == alone) << "deflating on a worker changed the file";
   Episode other_level = e;

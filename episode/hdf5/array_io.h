@@ -21,7 +21,8 @@ struct ArrayStorage {
   bool per_frame = false;
   int deflate_level = 4;
   // Byte-shuffle before deflate (HDF5's shuffle filter, which h5py and every HDF5 reader apply): multi-byte
-  // pixels (float32 depth, uint16 ids) deflate several times smaller with their bytes grouped by significance.
+  // pixels that vary smoothly deflate several times smaller with their bytes grouped by significance
+  // (ShuffleDeflatesSmaller decides per column).
   bool shuffle = false;
 };
 

@@ -259,7 +259,12 @@ void Hdf5Writer::WriteEpisode(hid_t group, const std::string& file_label, const 
     hdf5::ArrayStorage storage;
     storage.per_frame = frame_storage.per_frame;
     storage.deflate_level = options.image_deflate_level;
-    storage.shuffle = frame_storage.shuffle;
+    // Frames a worker deflated at this level carry the shuffle ShuffleFor chose for them; else it chooses here.
+    const bool deflated_at_level = column.deflated && column.deflated->level == storage.deflate_level;
+    storage.shuffle = frame_storage.may_shuffle &&
+                      (deflated_at_level ? column.deflated->shuffle
+                                     : storage.per_frame && storage.deflate_level >= 1 &&
+                                           ShuffleFor(frame_storage, column.data, storage.deflate_level));
     hdf5::WriteArray(group, path, column.data, storage, file_label, where, column.deflated.get());
     Attributes attributes = column.attributes;
     if (!spec.unit.empty() && !FindAttribute(attributes, "unit") && !FindAttribute(attributes, "units")) {
