@@ -66,8 +66,9 @@ struct RunObserver {
   std::function<void(const std::filesystem::path& dir, std::uint64_t resumed_units)> on_start;
   // A unit finished and was recorded (kept or not), in unit order.
   std::function<void(const GeneratedEpisode& episode, bool kept)> on_episode;
-  // About once a second while no unit finishes (an episode with cameras takes minutes on a CPU).
-  std::function<void()> waiting;
+  // About once a second while no unit finishes (an episode with cameras takes minutes on a CPU), with the work
+  // under way in units (Generator::Generate's `waiting`).
+  std::function<void(double units_under_way)> waiting;
 };
 
 struct RunResult {

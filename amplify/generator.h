@@ -102,10 +102,13 @@ class Generator {
   // safe to run concurrently for different units and must not call HDF5.
   // `waiting`, when given, is called on the calling thread about once a second while it waits for the next
   // episode: an episode with cameras takes minutes on a CPU, and a caller's progress should say it is still working.
+  // Its argument is the work under way, in units: the units finished but not yet consumed (a later unit can finish
+  // before the one consumed next) plus the fractions done of those being made (VariantWorker::Run's `done`).
   using Consumer = std::function<void(GeneratedEpisode&)>;
+  using Waiting = std::function<void(double units_under_way)>;
   void Generate(std::uint64_t begin, std::uint64_t end, const Consumer& consume,
                 const std::vector<std::uint64_t>& skip = {}, const Consumer& finish = {},
-                const std::function<void()>& waiting = {});
+                const Waiting& waiting = {});
 
  private:
   struct Impl;

@@ -221,7 +221,8 @@ VariantWorker::VariantWorker(const PipelineConfig& config, const render::Rendere
 }
 
 GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_t source_position,
-                                    std::uint32_t variant) {
+                                    std::uint32_t variant, std::atomic<double>* done) {
+  if (done) done->store(0, std::memory_order_relaxed);
   const StageTimer draw_timer;
   GeneratedEpisode out;
   out.source_position = source_position;
@@ -362,9 +363,12 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
     watches.emplace_back(model, -1, -1, std::nullopt, config_.watch);
   }
   if (!config_.cameras.empty()) states.reserve(clock.step.size());
+  const double simulation_share = config_.cameras.empty() ? 1.0 : kSimulationShare;
+  const double per_frame = simulation_share / static_cast<double>(std::max<std::size_t>(1, clock.step.size()));
   const sim::FrameCallback on_frame = [&](std::int64_t frame, const sim::World& w) {
     for (EpisodeWatch& watch : watches) watch.Observe(frame, clock.time_s[static_cast<std::size_t>(frame)], w);
     if (!config_.cameras.empty()) states.push_back(render::CaptureState(w));
+    if (done) done->store(per_frame * static_cast<double>(frame + 1), std::memory_order_relaxed);
   };
   sim::EpisodeReplay replay = sim::SimulateEpisode(plan, source, clock, drive, config_.dataset, world, on_frame);
   std::vector<Eigen::Isometry3d> final_poses;
@@ -379,7 +383,7 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
   sim_timer.Stop(out.times, &StageSeconds::sim_s);
 
   out.episode = std::move(replay.episode);
-  if (!config_.cameras.empty()) Render(draw, states, out);
+  if (!config_.cameras.empty()) Render(draw, states, out, done);
 
   // Observations logged twice: every observed column repeats its previous row.
   if (std::find(duplicated.begin(), duplicated.end(), true) != duplicated.end()) {
@@ -422,9 +426,13 @@ GeneratedEpisode VariantWorker::Run(const episode::Episode& source, std::uint32_
 }
 
 void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::SceneState>& states,
-                           GeneratedEpisode& out) {
+                           GeneratedEpisode& out, std::atomic<double>* done) {
   const sim::Model& model = *config_.draw.model;
   const auto frames = static_cast<std::int64_t>(states.size());
+  // Progress: every camera's frames alike, after the simulation's share.
+  const double per_camera_frame =
+      (1.0 - kSimulationShare) / static_cast<double>(std::max<std::int64_t>(1, frames * static_cast<std::int64_t>(config_.cameras.size())));
+  std::int64_t camera_frames_done = 0;
   // The variant's look: its lights, the bodies restyled by material targets.
   std::vector<render::MaterialOverride> looks;
   for (const LookChange& change : draw.looks) {
@@ -508,6 +516,11 @@ void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::Sc
         cuda::ApplyDepthModel(batch, std::span<const cuda::DepthModelParams>(&depth_params, 1), noise, config_.sensor);
       }
       sensor_timer.Stop(out.times, &StageSeconds::sensor_s);
+      camera_frames_done += count;
+      if (done) {
+        done->store(kSimulationShare + per_camera_frame * static_cast<double>(camera_frames_done),
+                    std::memory_order_relaxed);
+      }
     }
     out.camera_frames += frames;
     // Rendered as [T, H, W]; stored in the feature's shape ([H, W] or [H, W, 1]: the same bytes).

@@ -128,8 +128,8 @@ void RunGenerate(const GenerateOptions& options, std::ostream& out, std::ostream
     }
     progress->Add(kept, std::string(amplify::ReasonCode(episode.rejection.reason)));
   };
-  observer.waiting = [&] {
-    if (progress) progress->Tick();
+  observer.waiting = [&](double under_way) {
+    if (progress) progress->Tick(under_way);
   };
   const amplify::RunResult result = amplify::GenerateRun(generator, run, observer);
   if (result.was_complete) {

@@ -38,6 +38,8 @@ Progress::Progress(std::ostream& out, bool terminal, std::uint64_t total, std::u
 
 void Progress::Add(bool kept, std::string_view reason) {
   ++done_;
+  // The unit that finished was among those under way at the last tick; the next tick says it again exactly.
+  under_way_ = std::max(0.0, under_way_ - 1.0);
   kept_ += kept ? 1 : 0;
   if (!reason.empty()) {
     auto it = reasons_.find(reason);
@@ -49,7 +51,8 @@ void Progress::Add(bool kept, std::string_view reason) {
   if (terminal_ ? since >= 0.1 : since >= log_every_s_) Draw(false);
 }
 
-void Progress::Tick() {
+void Progress::Tick(double under_way) {
+  under_way_ = std::clamp(under_way, 0.0, static_cast<double>(total_ - already_done_ - done_));
   const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
   if (since >= (terminal_ ? 1.0 : log_every_s_)) Draw(false);
 }
@@ -60,8 +63,12 @@ void Progress::Draw(bool final) {
   last_draw_ = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(last_draw_ - started_).count();
   const std::uint64_t finished = already_done_ + done_;
-  const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
-  const double left = rate > 0 ? static_cast<double>(total_ - finished) / rate : NAN;
+  // Units of work done this run: the finished ones and what is done of those under way.
+  const double worked = static_cast<double>(done_) + (final ? 0.0 : under_way_);
+  const double rate = elapsed > 0 ? worked / elapsed : 0;
+  const double left = rate > 0 ? (static_cast<double>(total_ - already_done_) - worked) / rate : NAN;
+  char under[64] = "";
+  if (!final && under_way_ >= 0.01) std::snprintf(under, sizeof(under), " (+%.2f under way)", under_way_);
   const double accepted = done_ > 0 ? 100.0 * static_cast<double>(kept_) / static_cast<double>(done_) : 0;
   // The two most frequent reasons so far: "  failed: object_dropped 4, success_false 2".
   std::vector<std::pair<std::string, std::uint64_t>> top(reasons_.begin(), reasons_.end());
@@ -72,10 +79,12 @@ void Progress::Draw(bool final) {
   }
   char line[512];
   if (done_ == 0 && !final) {
-    // Nothing finished yet: no rate, no time left to give; say how long it has been working.
-    std::snprintf(line, sizeof(line), "%sgenerate: %llu/%llu episodes, none finished yet, working for %s%s",
+    // Nothing finished yet: say how long it has been working, and the time left once some work is done.
+    const std::string eta = worked > 0 ? ", about " + FormatDuration(left) + " left" : "";
+    std::snprintf(line, sizeof(line), "%sgenerate: %llu/%llu episodes, none finished yet%s, working for %s%s%s",
                   terminal_ ? "\r" : "", static_cast<unsigned long long>(finished),
-                  static_cast<unsigned long long>(total_), FormatDuration(elapsed).c_str(), terminal_ ? "   " : "\n");
+                  static_cast<unsigned long long>(total_), under, FormatDuration(elapsed).c_str(), eta.c_str(),
+                  terminal_ ? "   " : "\n");
     out_ << line << std::flush;
     return;
   }
@@ -84,13 +93,13 @@ void Progress::Draw(bool final) {
     const int filled = total_ ? static_cast<int>(width * finished / total_) : width;
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(width, '-');
-    std::snprintf(line, sizeof(line), "\r[%s] %llu/%llu episodes  kept %.0f%%  %.2f episodes/s  %s left%s   ",
+    std::snprintf(line, sizeof(line), "\r[%s] %llu/%llu episodes%s  kept %.0f%%  %.2f episodes/s  %s left%s   ",
                   bar.c_str(), static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_),
-                  accepted, rate, final ? "0:00" : FormatDuration(left).c_str(), why.c_str());
+                  under, accepted, rate, final ? "0:00" : FormatDuration(left).c_str(), why.c_str());
     out_ << line << (final ? "\n" : "") << std::flush;
   } else {
-    std::snprintf(line, sizeof(line), "generate: %llu/%llu episodes, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s%s\n",
-                  static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_),
+    std::snprintf(line, sizeof(line), "generate: %llu/%llu episodes%s, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s%s\n",
+                  static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_), under,
                   static_cast<unsigned long long>(kept_), static_cast<unsigned long long>(done_), accepted, rate,
                   final ? ("done in " + FormatDuration(elapsed)).c_str()
                         : ("about " + FormatDuration(left) + " left").c_str(),

@@ -18,8 +18,10 @@ class Progress {
   // line shows the most frequent reasons so far.
   void Add(bool kept, std::string_view reason = {});
   // Still working, nothing finished since the last line: draws the line again when it is due (every second on a
-  // terminal, every log_every_s otherwise), so that a long first episode is not silent.
-  void Tick();
+  // terminal, every log_every_s otherwise), so that a long first episode is not silent. `under_way`: units of work
+  // done towards the units not finished yet (Generator::Generate's `waiting`); the rate and the time left count
+  // them, so the time left does not grow while a long episode is being made.
+  void Tick(double under_way = 0);
   // The last line (a newline after a bar).
   void Finish();
 
@@ -28,6 +30,7 @@ class Progress {
   std::ostream& out_;
   bool terminal_;
   std::uint64_t total_, already_done_, done_ = 0, kept_ = 0;
+  double under_way_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> reasons_;
   std::chrono::steady_clock::time_point started_, last_draw_;
   double log_every_s_;
