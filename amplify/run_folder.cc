@@ -302,6 +302,9 @@ void Assemble(const std::vector<StoredEpisode>& episodes, const episode::Dataset
   }
   episode::WriteOptions options;
   options.overwrite = true;
+  // Encoded video is written once: the parts are deleted when the run is complete, and a merge's shards are
+  // finished runs (ALOHA's episode files are linked alike, PlaceFile).
+  options.link_copied_videos = true;
   episode::DatasetWriter writer = episode::DatasetWriter::Create(dataset, info, options);
   std::int64_t index = 0;
   for (const StoredEpisode& e : episodes) writer.AppendCopy(e.file, e.index, index++, e.frames);

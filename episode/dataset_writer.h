@@ -30,6 +30,11 @@ struct WriteOptions {
   // LeRobot: optional streams LeRobot has no feature type for (float32 depth in metres, uint16 segmentation ids)
   // are written as lossless side videos (docs/data.md); false drops them from the output.
   bool lerobot_side_streams = true;
+  // LeRobot AppendCopy: hard-link the source episode's encoded video and side-stream files instead of copying them
+  // (a copy where the file system cannot link), so that a dataset assembled from parts that are deleted afterwards
+  // writes its video once. The source and the new dataset then share those files: not for a source someone may
+  // edit in place.
+  bool link_copied_videos = false;
 
   // Throws std::invalid_argument naming the field and value.
   void Validate() const;

@@ -362,6 +362,24 @@ TEST(LeRobotWriteTest, AppendCopyEqualsAppend) {
     for (int i = 0; i < 3; ++i) writer.AppendCopy(dir / ("part" + std::to_string(i)), 0, i, kFrames);
     writer.Commit();
     ExpectSameTree(dir / "direct", dir / "assembled");
+    // Linking the parts' encoded files instead of copying them (how a generate run assembles its parts) gives the
+    // same dataset; in v2.1, where each episode's video is a file of its own, the dataset's videos are the parts'.
+    WriteOptions link;
+    link.link_copied_videos = true;
+    DatasetWriter linking = DatasetWriter::Create(dir / "linked", info, link);
+    for (int i = 0; i < 3; ++i) linking.AppendCopy(dir / ("part" + std::to_string(i)), 0, i, kFrames);
+    linking.Commit();
+    ExpectSameTree(dir / "direct", dir / "linked");
+    int videos = 0;
+    for (const std::string& file : ListFiles(dir / "linked")) {
+      if (fs::path(file).extension() != ".mp4") continue;
+      ++videos;
+      if (version == "v2.1") {
+        EXPECT_EQ(fs::hard_link_count(dir / "linked" / file), 2u) << file << ": not the part's file";
+        EXPECT_EQ(fs::hard_link_count(dir / "assembled" / file), 1u) << file << ": copied, yet shared";
+      }
+    }
+    EXPECT_GT(videos, 0);
     if (version == "v3.0") {
       // An episode sharing its video file with others cannot be copied without re-encoding: refused.
       DatasetWriter refusing = DatasetWriter::Create(dir / "refused", info);

@@ -295,7 +295,7 @@ class LeRobotWriter final : public DatasetWriter::Impl {
     for (const auto& key : video_keys_) {
       const fs::path target = VideoTarget(key, index);
       fs::create_directories(target.parent_path());
-      fs::copy_file(source_videos.at(key), target, fs::copy_options::overwrite_existing);
+      PlaceCopy(source_videos.at(key), target);
       if (version_ == "v3.0") record.video_parts[key] = target;
     }
     if (options_.lerobot_side_streams) {
@@ -309,7 +309,7 @@ class LeRobotWriter final : public DatasetWriter::Impl {
         const fs::path to = SideStreamTarget(name, index);
         fs::create_directories(to.parent_path());
         if (!fs::exists(from)) throw InputError(from.string(), name, "side stream is missing");
-        fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+        PlaceCopy(from, to);
       }
     }
     if (fs::exists(source / "meta" / "provenance.jsonl")) {
@@ -817,6 +817,17 @@ class LeRobotWriter final : public DatasetWriter::Impl {
       j[stat] = StatJson(StatValues(s, k), integer && (k == "min" || k == "max"), image);
     }
     return j;
+  }
+
+  // A source's file at `to`: a hard link when options_.link_copied_videos and the file system allows, else a copy.
+  void PlaceCopy(const fs::path& from, const fs::path& to) const {
+    if (options_.link_copied_videos) {
+      std::error_code ec;
+      fs::remove(to, ec);
+      fs::create_hard_link(from, to, ec);
+      if (!ec) return;
+    }
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
   }
 
   // v3.0: each key's parts concatenated into LeRobot's files, rolled past video_files_size_in_mb as
