@@ -430,8 +430,9 @@ void VariantWorker::Render(const VariantDraw& draw, const std::vector<render::Sc
   const sim::Model& model = *config_.draw.model;
   const auto frames = static_cast<std::int64_t>(states.size());
   // Progress: every camera's frames alike, after the simulation's share.
+  const auto all_camera_frames = frames * static_cast<std::int64_t>(config_.cameras.size());
   const double per_camera_frame =
-      (1.0 - kSimulationShare) / static_cast<double>(std::max<std::int64_t>(1, frames * static_cast<std::int64_t>(config_.cameras.size())));
+      (1.0 - kSimulationShare) / static_cast<double>(std::max<std::int64_t>(1, all_camera_frames));
   std::int64_t camera_frames_done = 0;
   // The variant's look: its lights, the bodies restyled by material targets.
   std::vector<render::MaterialOverride> looks;

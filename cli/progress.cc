@@ -98,7 +98,8 @@ void Progress::Draw(bool final) {
                   under, accepted, rate, final ? "0:00" : FormatDuration(left).c_str(), why.c_str());
     out_ << line << (final ? "\n" : "") << std::flush;
   } else {
-    std::snprintf(line, sizeof(line), "generate: %llu/%llu episodes%s, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s%s\n",
+    std::snprintf(line, sizeof(line),
+                  "generate: %llu/%llu episodes%s, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s%s\n",
                   static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_), under,
                   static_cast<unsigned long long>(kept_), static_cast<unsigned long long>(done_), accepted, rate,
                   final ? ("done in " + FormatDuration(elapsed)).c_str()

@@ -29,7 +29,9 @@ int SecondsLeft(const std::string& line) {
 
 TEST(Progress, TheTimeLeftCountsTheEpisodesUnderWay) {
   using Clock = std::chrono::steady_clock;
-  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
   std::ostringstream out;
   const Clock::time_point before = Clock::now();
   Progress progress(out, /*terminal=*/false, /*total=*/8, /*already_done=*/0, /*log_every_s=*/0);
