@@ -46,13 +46,21 @@ void Progress::Add(bool kept, std::string_view reason) {
     if (it == reasons_.end()) it = reasons_.emplace(std::string(reason), 0).first;
     ++it->second;
   }
+  SeeWork();
   const auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_draw_).count();
   if (terminal_ ? since >= 0.1 : since >= log_every_s_) Draw(false);
 }
 
+void Progress::SeeWork() {
+  if (work_seen_ || done_ + under_way_ <= 0) return;
+  work_seen_ = std::chrono::steady_clock::now();
+  work_at_seen_ = static_cast<double>(done_) + under_way_;
+}
+
 void Progress::Tick(double under_way) {
   under_way_ = std::clamp(under_way, 0.0, static_cast<double>(total_ - already_done_ - done_));
+  SeeWork();
   const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
   if (since >= (terminal_ ? 1.0 : log_every_s_)) Draw(false);
 }
@@ -65,7 +73,10 @@ void Progress::Draw(bool final) {
   const std::uint64_t finished = already_done_ + done_;
   // Units of work done this run: the finished ones and what is done of those under way.
   const double worked = static_cast<double>(done_) + (final ? 0.0 : under_way_);
-  const double rate = elapsed > 0 ? worked / elapsed : 0;
+  double rate = elapsed > 0 ? worked / elapsed : 0;
+  // Once work has gone on for a second since it was first seen, the rate since then.
+  const double working_s = work_seen_ ? std::chrono::duration<double>(last_draw_ - *work_seen_).count() : 0.0;
+  if (!final && working_s >= 1.0 && worked > work_at_seen_) rate = (worked - work_at_seen_) / working_s;
   const double left = rate > 0 ? (static_cast<double>(total_ - already_done_) - worked) / rate : NAN;
   char under[64] = "";
   if (!final && under_way_ >= 0.01) std::snprintf(under, sizeof(under), " (+%.2f under way)", under_way_);
@@ -98,13 +109,12 @@ void Progress::Draw(bool final) {
                   under, accepted, rate, final ? "0:00" : FormatDuration(left).c_str(), why.c_str());
     out_ << line << (final ? "\n" : "") << std::flush;
   } else {
-    std::snprintf(line, sizeof(line),
-                  "generate: %llu/%llu episodes%s, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s%s\n",
-                  static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_), under,
-                  static_cast<unsigned long long>(kept_), static_cast<unsigned long long>(done_), accepted, rate,
-                  final ? ("done in " + FormatDuration(elapsed)).c_str()
-                        : ("about " + FormatDuration(left) + " left").c_str(),
-                  why.empty() ? "" : (";" + why.substr(1)).c_str());
+    std::snprintf(
+        line, sizeof(line), "generate: %llu/%llu episodes%s, kept %llu of %llu (%.0f%%), %.2f episodes/s, %s%s\n",
+        static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total_), under,
+        static_cast<unsigned long long>(kept_), static_cast<unsigned long long>(done_), accepted, rate,
+        final ? ("done in " + FormatDuration(elapsed)).c_str() : ("about " + FormatDuration(left) + " left").c_str(),
+        why.empty() ? "" : (";" + why.substr(1)).c_str());
     out_ << line << std::flush;
   }
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,10 +28,15 @@ class Progress {
 
  private:
   void Draw(bool final);
+  void SeeWork();
   std::ostream& out_;
   bool terminal_;
   std::uint64_t total_, already_done_, done_ = 0, kept_ = 0;
   double under_way_ = 0;
+  // When work was first seen (a unit finished or under way) and how much: the rate is measured from there, so the
+  // start-up before any episode work (loading the scene, starting renderers) does not inflate the time left.
+  std::optional<std::chrono::steady_clock::time_point> work_seen_;
+  double work_at_seen_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> reasons_;
   std::chrono::steady_clock::time_point started_, last_draw_;
   double log_every_s_;

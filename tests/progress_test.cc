@@ -63,6 +63,32 @@ TEST(Progress, TheTimeLeftCountsTheEpisodesUnderWay) {
   EXPECT_NE(LastLine(out).find("done in"), std::string::npos) << out.str();
 }
 
+// The start-up before any work (a scene to load, renderers to start) does not count in the rate: it is measured
+// from the first work seen.
+TEST(Progress, TheRateIsMeasuredFromTheFirstWorkSeen) {
+  using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
+  std::ostringstream out;
+  const Clock::time_point started = Clock::now();
+  Progress progress(out, /*terminal=*/false, /*total=*/4, /*already_done=*/0, /*log_every_s=*/0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // start-up: nothing under way
+  const Clock::time_point before_first = Clock::now();
+  progress.Tick(0.1);
+  const Clock::time_point after_first = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const Clock::time_point before_second = Clock::now();
+  progress.Tick(0.3);
+  const Clock::time_point after_second = Clock::now();
+  // 0.2 episodes in the time between the ticks: 3.7 left take 18.5 times that.
+  const int left = SecondsLeft(LastLine(out));
+  EXPECT_GE(left, static_cast<int>(18.5 * seconds(after_first, before_second)) - 1) << out.str();
+  EXPECT_LE(left, static_cast<int>(18.5 * seconds(before_first, after_second)) + 1) << out.str();
+  // Counted from the start, 0.3 episodes in about 2 s would have said about 25 s.
+  EXPECT_LT(left, static_cast<int>(3.7 / 0.3 * seconds(started, before_second)) - 2) << out.str();
+}
+
 // Work under way is never more than what is left: a caller's overcount cannot make the time left negative.
 TEST(Progress, WorkUnderWayIsBoundedByWhatIsLeft) {
   std::ostringstream out;
